@@ -1,0 +1,6 @@
+export { Module } from './module.js';
+export { Initializer } from './init.js';
+export { Conv2d, ConvTranspose2d, BatchNorm2d, ConvBnAct } from './layers.js';
+export type { Conv2dOptions } from './layers.js';
+export { Bottleneck, UpBottleneck, Sequential, bottleneckStage } from './blocks.js';
+export type { BottleneckOptions } from './blocks.js';

@@ -1,0 +1,14 @@
+import { tf } from '@thfr/tensor';
+import '@tensorflow/tfjs-backend-wasm';
+await tf.setBackend('wasm'); await tf.ready();
+console.log(tf.getBackend(), tf.env().get('WASM_HAS_SIMD_SUPPORT'), tf.env().get('WASM_HAS_MULTITHREAD_SUPPORT'));
+const time = async (name, fn, n=2) => { let r=fn(); await r.data(); r.dispose(); const t0=performance.now(); for(let i=0;i<n;i++){r=fn(); await r.data(); r.dispose();} const ms=(performance.now()-t0)/n; console.log(name, ms.toFixed(1),'ms'); return ms; };
+const H=Number(process.argv[2]||64), C=Number(process.argv[3]||256);
+const x=tf.randomNormal([1,H,H,C]), w=tf.randomNormal([3,3,C,C]), dy=tf.randomNormal([1,H,H,C]);
+const fl = 2*H*H*9*C*C/1e9;
+const f = await time('fwd', ()=>tf.conv2d(x,w,1,'same'));
+console.log('GFLOP/s', (fl/f*1000).toFixed(1));
+await time('bpInput', ()=>tf.conv2dTranspose(dy,w,[1,H,H,C],1,'same'),1);
+await time('matmul 4096x2304x256', ()=>tf.matMul(tf.randomNormal([4096,2304]), tf.randomNormal([2304,256])));
+await time('matmul tA', ()=>tf.matMul(tf.randomNormal([2304,4096]), tf.randomNormal([4096,256]),true,false),1);
+await time('conv3d bpFilter', ()=>tf.conv3dBackpropFilter? null : tf.tidy(()=>tf.reshape(tf.grad(ww=>tf.sum(tf.mul(tf.conv3d(tf.reshape(x,[1,1,H,H,C]),ww,1,'same'),tf.reshape(dy,[1,1,H,H,C]))))(tf.reshape(w,[1,3,3,C,C])),[3,3,C,C])),1);

@@ -1,0 +1,31 @@
+/**
+ * @thfr/tensor — the single tensor interface of every thfr package.
+ *
+ * Import tfjs-core through here (`import { tf } from '@thfr/tensor'`): this module makes sure the
+ * gradients are registered exactly once and gives the helpers that every module shares.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import './register-gradients.js';
+
+export { tf };
+export type {
+  Tensor,
+  Tensor1D,
+  Tensor2D,
+  Tensor3D,
+  Tensor4D,
+  Scalar,
+  Variable,
+  Rank,
+  TensorContainer,
+  NamedTensorMap,
+  DataType,
+} from '@tensorflow/tfjs-core';
+export { assertShape, assertRank, assertFinite, assertSameShape, describeShape, ShapeError } from './shape-assertions.js';
+export type { ExpectedShape } from './shape-assertions.js';
+export { TensorStore, disposeAll } from './tensor-store.js';
+export type { Disposable } from './tensor-store.js';
+export { selectBackend, BackendSelectionError } from './backend-selection.js';
+export type { BackendCandidate, BackendChoice, SkippedBackend } from './backend-selection.js';
+export { missingKernels, assertKernels, MissingKernelError } from './kernel-coverage.js';
+export { gradientKernelsOf } from './kernel-coverage.js';

@@ -1,0 +1,18 @@
+// Shared vitest settings of every package: resolve workspace packages to their TypeScript
+// sources (the "source" export condition) so tests never run against a stale build.
+import type { UserConfig } from 'vitest/config';
+
+export function thfrVitestDefaults(overrides: { testTimeout?: number; include?: string[] } = {}): UserConfig {
+  return {
+    resolve: { conditions: ['source', 'module', 'default'] },
+    ssr: { resolve: { conditions: ['source', 'module', 'default'] } },
+    test: {
+      include: overrides.include ?? ['test/**/*.test.ts'],
+      testTimeout: overrides.testTimeout ?? 120_000,
+      hookTimeout: 600_000,
+      pool: 'forks',
+      fileParallelism: false,
+      server: { deps: { external: [/@tensorflow\//, /node_modules/] } },
+    },
+  } as UserConfig;
+}
