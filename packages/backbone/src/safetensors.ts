@@ -72,6 +72,10 @@ export class SafetensorsFile {
     return [...this.entries.keys()];
   }
 
+  info(name: string): { dtype: string; shape: number[] } | undefined {
+    return this.entries.get(name);
+  }
+
   /** Decodes tensor `name` (F64/F32/F16/BF16) to a new float32 array. */
   readFloat32(name: string): Float32Array {
     const entry = this.entries.get(name);

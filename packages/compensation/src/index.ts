@@ -1,1 +1,3 @@
-export {};
+export { CompensationModule } from './compensation-module.js';
+export type { CompensationOptions } from './compensation-module.js';
+export { PairwiseRelation } from './pairwise-relation.js';

@@ -1,5 +1,5 @@
 import { MetricInputError } from './errors.js';
-import { assertScoresAndLabels } from './validate.js';
+import { imageScoresSorted } from './image-scores.js';
 
 /**
  * Exact area under the ROC curve from ascending sorted positive and negative scores:
@@ -31,30 +31,11 @@ export function aurocFromSorted(positives: ArrayLike<number>, negatives: ArrayLi
   return wins / 2 / nPos / nNeg;
 }
 
-/** Splits image scores by label into ascending sorted Float64Arrays. */
-export function splitSortedScores(scores: ArrayLike<number>, labels: ArrayLike<number | boolean>, what: string): { positives: Float64Array; negatives: Float64Array } {
-  assertScoresAndLabels(scores, labels, what);
-  let nPos = 0;
-  for (let i = 0; i < labels.length; i++) if (labels[i]) nPos++;
-  const positives = new Float64Array(nPos);
-  const negatives = new Float64Array(scores.length - nPos);
-  let p = 0;
-  let n = 0;
-  for (let i = 0; i < scores.length; i++) {
-    const s = scores[i] + 0; // -0 -> +0 so that they tie
-    if (labels[i]) positives[p++] = s;
-    else negatives[n++] = s;
-  }
-  positives.sort();
-  negatives.sort();
-  return { positives, negatives };
-}
-
 /**
  * Image-level AUROC. `scores` are image scores (e.g. the max of each anomaly map), `labels` are
  * 1/true for anomalous images and 0/false for good ones.
  */
 export function imageAuroc(scores: ArrayLike<number>, labels: ArrayLike<number | boolean>): number {
-  const { positives, negatives } = splitSortedScores(scores, labels, 'imageAuroc');
+  const { positives, negatives } = imageScoresSorted(scores, labels, 'imageAuroc');
   return aurocFromSorted(positives, negatives, 'imageAuroc');
 }

@@ -20,7 +20,7 @@ export function assertMapSize(size: MapSize, what: string): number {
  */
 export function assertMaps(maps: ReadonlyArray<Float32Array>, size: MapSize, what = 'anomaly maps'): number {
   const pixels = assertMapSize(size, what);
-  if (!Array.isArray(maps) || maps.length === 0) throw new MetricInputError(`${what}: expected a non-empty array of Float32Array, got ${describe(maps)}`);
+  if (!isList(maps) || maps.length === 0) throw new MetricInputError(`${what}: expected a non-empty array of Float32Array, got ${describe(maps)}`);
   for (let i = 0; i < maps.length; i++) {
     const map = maps[i];
     if (!(map instanceof Float32Array)) throw new MetricInputError(`${what}[${i}]: expected a Float32Array, got ${describe(map)}`);
@@ -37,7 +37,7 @@ export function assertMaps(maps: ReadonlyArray<Float32Array>, size: MapSize, wha
  */
 export function assertMasks(masks: ReadonlyArray<Uint8Array | null>, count: number, size: MapSize, what = 'masks'): void {
   const pixels = size.width * size.height;
-  if (!Array.isArray(masks)) throw new MetricInputError(`${what}: expected an array of Uint8Array | null, got ${describe(masks)}`);
+  if (!isList(masks)) throw new MetricInputError(`${what}: expected an array of Uint8Array | null, got ${describe(masks)}`);
   if (masks.length !== count) throw new MetricInputError(`${what}: expected ${count} masks (one per anomaly map), got ${masks.length}`);
   for (let i = 0; i < masks.length; i++) {
     const mask = masks[i];
@@ -74,4 +74,9 @@ export function describe(value: unknown): string {
   if (Array.isArray(value)) return `an array of length ${value.length}`;
   const ctor = (value as object).constructor?.name;
   return ctor ? `a ${ctor}` : typeof value;
+}
+
+/** Array.isArray without its narrowing (which turns readonly typed arrays into any[]). */
+export function isList(value: unknown): boolean {
+  return Array.isArray(value);
 }

@@ -82,7 +82,7 @@ describe('state dicts', () => {
     expect(Array.from(b.stateDict().get('conv2.conv.weight')!.dataSync())).toEqual(Array.from(a.stateDict().get('conv2.conv.weight')!.dataSync()));
     const wrong = new Bottleneck(8, 32, new Initializer(3), { width: 4 });
     expect(() => b.loadStateDict(wrong.stateDict(), 'weights.bin')).toThrow(/weights.bin does not match the architecture: .*'conv3.conv.weight' has shape \[1,1,4,32\], expected \[1,1,4,16\]/);
-    const partial = new Map(a.stateDict());
+    const partial = new Map<string, tf.Tensor>(a.stateDict());
     partial.delete('conv1.bn.running_mean');
     partial.set('extra.weight', tf.zeros([1]));
     expect(() => b.loadStateDict(partial)).toThrow(/missing 'conv1.bn.running_mean' .*unexpected 'extra.weight'/);

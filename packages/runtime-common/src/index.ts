@@ -1,1 +1,22 @@
-export {};
+/**
+ * @thfr/runtime-common — runtime pieces shared by @thfr/runtime-node and @thfr/runtime-web:
+ * training kernels for the wasm backend, backend priority lists, training-support checks.
+ * Browser-safe: imports nothing Node-only and no tfjs backend.
+ */
+export { registerWasmTrainingKernels, WASM_TRAINING_KERNELS } from './wasm-training-kernels.js';
+export type { WasmTrainingKernelOptions } from './wasm-training-kernels.js';
+export {
+  conv2dFilterGradient,
+  conv2dInputGradient,
+  depthwiseFilterGradient,
+  depthwiseInputGradient,
+  unsortedSegmentSumByMatMul,
+  maxPoolInputGradient,
+} from './conv-gradients.js';
+export type { Conv2DPad, DimRoundingMode } from './conv-gradients.js';
+export { NODE_BACKEND_PRIORITY, WEB_BACKEND_PRIORITY, backendOrder } from './backend-priority.js';
+export type { NodeBackendName, WebBackendName } from './backend-priority.js';
+export { TRAINING_KERNELS_BY_OP, checkTrainingSupport, assertTrainingSupport } from './training-support.js';
+export type { TrainingSupport } from './training-support.js';
+export { describeBackend, formatBackendDescription } from './describe-backend.js';
+export type { BackendDescription } from './describe-backend.js';

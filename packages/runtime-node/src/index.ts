@@ -1,1 +1,17 @@
-export {};
+/**
+ * @thfr/runtime-node — chooses and initialises the tfjs backend in Node: WebGPU through Dawn,
+ * tfjs-node(-gpu) when installed, wasm with thfr's training kernels, cpu.
+ */
+export { initRuntime } from './init-runtime.js';
+export type { NodeRuntime, NodeRuntimeOptions } from './init-runtime.js';
+export { installDawnWebGpu } from './webgpu-dawn.js';
+export type { DawnAdapter } from './webgpu-dawn.js';
+export { wasmBinaryFolder } from './wasm-node.js';
+export {
+  checkTrainingSupport,
+  assertTrainingSupport,
+  describeBackend,
+  formatBackendDescription,
+  NODE_BACKEND_PRIORITY,
+} from '@thfr/runtime-common';
+export type { NodeBackendName, TrainingSupport, BackendDescription } from '@thfr/runtime-common';

@@ -11,7 +11,7 @@ describe('gradients', () => {
   it('are registered for conv2d, so grad of sum(conv2d(x, w)) wrt w is sum of x windows', () => {
     const x = tf.ones([1, 4, 4, 1]);
     const w = tf.ones([3, 3, 1, 1]);
-    const g = tf.grad((w: tf.Tensor4D) => tf.sum(tf.conv2d(x as tf.Tensor4D, w, 1, 'valid')))(w);
+    const g = tf.grad((w: tf.Tensor) => tf.sum(tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, "valid")))(w);
     // Each of the 4 valid outputs sees every filter tap once: gradient = 4 everywhere.
     expect(Array.from(g.dataSync())).toEqual(new Array(9).fill(4));
     tf.dispose([x, w, g]);

@@ -1,0 +1,89 @@
+import { tf } from '@thfr/tensor';
+import { ConvBnAct, Initializer, Module } from '@thfr/nn';
+import { GlobalBottleneck, LocalBottleneck } from '@thfr/bottleneck';
+import { CompensationModule } from '@thfr/compensation';
+import type { ThfrConfig } from './config.js';
+import { RestorationDecoder } from './decoder.js';
+
+/** Channels and spatial size of each backbone level at the configured input size, shallowest first. */
+export interface LevelGeometry {
+  name: string;
+  channels: number;
+  size: number;
+}
+
+/**
+ * The trainable part of THFR (paper Fig. 3): bottleneck stream(s), template-guided compensation of
+ * each stream, fusion and the restoration decoder. The config's ablation switches change which
+ * modules exist, not just flags: 'gbn'/'lbn' build one stream, `template: false` builds no
+ * compensation, `relation: false` builds compensation without theta/phi.
+ */
+export class ThfrNetwork extends Module {
+  readonly gbn?: GlobalBottleneck;
+  readonly lbn?: LocalBottleneck;
+  readonly compensateGlobal?: CompensationModule;
+  readonly compensateLocal?: CompensationModule;
+  readonly fusion?: ConvBnAct;
+  readonly decoder: RestorationDecoder;
+  /** Size (H = W) of the compressed streams and of the template reference. */
+  readonly codeSize: number;
+  readonly codeChannels: number;
+  readonly templateChannels: number;
+
+  constructor(readonly levels: LevelGeometry[], readonly config: ThfrConfig) {
+    super();
+    if (levels.length < 2) throw new Error(`THFR needs at least two backbone levels, got ${levels.length}`);
+    const init = new Initializer(config.seed);
+    const deepest = levels[levels.length - 1];
+    this.codeChannels = 2 * deepest.channels;
+    this.codeSize = deepest.size / 2;
+    this.templateChannels = levels.reduce((sum, l) => sum + l.channels, 0);
+    const width = Math.max(1, Math.round(deepest.channels * config.bottleneckWidthRatio));
+    const useGlobal = config.bottleneck !== 'lbn';
+    const useLocal = config.bottleneck !== 'gbn';
+    const compensation = (inputEmbedChannels: number, templateEmbedChannels: number) =>
+      new CompensationModule({
+        streamChannels: this.codeChannels,
+        templateChannels: this.templateChannels,
+        size: this.codeSize,
+        inputEmbedChannels,
+        templateEmbedChannels,
+        relation: config.relation,
+        fuseLayers: config.compensationFuseLayers,
+        resBlocks: config.compensationResBlocks,
+      }, init);
+    if (useGlobal) {
+      this.gbn = this.registerModule('gbn', new GlobalBottleneck({ inChannels: deepest.channels, inputSize: deepest.size, outChannels: this.codeChannels, width }, init));
+      // GBN stream: keep its own channels (C_i = C), one-channel layout cue from the template (C_t = 1).
+      if (config.template) this.compensateGlobal = this.registerModule('compensate_global', compensation(this.codeChannels, 1));
+    }
+    if (useLocal) {
+      this.lbn = this.registerModule('lbn', new LocalBottleneck({ levels: levels.map((l) => ({ channels: l.channels, size: l.size })), outChannels: this.codeChannels, width }, init));
+      // LBN stream: one-channel spatial cue from the input (C_i = 1), details from the template (C_t = C).
+      if (config.template) this.compensateLocal = this.registerModule('compensate_local', compensation(1, this.codeChannels));
+    }
+    if (useGlobal && useLocal) this.fusion = this.registerModule('fusion', new ConvBnAct(2 * this.codeChannels, this.codeChannels, 1, init));
+    this.decoder = this.registerModule('decoder', new RestorationDecoder(this.codeChannels, levels.map((l) => l.channels), config.decoderBlocks, config.decoderWidthRatio, init));
+  }
+
+  /**
+   * features: the backbone levels [I_1..I_K]; template: the template reference T [B, s, s, sum C_k]
+   * (required when the config uses templates). Returns the restored levels [Î_1..Î_K].
+   */
+  forward(features: tf.Tensor4D[], template?: tf.Tensor4D): tf.Tensor4D[] {
+    if (this.config.template && !template) throw new Error('ThfrNetwork.forward: this network uses templates; pass the template reference');
+    return tf.tidy(() => {
+      const streams: tf.Tensor4D[] = [];
+      if (this.gbn) {
+        const s = this.gbn.forward(features[features.length - 1]);
+        streams.push(this.compensateGlobal ? this.compensateGlobal.forward(s, template!) : s);
+      }
+      if (this.lbn) {
+        const s = this.lbn.forward(features);
+        streams.push(this.compensateLocal ? this.compensateLocal.forward(s, template!) : s);
+      }
+      const code = this.fusion ? this.fusion.forward(tf.concat(streams, 3) as tf.Tensor4D) : streams[0];
+      return this.decoder.forward(code);
+    });
+  }
+}

@@ -1,0 +1,131 @@
+import { tf } from '@thfr/tensor';
+import type { Disposable } from '@thfr/tensor';
+import type { FeatureExtractor } from '@thfr/backbone';
+import type { TemplateBank } from '@thfr/template-bank';
+import { anomalyMap } from '@thfr/postprocess';
+import type { ThfrConfig } from './config.js';
+import type { LevelGeometry, ThfrNetwork } from './network.js';
+import { imagesToTensor, type RgbImageLike } from './images.js';
+import type { NormalStatistics } from './calibration.js';
+
+/** Anomaly maps and image scores of a batch, read back to plain arrays. */
+export interface Prediction {
+  /** Image score = max of the smoothed map (paper eq. 5 + Gaussian), one per image. */
+  scores: Float32Array;
+  /** One map per image, size x size, row-major. */
+  maps: Float32Array[];
+  size: number;
+  /** Index (in the bank) of the template used for each image; -1 without templates. */
+  templateIndices: Int32Array;
+}
+
+/** The same, as tensors (for callers that keep working on the device, e.g. to draw in a browser). */
+export interface PredictionTensors {
+  map: tf.Tensor3D;
+  scores: tf.Tensor1D;
+  levelMaps: tf.Tensor3D[];
+  templateIndices: Int32Array;
+}
+
+export interface PredictOptions {
+  batchSize?: number;
+  /** Per image, a bank index that must not be used as its template (leave-one-out on training images). */
+  excludeTemplates?: Array<number | undefined>;
+}
+
+export interface TrainingSummary {
+  epochs: number;
+  images: number;
+  finalLoss: number;
+  seconds: number;
+  backend: string;
+}
+
+/**
+ * A trained THFR detector: frozen backbone + template bank + restoration network. `predict` returns
+ * anomaly maps at the configured size and image scores; `dispose` releases everything but the
+ * backbone, which the caller passed in and may share.
+ */
+export class ThfrModel implements Disposable {
+  constructor(
+    readonly config: ThfrConfig,
+    readonly backbone: FeatureExtractor,
+    readonly levels: LevelGeometry[],
+    readonly network: ThfrNetwork,
+    readonly bank: TemplateBank | undefined,
+    public normalStatistics?: NormalStatistics,
+    public training?: TrainingSummary,
+  ) {
+    network.eval();
+  }
+
+  /** Runs one batch and returns tensors (the caller owns `map`, `scores` and `levelMaps`). */
+  predictTensors(images: tf.Tensor4D, options: Pick<PredictOptions, 'excludeTemplates'> = {}): PredictionTensors {
+    const size = this.config.imageSize;
+    if (images.shape[1] !== size || images.shape[2] !== size) {
+      throw new Error(`ThfrModel.predict: images must be ${size}x${size} (the model's imageSize), got ${images.shape[1]}x${images.shape[2]}; use imagesToTensor() to resize`);
+    }
+    const features = this.backbone.extract(images);
+    let templateIndices = new Int32Array(images.shape[0]).fill(-1);
+    let template: tf.Tensor4D | undefined;
+    try {
+      if (this.config.template) {
+        if (!this.bank) throw new Error('ThfrModel: this model uses templates but has no template bank');
+        const found = this.bank.search(features[features.length - 1], { topN: 1, exclude: options.excludeTemplates });
+        templateIndices = Int32Array.from(found.indices, (candidates) => candidates[0]);
+        [template] = this.bank.gather(templateIndices);
+      }
+      const restored = this.network.forward(features, template);
+      const result = anomalyMap(features, restored, { outputSize: size, sigma: this.config.sigma });
+      tf.dispose(restored);
+      return { map: result.map as tf.Tensor3D, scores: result.scores as tf.Tensor1D, levelMaps: result.levelMaps as tf.Tensor3D[], templateIndices };
+    } finally {
+      tf.dispose(features);
+      template?.dispose();
+    }
+  }
+
+  /** Anomaly maps and scores for images (RGB images of any size, or a [B, size, size, 3] tensor in [0, 1]). */
+  async predict(images: tf.Tensor4D | readonly RgbImageLike[], options: PredictOptions = {}): Promise<Prediction> {
+    const count = Array.isArray(images) ? images.length : (images as tf.Tensor4D).shape[0];
+    const batchSize = options.batchSize ?? this.config.batchSize;
+    const size = this.config.imageSize;
+    const scores = new Float32Array(count);
+    const maps: Float32Array[] = [];
+    const templateIndices = new Int32Array(count);
+    for (let start = 0; start < count; start += batchSize) {
+      const end = Math.min(count, start + batchSize);
+      const batch = Array.isArray(images)
+        ? imagesToTensor((images as readonly RgbImageLike[]).slice(start, end), size)
+        : tf.slice(images as tf.Tensor4D, [start, 0, 0, 0], [end - start, -1, -1, -1]);
+      const exclude = options.excludeTemplates?.slice(start, end);
+      const out = this.predictTensors(batch, { excludeTemplates: exclude });
+      batch.dispose();
+      const [mapData, scoreData] = await Promise.all([out.map.data(), out.scores.data()]);
+      tf.dispose([out.map, out.scores, ...out.levelMaps]);
+      scores.set(scoreData as Float32Array, start);
+      templateIndices.set(out.templateIndices, start);
+      const pixels = size * size;
+      for (let i = 0; i < end - start; i++) maps.push((mapData as Float32Array).slice(i * pixels, (i + 1) * pixels));
+    }
+    return { scores, maps, size, templateIndices };
+  }
+
+  /** Score relative to normal images: 0 at their mean, 1 at the calibrated threshold. */
+  normalizeScore(score: number): number {
+    const stats = this.normalStatistics;
+    if (!stats) throw new Error('ThfrModel: no normal statistics (train with calibration or load a calibrated model)');
+    const span = stats.threshold - stats.imageScore.mean;
+    return span > 0 ? (score - stats.imageScore.mean) / span : score - stats.imageScore.mean;
+  }
+
+  /** Bytes held by the bank and the network's weights. */
+  memoryBytes(): { network: number; bank: number } {
+    return { network: this.network.parameterCount() * 4 + this.network.namedBuffers().reduce((s, [, v]) => s + v.size * 4, 0), bank: this.bank?.memoryBytes() ?? 0 };
+  }
+
+  dispose(): void {
+    this.network.dispose();
+    this.bank?.dispose();
+  }
+}

@@ -1,0 +1,17 @@
+import { tf } from '@thfr/tensor';
+import '@tensorflow/tfjs-backend-wasm';
+import '@tensorflow/tfjs-backend-cpu';
+import { registerWasmTrainingKernels } from '../dist/index.js';
+if (!process.env.NOREG) registerWasmTrainingKernels({replaceBackpropInput: !process.env.NOINPUT});
+await tf.setBackend('wasm'); await tf.ready();
+const time = async (name, fn, n=2) => { let r=fn(); await r.data?.() ?? await r[0].data(); tf.dispose(r); const t0=performance.now(); for(let i=0;i<n;i++){r=fn(); await (r.data?r.data():r[0].data()); tf.dispose(r);} const ms=(performance.now()-t0)/n; console.log(name, ms.toFixed(1),'ms'); return ms; };
+const H=Number(process.argv[2]||64), C=Number(process.argv[3]||256), S=Number(process.argv[4]||1);
+const x=tf.randomNormal([1,H,H,C]), w=tf.randomNormal([3,3,C,C]);
+const Ho=Math.ceil(H/S); const dy=tf.randomNormal([1,Ho,Ho,C]);
+const fl = 2*Ho*Ho*9*C*C/1e9;
+const f = await time('fwd', ()=>tf.conv2d(x,w,S,'same'));
+const bi = await time('bpInput', ()=>tf.conv2dTranspose(dy,w,[1,H,H,C],S,'same'));
+const bf = process.env.NOREG ? 1 : await time('bpFilter', ()=>tf.engine().runKernel('Conv2DBackpropFilter',{x,dy},{strides:S,pad:'same',filterShape:[3,3,C,C],dataFormat:'NHWC'}));
+const fb = process.env.NOREG ? 1 : await time('fwd+bwd', ()=>{ const [a,b]= tf.grads((x,w)=>tf.sum(tf.mul(tf.conv2d(x,w,S,'same'),dy)))([x,w]); return [a,b]; });
+console.log('GFLOP/s fwd', (fl/f*1e3).toFixed(1), 'bi', (fl/bi*1e3).toFixed(1), 'bf', (fl/bf*1e3).toFixed(1), 'fwd+bwd', (3*fl/fb*1e3).toFixed(1));
+console.log(tf.memory().numTensors);

@@ -1,0 +1,23 @@
+import { tf } from '@thfr/tensor';
+import '@tensorflow/tfjs-backend-wasm';
+await tf.setBackend('wasm'); await tf.ready();
+const time = async (name, fn, n=3) => { let r=fn(); await r.data(); tf.dispose(r); const t0=performance.now(); for(let i=0;i<n;i++){r=fn(); await r.data(); tf.dispose(r);} const ms=(performance.now()-t0)/n; console.log(name, ms.toFixed(1),'ms'); return ms; };
+const H=64,C=256;
+const x=tf.randomNormal([1,H,H,C]); const dy=tf.randomNormal([1,H,H,C]);
+const xp = tf.pad(x,[[0,0],[1,2],[1,2],[0,0]]);
+await time('pad', ()=>tf.pad(x,[[0,0],[1,2],[1,2],[0,0]]));
+await time('9 slices', ()=>tf.tidy(()=>{ const t=[]; for(let i=0;i<9;i++) t.push(tf.slice(xp,[0,i/3|0,i%3,0],[1,H,H,C])); return tf.addN([t[0],t[8]]);}));
+const taps=[]; for(let i=0;i<9;i++) taps.push(tf.slice(xp,[0,i/3|0,i%3,0],[1,H,H,C]));
+await time('concat', ()=>tf.concat(taps,3));
+const cols = tf.reshape(tf.concat(taps,3),[H*H,9*C]);
+await time('transpose dy', ()=>tf.transpose(tf.reshape(dy,[H*H,C])));
+const dyT = tf.transpose(tf.reshape(dy,[H*H,C]));
+await time('matmul dyT@cols', ()=>tf.matMul(dyT, cols));
+await time('transpose cols', ()=>tf.transpose(cols));
+const colsT=tf.transpose(cols);
+await time('matmul colsT@dy', ()=>tf.matMul(colsT, tf.reshape(dy,[H*H,C])));
+await time('9 matmuls per tap', ()=>tf.tidy(()=>tf.concat(taps.map(t=>tf.matMul(dyT, tf.reshape(t,[H*H,C]))),1)));
+const dy2 = tf.reshape(dy,[H*H,C]);
+await time('fwd conv', ()=>tf.conv2d(x,tf.randomNormal([3,3,C,C]),1,'same'));
+// conv trick: filter grad as conv with batch<->channel swapped: x^T [C,H,W,1] conv dy^T [H,W,1,C] 
+await time('conv trick', ()=>tf.tidy(()=>tf.conv2d(tf.transpose(x,[3,1,2,0]), tf.transpose(dy,[1,2,0,3]), 1, [[0,0],[1,1],[1,1],[0,0]])));

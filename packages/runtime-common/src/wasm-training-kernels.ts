@@ -1,0 +1,128 @@
+/**
+ * Registers training kernels for the wasm backend: tfjs-backend-wasm 4.22 has no Conv2DBackpropFilter,
+ * DepthwiseConv2dNativeBackpropInput/Filter or UnsortedSegmentSum (so no conv net trains on it), its
+ * Conv2DBackpropInput is a naive loop, and its MaxPoolGrad drops gradients when channels > 1. Each kernel here returns a tensor built from wasm's fast kernels
+ * (see conv-gradients.ts). The engine accepts a Tensor as a kernel's output and does not record the
+ * nested ops on the gradient tape (kernelDepth > 0), so these behave like native kernels.
+ */
+import { tf } from '@thfr/tensor';
+import type { Tensor, Tensor4D } from '@thfr/tensor';
+import {
+  conv2dFilterGradient,
+  conv2dInputGradient,
+  depthwiseFilterGradient,
+  depthwiseInputGradient,
+  unsortedSegmentSumByMatMul,
+  maxPoolInputGradient,
+} from './conv-gradients.js';
+
+type TensorInfo = { dataId: object; shape: number[]; dtype: string };
+type KernelArgs = { inputs: Record<string, TensorInfo>; attrs?: Record<string, unknown>; backend: unknown };
+
+/**
+ * Wraps a kernel input as a Tensor sharing its data. The backend's reference count is raised first so
+ * that disposing the wrapper (at the end of the tidy) gives the data back to its owner untouched.
+ */
+function borrow<T extends Tensor>(info: TensorInfo, backend: unknown): T {
+  (backend as { incRef(dataId: object): void }).incRef(info.dataId);
+  return tf.engine().makeTensorFromTensorInfo(info as never) as T;
+}
+
+function composed(run: (args: KernelArgs) => Tensor) {
+  return (args: KernelArgs) => tf.tidy(() => run(args)) as never;
+}
+
+/** Names of the kernels that `registerWasmTrainingKernels` provides. */
+export const WASM_TRAINING_KERNELS = [
+  'Conv2DBackpropFilter',
+  'Conv2DBackpropInput',
+  'DepthwiseConv2dNativeBackpropFilter',
+  'DepthwiseConv2dNativeBackpropInput',
+  'UnsortedSegmentSum',
+  'MaxPoolGrad',
+] as const;
+
+export interface WasmTrainingKernelOptions {
+  /** Backend name to register for (default 'wasm'). */
+  backendName?: string;
+  /** Replace wasm's own (naive, ~10x slower) Conv2DBackpropInput. Default true. */
+  replaceBackpropInput?: boolean;
+}
+
+/**
+ * Registers the composed training kernels for the wasm backend (idempotent). Returns the kernel names
+ * it registered or replaced. Call before training on wasm; `initRuntime` does it for you.
+ */
+export function registerWasmTrainingKernels(options: WasmTrainingKernelOptions = {}): string[] {
+  const backendName = options.backendName ?? 'wasm';
+  const replaceInput = options.replaceBackpropInput ?? true;
+  const registered: string[] = [];
+  const register = (kernelName: string, run: (args: KernelArgs) => Tensor) => {
+    // Unregistering first keeps tfjs from warning about a duplicate registration.
+    if (tf.getKernel(kernelName, backendName) != null) tf.unregisterKernel(kernelName, backendName);
+    tf.registerKernel({ kernelName, backendName, kernelFunc: composed(run) as never });
+    registered.push(kernelName);
+  };
+
+  register('Conv2DBackpropFilter', ({ inputs, attrs = {}, backend }) =>
+    conv2dFilterGradient(
+      borrow<Tensor4D>(inputs.x, backend),
+      borrow<Tensor4D>(inputs.dy, backend),
+      attrs.filterShape as [number, number, number, number],
+      attrs.strides as [number, number],
+      attrs.pad as 'same',
+      attrs.dimRoundingMode as undefined,
+      attrs.dataFormat as string,
+    ),
+  );
+  if (replaceInput) {
+    register('Conv2DBackpropInput', ({ inputs, attrs = {}, backend }) =>
+      conv2dInputGradient(
+        borrow<Tensor4D>(inputs.dy, backend),
+        borrow<Tensor4D>(inputs.filter, backend),
+        attrs.inputShape as [number, number, number, number],
+        attrs.strides as [number, number],
+        attrs.pad as 'same',
+        attrs.dimRoundingMode as undefined,
+        attrs.dataFormat as string,
+      ),
+    );
+  }
+  register('DepthwiseConv2dNativeBackpropFilter', ({ inputs, attrs = {}, backend }) =>
+    depthwiseFilterGradient(
+      borrow<Tensor4D>(inputs.x, backend),
+      borrow<Tensor4D>(inputs.dy, backend),
+      attrs.filterShape as [number, number, number, number],
+      attrs.strides as [number, number],
+      attrs.pad as 'same',
+      attrs.dimRoundingMode as undefined,
+      attrs.dilations as [number, number],
+    ),
+  );
+  register('DepthwiseConv2dNativeBackpropInput', ({ inputs, attrs = {}, backend }) =>
+    depthwiseInputGradient(
+      borrow<Tensor4D>(inputs.dy, backend),
+      borrow<Tensor4D>(inputs.filter, backend),
+      attrs.inputShape as [number, number, number, number],
+      attrs.strides as [number, number],
+      attrs.pad as 'same',
+      attrs.dimRoundingMode as undefined,
+      attrs.dilations as [number, number],
+    ),
+  );
+  register('UnsortedSegmentSum', ({ inputs, attrs = {}, backend }) =>
+    unsortedSegmentSumByMatMul(borrow(inputs.x, backend), borrow(inputs.segmentIds, backend), attrs.numSegments as number),
+  );
+  register('MaxPoolGrad', ({ inputs, attrs = {}, backend }) =>
+    maxPoolInputGradient(
+      borrow<Tensor4D>(inputs.dy, backend),
+      borrow<Tensor4D>(inputs.input, backend),
+      borrow<Tensor4D>(inputs.output, backend),
+      attrs.filterSize as [number, number],
+      attrs.strides as [number, number],
+      attrs.pad as 'same',
+      attrs.dimRoundingMode as undefined,
+    ),
+  );
+  return registered;
+}

@@ -1,0 +1,74 @@
+import { tf, selectBackend } from '@thfr/tensor';
+import type { BackendCandidate, SkippedBackend } from '@thfr/tensor';
+import { NODE_BACKEND_PRIORITY, backendOrder, describeBackend } from '@thfr/runtime-common';
+import type { BackendDescription, NodeBackendName } from '@thfr/runtime-common';
+import { installDawnWebGpu } from './webgpu-dawn.js';
+import { installWasm } from './wasm-node.js';
+
+export interface NodeRuntimeOptions {
+  /** Backends to try, in order. Default: webgpu, tensorflow, wasm, cpu. Env THFR_BACKEND forces one. */
+  prefer?: NodeBackendName[];
+  /** wasm threads. Node runs wasm single-threaded (see README), so only 1 is accepted. */
+  threads?: number;
+  /** Options for Dawn's create(), e.g. ['backend=vulkan'] (SwiftShader needs it). Env THFR_DAWN_OPTIONS (comma-separated) is the default. */
+  dawnOptions?: string[];
+  /** Folder of tfjs-backend-wasm's .wasm files. Default: the installed package's dist folder. */
+  wasmPaths?: string;
+}
+
+export interface NodeRuntime {
+  backend: NodeBackendName;
+  /** The backends tried before it and why each could not be used. */
+  skipped: SkippedBackend[];
+  description: BackendDescription;
+}
+
+// Optional peers that cannot be installed everywhere: a computed specifier keeps bundlers and
+// TypeScript from resolving them at build time.
+async function importOptional(specifier: string): Promise<unknown> {
+  return import(/* @vite-ignore */ specifier);
+}
+
+async function installTensorflow(): Promise<Record<string, string>> {
+  const reasons: string[] = [];
+  for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
+    try {
+      await importOptional(pkg);
+      return { package: pkg };
+    } catch (error) {
+      const message = (error as Error).message.split('\n')[0];
+      reasons.push((error as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' ? `${pkg} is not installed` : `${pkg}: ${message}`);
+    }
+  }
+  throw new Error(reasons.join('; '));
+}
+
+/**
+ * Picks the fastest tensor backend that works here and makes it the active one:
+ * WebGPU through Dawn, then tfjs-node(-gpu) if installed, then wasm (with thfr's training kernels),
+ * then cpu. Returns the chosen name and why each earlier one was skipped.
+ */
+export async function initRuntime(options: NodeRuntimeOptions = {}): Promise<NodeRuntime> {
+  const order = backendOrder(NODE_BACKEND_PRIORITY, options.prefer, process.env.THFR_BACKEND);
+  const dawnOptions = options.dawnOptions ?? (process.env.THFR_DAWN_OPTIONS ? process.env.THFR_DAWN_OPTIONS.split(',') : []);
+  const details: Record<string, string | number | boolean> = {};
+  const install: Record<NodeBackendName, () => Promise<void>> = {
+    webgpu: async () => {
+      const adapter = await installDawnWebGpu(dawnOptions);
+      details.adapter = adapter.description;
+    },
+    tensorflow: async () => {
+      Object.assign(details, await installTensorflow());
+    },
+    wasm: async () => {
+      Object.assign(details, await installWasm(options));
+    },
+    cpu: async () => {
+      await import('@tensorflow/tfjs-backend-cpu');
+    },
+  };
+  const candidates: BackendCandidate[] = order.map((name) => ({ name, init: install[name] }));
+  const { backend, skipped } = await selectBackend(candidates);
+  if (backend === 'wasm') details.simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
+  return { backend: backend as NodeBackendName, skipped, description: describeBackend(details) };
+}
