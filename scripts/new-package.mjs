@@ -22,7 +22,7 @@ const pkg = {
 };
 if (!Object.keys(deps).length) delete pkg.dependencies;
 writeFileSync(`${dir}/package.json`, JSON.stringify(pkg, null, 2) + '\n');
-writeFileSync(`${dir}/tsconfig.json`, JSON.stringify({ extends: '../../tsconfig.base.json', compilerOptions: { rootDir: '.', noEmit: true, types: ['node'] }, include: ['src', 'test', 'bench'] }, null, 2) + '\n');
+writeFileSync(`${dir}/tsconfig.json`, JSON.stringify({ extends: '../../tsconfig.dev.json', compilerOptions: { rootDir: '../..', noEmit: true, types: ['node'] }, include: ['src', 'test', 'bench'] }, null, 2) + '\n');
 writeFileSync(`${dir}/tsconfig.build.json`, JSON.stringify({ extends: '../../tsconfig.base.json', compilerOptions: { rootDir: 'src', outDir: 'dist', types: [] }, include: ['src'] }, null, 2) + '\n');
 writeFileSync(`${dir}/vitest.config.ts`, `import { defineConfig } from 'vitest/config';\nimport { thfrVitestDefaults } from '../../vitest.shared.js';\nexport default defineConfig(thfrVitestDefaults());\n`);
 if (!existsSync(`${dir}/src/index.ts`)) writeFileSync(`${dir}/src/index.ts`, `export {};\n`);

@@ -5,11 +5,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encodePng, generateSyntheticCategory, resizeRgb } from '../dist/index.js';
+import { drawText, GLYPH_ADVANCE, GLYPH_HEIGHT } from './tiny-font.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const out = resolve(process.argv[2] ?? resolve(here, '../../../docs/images/synthetic-contact-sheet.png'));
-const TILE = 176;
+const TILE = 156; // fits a 13-character label at font scale 2
 const GAP = 6;
+const LABEL = 2 * GLYPH_HEIGHT + 8; // label strip above each image row
 
 function overlay(image, masks) {
   const data = image.data.slice();
@@ -26,13 +28,13 @@ function overlay(image, masks) {
 
 function pickColumns(kind) {
   const cat = generateSyntheticCategory({ kind, seed: 7, trainCount: 2, testCount: 24, validationCount: 0 });
-  const columns = cat.train.map((image) => ({ image, masks: [] }));
+  const columns = cat.train.map((image) => ({ image, masks: [], label: 'good' }));
   const seen = new Set();
   for (const t of cat.test) {
     const key = t.defectNames.join('+');
     if (t.defectType === 'good' || seen.has(key)) continue;
     seen.add(key);
-    columns.push({ image: t.image, masks: t.masks });
+    columns.push({ image: t.image, masks: t.masks, label: kind === 'ad' ? t.defectType : t.defectNames[0].replace('_component', '') });
   }
   return columns;
 }
@@ -40,17 +42,20 @@ function pickColumns(kind) {
 const rows = [];
 for (const kind of ['ad', 'loco']) {
   const cols = pickColumns(kind);
-  rows.push(cols.map((c) => c.image));
-  rows.push(cols.map((c) => overlay(c.image, c.masks)));
+  rows.push({ tiles: cols.map((c) => c.image), labels: cols.map((c, i) => (i === 0 ? `${kind} ${c.label}` : c.label)) });
+  rows.push({ tiles: cols.map((c) => overlay(c.image, c.masks)), labels: cols.map((_, i) => (i === 0 ? 'masks in red' : '')) });
 }
-const ncols = Math.max(...rows.map((r) => r.length));
+const ncols = Math.max(...rows.map((r) => r.tiles.length));
 const width = ncols * TILE + (ncols + 1) * GAP;
-const height = rows.length * TILE + (rows.length + 1) * GAP + GAP * 2;
+const rowHeight = LABEL + TILE + GAP;
+const height = rows.length * rowHeight + GAP + GAP * 2;
 const sheet = new Uint8Array(width * height * 3).fill(255);
 rows.forEach((row, r) => {
   // An extra gap between the two kinds.
-  const y0 = GAP + r * (TILE + GAP) + (r >= 2 ? GAP * 2 : 0);
-  row.forEach((img, c) => {
+  const top = GAP + r * rowHeight + (r >= 2 ? GAP * 2 : 0);
+  const y0 = top + LABEL;
+  row.tiles.forEach((img, c) => {
+    drawText(sheet, width, row.labels[c], GAP + c * (TILE + GAP), top + 3, 2, [30, 30, 30]);
     const tile = resizeRgb(img, TILE, TILE);
     const x0 = GAP + c * (TILE + GAP);
     for (let y = 0; y < TILE; y++) sheet.set(tile.data.subarray(y * TILE * 3, (y + 1) * TILE * 3), ((y0 + y) * width + x0) * 3);

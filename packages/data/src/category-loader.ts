@@ -92,7 +92,7 @@ async function listRequiredImages(dir: string, root: string): Promise<string[]> 
 
 async function findAdMasks(root: string, defect: string, imagePath: string): Promise<string[]> {
   const stem = basename(imagePath, extname(imagePath));
-  const candidates = ['.png', '.bmp', '.jpg'].map((ext) => join(root, 'ground_truth', defect, `${stem}_mask${ext}`));
+  const candidates = ['.png', '.jpg'].map((ext) => join(root, 'ground_truth', defect, `${stem}_mask${ext}`));
   for (const c of candidates) if (await isFile(c)) return [c];
   throw new Error(
     `Missing mask for anomalous test image ${imagePath}: expected ${candidates[0]}`,

@@ -192,18 +192,24 @@ function unfilter(filter: number, line: Uint8Array, prev: Uint8Array, cur: Uint8
     case 3:
       for (let i = 0; i < n; i++) cur[i] = (line[i] + (((i >= bpp ? cur[i - bpp] : 0) + prev[i]) >> 1)) & 0xff;
       return;
-    case 4:
-      for (let i = 0; i < n; i++) {
-        const a = i >= bpp ? cur[i - bpp] : 0;
+    case 4: {
+      // Paeth; for the first pixel a = c = 0 so the predictor is b. pa = |b - c|, pb = |a - c|, pc = |a + b - 2c|.
+      const first = Math.min(bpp, n);
+      for (let i = 0; i < first; i++) cur[i] = (line[i] + prev[i]) & 0xff;
+      for (let i = bpp; i < n; i++) {
+        const a = cur[i - bpp];
         const b = prev[i];
-        const c = i >= bpp ? prev[i - bpp] : 0;
-        const pa = Math.abs(b - c);
-        const pb = Math.abs(a - c);
-        const pc = Math.abs(a + b - 2 * c);
-        const pred = pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
-        cur[i] = (line[i] + pred) & 0xff;
+        const c = prev[i - bpp];
+        const p = b - c;
+        const q = a - c;
+        const pa = p < 0 ? -p : p;
+        const pb = q < 0 ? -q : q;
+        const r = p + q;
+        const pc = r < 0 ? -r : r;
+        cur[i] = (line[i] + (pa <= pb && pa <= pc ? a : pb <= pc ? b : c)) & 0xff;
       }
       return;
+    }
     default:
       throw new Error(`${name}: corrupt PNG (unknown row filter type ${filter})`);
   }

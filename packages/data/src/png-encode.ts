@@ -34,17 +34,26 @@ export function encodePng(img: RgbImage | GrayImage | ChannelImage, options: Enc
   const filtered = new Uint8Array(height * (stride + 1));
   for (let y = 0; y < height; y++) {
     const rowStart = y * stride;
-    const o = y * (stride + 1);
-    filtered[o] = 4; // Paeth
-    for (let i = 0; i < stride; i++) {
-      const a = i >= channels ? data[rowStart + i - channels] : 0;
-      const b = y > 0 ? data[rowStart - stride + i] : 0;
-      const c = y > 0 && i >= channels ? data[rowStart - stride + i - channels] : 0;
-      const pa = Math.abs(b - c);
-      const pb = Math.abs(a - c);
-      const pc = Math.abs(a + b - 2 * c);
-      const pred = pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
-      filtered[o + 1 + i] = (data[rowStart + i] - pred) & 0xff;
+    const o = y * (stride + 1) + 1;
+    filtered[o - 1] = 4; // Paeth
+    if (y === 0) {
+      // No previous row: Paeth reduces to Sub.
+      for (let i = 0; i < stride; i++) filtered[o + i] = (data[i] - (i >= channels ? data[i - channels] : 0)) & 0xff;
+      continue;
+    }
+    const up = rowStart - stride;
+    for (let i = 0; i < channels; i++) filtered[o + i] = (data[rowStart + i] - data[up + i]) & 0xff;
+    for (let i = channels; i < stride; i++) {
+      const a = data[rowStart + i - channels];
+      const b = data[up + i];
+      const c = data[up + i - channels];
+      const p = b - c;
+      const q = a - c;
+      const pa = p < 0 ? -p : p;
+      const pb = q < 0 ? -q : q;
+      const r = p + q;
+      const pc = r < 0 ? -r : r;
+      filtered[o + i] = (data[rowStart + i] - (pa <= pb && pa <= pc ? a : pb <= pc ? b : c)) & 0xff;
     }
   }
   const compressed = zlibSync(filtered, { level: options.level ?? 6 });

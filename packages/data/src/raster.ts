@@ -1,6 +1,7 @@
 // Minimal anti-aliased rasterisation for the synthetic generator: shapes are signed distance functions
 // (negative inside, in pixels); a pixel's coverage is clamp(0.5 - sdf, 0, 1) and the defect mask is
-// exactly the set of pixels whose centre lies inside the shape (sdf < 0).
+// exactly the set of pixels whose centre lies inside the shape (sdf < 0). Distances use Math.sqrt rather than
+// Math.hypot: much faster in V8, and correctly rounded everywhere.
 import type { GrayImage, RgbImage } from './image-types.js';
 
 export type Sdf = (x: number, y: number) => number;
@@ -86,7 +87,11 @@ export function maskSdf(mask: GrayImage, box: Box, sdf: Sdf, maskValue: number):
 }
 
 export function circleSdf(cx: number, cy: number, r: number): Sdf {
-  return (x, y) => Math.hypot(x - cx, y - cy) - r;
+  return (x, y) => {
+    const dx = x - cx;
+    const dy = y - cy;
+    return Math.sqrt(dx * dx + dy * dy) - r;
+  };
 }
 
 /** Rotated rectangle with half sizes hw, hh and corner radius `round`. */
@@ -98,7 +103,9 @@ export function boxSdf(cx: number, cy: number, hw: number, hh: number, angle: nu
     const dy = y - cy;
     const u = Math.abs(c * dx + s * dy) - (hw - round);
     const v = Math.abs(-s * dx + c * dy) - (hh - round);
-    const outside = Math.hypot(Math.max(u, 0), Math.max(v, 0));
+    const ou = u > 0 ? u : 0;
+    const ov = v > 0 ? v : 0;
+    const outside = Math.sqrt(ou * ou + ov * ov);
     return outside + Math.min(Math.max(u, v), 0) - round;
   };
 }
@@ -114,7 +121,9 @@ export function polylineSdf(points: ReadonlyArray<readonly [number, number]>, ha
       const ey = by - ay;
       const len2 = ex * ex + ey * ey || 1;
       const t = clamp01(((x - ax) * ex + (y - ay) * ey) / len2);
-      const d = Math.hypot(x - ax - t * ex, y - ay - t * ey);
+      const qx = x - ax - t * ex;
+      const qy = y - ay - t * ey;
+      const d = Math.sqrt(qx * qx + qy * qy);
       if (d < best) best = d;
     }
     return best - halfWidth;
@@ -129,7 +138,7 @@ export function blobSdf(cx: number, cy: number, r: number, harmonics: ReadonlyAr
     const theta = Math.atan2(dy, dx);
     let radius = 1;
     for (const [k, amp, phase] of harmonics) radius += amp * Math.sin(k * theta + phase);
-    return Math.hypot(dx, dy) - r * radius;
+    return Math.sqrt(dx * dx + dy * dy) - r * radius;
   };
 }
 

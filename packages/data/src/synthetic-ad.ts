@@ -61,7 +61,7 @@ function renderNormalDisc(size: number, material: AdMaterial, rng: Random): { im
     for (let x = 0; x < size; x++) {
       const px = x + 0.5 - cx;
       const py = y + 0.5 - cy;
-      const r = Math.hypot(px, py);
+      const r = Math.sqrt(px * px + py * py);
       const i = (y * size + x) * 3;
       const sensor = (rng.next() - 0.5) * 6;
       // Background: dark slate with faint vignetting.
@@ -133,7 +133,7 @@ export function renderAdImage(size: number, material: AdMaterial, rng: Random, d
       points.push([sx + Math.cos(a) * len * t, sy + Math.sin(a) * len * t]);
     }
     const sdf = intersectSdf(polylineSdf(points, rng.uniform(0.9, 1.3) * lineScale), onDisc);
-    painted = paintSdf(image, boxAround(points, 3), sdf, [232, 222, 205], rng.uniform(0.7, 0.85), mask);
+    painted = paintSdf(image, boxAround(points, 3), sdf, [232, 222, 205], rng.uniform(0.5, 0.7), mask);
   } else if (defect === 'hole') {
     const [hx, hy] = pointOnDisc(pose, rng, 0.65);
     const r = rng.uniform(5, 9) * scale;

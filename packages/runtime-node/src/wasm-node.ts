@@ -4,16 +4,16 @@
  * node_modules beside it. The composed training kernels are registered after the backend's import
  * (importing it registers its own Conv2DBackpropInput, which ours replaces).
  */
-import { createRequire } from 'node:module';
+// Aliased: bundles (e.g. /work/shared/device/prepare.sh) often add a banner declaring `createRequire`.
+import { createRequire as requireFrom } from 'node:module';
 import { dirname, join } from 'node:path';
 import { registerWasmTrainingKernels } from '@thfr/runtime-common';
 
 /** The folder (ending in '/') holding tfjs-backend-wasm's .wasm files. */
 export function wasmBinaryFolder(): string {
-  const require = createRequire(import.meta.url);
   let packageJson: string;
   try {
-    packageJson = require.resolve('@tensorflow/tfjs-backend-wasm/package.json');
+    packageJson = requireFrom(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm/package.json');
   } catch {
     throw new Error(`@tensorflow/tfjs-backend-wasm is not installed next to ${import.meta.url}`);
   }

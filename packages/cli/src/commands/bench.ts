@@ -1,0 +1,140 @@
+import { tf } from '@thfr/tensor';
+import { TemplateBank } from '@thfr/template-bank';
+import { DEFAULT_CONFIG, PAPER_CONFIG, ThfrNetwork, measureLevels, restorationLoss, resolveConfig, templateReference, ThfrModel, type ThfrConfig } from '@thfr/model';
+import type { FeatureExtractor } from '@thfr/backbone';
+import { numberOption, type CommandSpec } from '../command.js';
+import { openBackbone } from '../backbones.js';
+import { setupRuntime } from '../runtime.js';
+import type { Output } from '../output.js';
+
+interface ConfigBench {
+  config: 'default' | 'paper';
+  backbone: string;
+  parameters: number;
+  trainStepMs: { batch: number; ms: number };
+  inference: Array<{ batch: number; msPerBatch: number; imagesPerSecond: number }>;
+  bankMemory: Array<{ ratio: number; templates: number; float32Bytes: number; float16Bytes: number }>;
+}
+
+async function timeIt(repeats: number, fn: () => Promise<void>): Promise<number> {
+  await fn(); // warm-up: kernel compilation, weight uploads
+  const started = performance.now();
+  for (let i = 0; i < repeats; i++) await fn();
+  return (performance.now() - started) / repeats;
+}
+
+/** Random images through a random-weight network: the timings do not depend on the values. */
+async function benchConfig(label: 'default' | 'paper', config: ThfrConfig, backbone: FeatureExtractor, batches: number[], trainBatch: number, repeats: number, output: Output): Promise<ConfigBench> {
+  const levels = measureLevels(backbone, config.imageSize);
+  const network = new ThfrNetwork(levels, config);
+  const bankImages = 16;
+  const images = tf.randomUniform([bankImages, config.imageSize, config.imageSize, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
+  const features = backbone.extract(images);
+  const reference = templateReference(features, network.codeSize);
+  const bank = TemplateBank.fromFeatures(features[features.length - 1], [reference]);
+  tf.dispose([reference]);
+  const model = new ThfrModel(config, backbone, levels, network, bank);
+  try {
+    // One training step on cached features (what training does every step; the backbone ran once).
+    output.note(`${label}: timing a training step at batch ${trainBatch}`);
+    network.train();
+    const optimizer = tf.train.adam(config.learningRate, config.betas[0], config.betas[1]);
+    const idx = tf.tensor1d(Int32Array.from({ length: trainBatch }, (_, i) => i % bankImages), 'int32');
+    const batchFeatures = features.map((f) => tf.gather(f, idx) as tf.Tensor4D);
+    const [template] = bank.gather(Array.from({ length: trainBatch }, (_, i) => (i + 1) % bankImages));
+    const variables = network.trainableVariables();
+    const stepMs = await timeIt(repeats, async () => {
+      const loss = optimizer.minimize(() => restorationLoss(batchFeatures, network.forward(batchFeatures, template)), true, variables)!;
+      await loss.data();
+      loss.dispose();
+    });
+    tf.dispose([idx, template, ...batchFeatures]);
+    optimizer.dispose();
+    network.eval();
+    const inference = [];
+    for (const batch of batches) {
+      output.note(`${label}: timing inference at batch ${batch}`);
+      const x = tf.randomUniform([batch, config.imageSize, config.imageSize, 3], 0, 1, 'float32', 2) as tf.Tensor4D;
+      const ms = await timeIt(repeats, async () => {
+        const out = model.predictTensors(x);
+        await out.scores.data();
+        tf.dispose([out.map, out.scores, ...out.levelMaps]);
+      });
+      x.dispose();
+      inference.push({ batch, msPerBatch: ms, imagesPerSecond: (batch * 1000) / ms });
+    }
+    // Bank memory for 100 images at each subsampling ratio (values = T, keys = flattened I_K).
+    const perTemplateKey = levels[levels.length - 1].channels * levels[levels.length - 1].size ** 2 * 4;
+    const perTemplateValue = network.templateChannels * network.codeSize ** 2;
+    const bankMemory = [0.1, 0.25, 0.5, 1].map((ratio) => {
+      const templates = Math.ceil(ratio * 100);
+      return { ratio, templates, float32Bytes: templates * (perTemplateKey + perTemplateValue * 4), float16Bytes: templates * (perTemplateKey + perTemplateValue * 2) };
+    });
+    return { config: label, backbone: backbone.identity.architecture, parameters: network.parameterCount(), trainStepMs: { batch: trainBatch, ms: stepMs }, inference, bankMemory };
+  } finally {
+    tf.dispose([images, ...features]);
+    model.dispose();
+  }
+}
+
+/** Template search time per query for banks of N random templates with D-dim keys. */
+async function benchSearch(sizes: number[], keyDim: number, output: Output): Promise<Array<{ templates: number; keyDim: number; msPerQuery: number }>> {
+  const rows = [];
+  for (const n of sizes) {
+    output.note(`template search: N = ${n}, D = ${keyDim}`);
+    const keys = tf.randomNormal([n, keyDim], 0, 1, 'float32', 3);
+    const values = tf.zeros([n, 1, 1, 1]) as tf.Tensor4D;
+    const bank = TemplateBank.fromFeatures(keys, [values]);
+    tf.dispose([keys, values]);
+    const query = tf.randomNormal([1, keyDim], 0, 1, 'float32', 4);
+    const ms = await timeIt(5, async () => { await bank.searchAsync(query, { topN: 1 }); });
+    rows.push({ templates: n, keyDim, msPerQuery: ms });
+    tf.dispose(query);
+    bank.dispose();
+  }
+  return rows;
+}
+
+export const benchCommand: CommandSpec = {
+  name: 'bench',
+  summary: 'Benchmark the default and paper configurations: ms per training step, inference images/s at batch 1 and 16, bank memory per subsampling ratio, template-search time per query for N = 100 / 1,000 / 10,000.',
+  usage: 'thfr bench [--configs default,paper] [--repeats N] [--json]',
+  options: {
+    configs: { type: 'string', help: 'which configurations to time', default: 'default,paper', valueName: 'LIST' },
+    batches: { type: 'string', help: 'inference batch sizes', default: '1,16', valueName: 'LIST' },
+    repeats: { type: 'string', help: 'timed repetitions after one warm-up', default: '2', valueName: 'N' },
+    'search-sizes': { type: 'string', help: 'bank sizes for the search benchmark', default: '100,1000,10000', valueName: 'LIST' },
+    'search-dim': { type: 'string', help: 'key dimension for the search benchmark (the paper\'s exact I3 key is 262144; 4096 = I3 average-pooled to 2x2)', default: '4096', valueName: 'D' },
+    weights: { type: 'string', help: 'WideResNet50-2 safetensors for the paper config (default: random weights, same speed)', valueName: 'FILE' },
+  },
+  examples: ['thfr bench', 'thfr bench --configs default --batches 1,16 --json', 'thfr bench --backend webgpu'],
+  async run(values, output) {
+    const backend = await setupRuntime(values.backend as string | undefined, output);
+    const repeats = numberOption(values, 'repeats', { integer: true, min: 1 }) ?? 2;
+    const batches = String(values.batches ?? '1,16').split(',').map(Number);
+    const configs = String(values.configs ?? 'default,paper').split(',');
+    const results: ConfigBench[] = [];
+    for (const label of configs) {
+      if (label !== 'default' && label !== 'paper') throw new Error(`--configs takes 'default' and/or 'paper', got '${label}'`);
+      const config = resolveConfig({}, label === 'paper' ? PAPER_CONFIG : DEFAULT_CONFIG);
+      const backbone = await openBackbone(label === 'paper'
+        ? { name: 'wide_resnet50_2', weights: values.weights as string | undefined, randomSeed: values.weights ? undefined : 0 }
+        : { name: 'mobilenet_v2' });
+      try {
+        const row = await benchConfig(label, config, backbone, batches, config.batchSize, repeats, output);
+        results.push(row);
+        output.line(`${label} (${row.backbone}, ${(row.parameters / 1e6).toFixed(2)} M trainable parameters) on ${backend}:`);
+        output.line(`  training step, batch ${row.trainStepMs.batch}: ${row.trainStepMs.ms.toFixed(0)} ms`);
+        for (const r of row.inference) output.line(`  inference, batch ${r.batch}: ${r.msPerBatch.toFixed(0)} ms per batch, ${r.imagesPerSecond.toFixed(2)} images/s`);
+        output.line(`  bank memory for 100 images: ${row.bankMemory.map((b) => `${b.ratio * 100}% ${(b.float32Bytes / 2 ** 20).toFixed(1)} MiB (fp16 values ${(b.float16Bytes / 2 ** 20).toFixed(1)})`).join(', ')}`);
+      } finally {
+        backbone.dispose();
+      }
+    }
+    const sizes = String(values['search-sizes'] ?? '100,1000,10000').split(',').map(Number);
+    const keyDim = numberOption(values, 'search-dim', { integer: true, min: 1 }) ?? 4096;
+    const search = await benchSearch(sizes, keyDim, output);
+    for (const s of search) output.line(`template search, N = ${s.templates}, D = ${s.keyDim}: ${s.msPerQuery.toFixed(2)} ms per query`);
+    output.result({ backend, configs: results, search });
+  },
+};

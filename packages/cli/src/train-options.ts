@@ -1,0 +1,51 @@
+import { DEFAULT_CONFIG, PAPER_CONFIG, resolveConfig, type ThfrConfig } from '@thfr/model';
+import { numberOption, type OptionSpec } from './command.js';
+
+/** Flags that shape the THFR config, shared by train, demo and bench. */
+export const MODEL_OPTIONS: Record<string, OptionSpec> = {
+  config: { type: 'string', help: "'default' (sized for a CPU: small backbone, 1 decoder block per stage) or 'paper' (WideResNet50-2, [3,4,6], 200 epochs, batch 16)", default: 'default', valueName: 'NAME' },
+  backbone: { type: 'string', help: 'mobilenet_v2 or inception_v3 (offline defaults), resnet18/34/50/101, wide_resnet50_2, wide_resnet101_2 (need --weights)', valueName: 'NAME' },
+  weights: { type: 'string', help: 'safetensors weights of a ResNet backbone (torchvision or timm names)', valueName: 'FILE' },
+  epochs: { type: 'string', help: 'training epochs', valueName: 'N' },
+  'batch-size': { type: 'string', help: 'batch size', valueName: 'N' },
+  'image-size': { type: 'string', help: 'input size in pixels (multiple of 32)', valueName: 'PX' },
+  bottleneck: { type: 'string', help: "'gl' (global + local, the paper), 'gbn' or 'lbn'", valueName: 'MODE' },
+  'no-template': { type: 'boolean', help: 'ablation: no template-guided compensation' },
+  'no-relation': { type: 'boolean', help: 'ablation: compensation without the pairwise relation' },
+  'bank-ratio': { type: 'string', help: 'fraction of templates kept by greedy k-center (0..1]', valueName: 'R' },
+  'bank-fp16': { type: 'boolean', help: 'store the template bank as float16' },
+  'top-n': { type: 'string', help: 'training: draw the template among the n nearest other images', valueName: 'N' },
+  sigma: { type: 'string', help: 'Gaussian sigma of the anomaly map (default 4 for MVTec AD, 2 for MVTec LOCO)', valueName: 'S' },
+  lr: { type: 'string', help: 'Adam learning rate', valueName: 'LR' },
+  seed: { type: 'string', help: 'random seed', valueName: 'N' },
+};
+
+export type Values = Record<string, string | boolean | undefined>;
+
+/** The THFR config the flags describe; `layout` picks the paper's sigma for the dataset. */
+export function configFromFlags(values: Values, layout?: 'mvtec-ad' | 'mvtec-loco'): ThfrConfig {
+  const preset = (values.config as string | undefined) ?? 'default';
+  if (preset !== 'default' && preset !== 'paper') throw new Error(`--config must be 'default' or 'paper', got '${preset}'`);
+  const base = preset === 'paper' ? PAPER_CONFIG : DEFAULT_CONFIG;
+  const bottleneck = values.bottleneck as ThfrConfig['bottleneck'] | undefined;
+  if (bottleneck !== undefined && !['gl', 'gbn', 'lbn'].includes(bottleneck)) throw new Error(`--bottleneck must be gl, gbn or lbn, got '${bottleneck}'`);
+  return resolveConfig({
+    epochs: numberOption(values, 'epochs', { integer: true, min: 1 }),
+    batchSize: numberOption(values, 'batch-size', { integer: true, min: 1 }),
+    imageSize: numberOption(values, 'image-size', { integer: true, min: 32 }),
+    bottleneck,
+    template: values['no-template'] ? false : undefined,
+    relation: values['no-relation'] ? false : undefined,
+    bankRatio: numberOption(values, 'bank-ratio', { min: 0, max: 1 }),
+    bankStorage: values['bank-fp16'] ? 'float16' : undefined,
+    topN: numberOption(values, 'top-n', { integer: true, min: 1 }),
+    sigma: numberOption(values, 'sigma', { min: 0 }) ?? (layout === 'mvtec-loco' ? 2 : layout === 'mvtec-ad' ? 4 : undefined),
+    learningRate: numberOption(values, 'lr', { min: 0 }),
+    seed: numberOption(values, 'seed', { integer: true, min: 0 }),
+  }, base);
+}
+
+/** The backbone a preset uses unless --backbone says otherwise. */
+export function backboneNameFromFlags(values: Values): string {
+  return (values.backbone as string | undefined) ?? (values.config === 'paper' ? 'wide_resnet50_2' : 'mobilenet_v2');
+}

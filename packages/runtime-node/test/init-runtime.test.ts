@@ -1,0 +1,56 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { tf, BackendSelectionError } from '@thfr/tensor';
+import { initRuntime, wasmBinaryFolder } from '../src/index.js';
+import { existsSync } from 'node:fs';
+
+const savedEnv = { ...process.env };
+afterEach(() => {
+  process.env = { ...savedEnv };
+});
+
+describe('initRuntime', () => {
+  it('reports why tfjs-node is skipped and falls through to wasm with training kernels', async () => {
+    const { backend, skipped, description } = await initRuntime({ prefer: ['tensorflow', 'wasm'] });
+    expect(backend).toBe('wasm');
+    expect(tf.getBackend()).toBe('wasm');
+    expect(skipped).toEqual([{ name: 'tensorflow', reason: '@tensorflow/tfjs-node-gpu is not installed; @tensorflow/tfjs-node is not installed' }]);
+    expect(description.missingTrainingKernels).toEqual([]);
+    expect(description.details.simd).toBe(true);
+    expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeDefined();
+  });
+
+  it('finds the .wasm binaries in the installed package (no network)', () => {
+    const folder = wasmBinaryFolder();
+    expect(folder.endsWith('/')).toBe(true);
+    expect(existsSync(`${folder}tfjs-backend-wasm-simd.wasm`)).toBe(true);
+  });
+
+  it('lets THFR_BACKEND force one backend', async () => {
+    process.env.THFR_BACKEND = 'cpu';
+    const { backend, skipped } = await initRuntime({ prefer: ['wasm'] });
+    expect(backend).toBe('cpu');
+    expect(skipped).toEqual([]);
+  });
+
+  it('rejects unknown backend names, listing the known ones', async () => {
+    await expect(initRuntime({ prefer: ['webgl' as never] })).rejects.toThrow("Unknown backend 'webgl' in prefer: [webgl]; known backends: webgpu, tensorflow, wasm, cpu");
+    process.env.THFR_BACKEND = 'cuda';
+    await expect(initRuntime()).rejects.toThrow(/THFR_BACKEND=cuda/);
+  });
+
+  it('says why each backend failed when none works', async () => {
+    const error = await initRuntime({ prefer: ['tensorflow', 'wasm'], threads: 4 }).catch((e) => e);
+    expect(error).toBeInstanceOf(BackendSelectionError);
+    expect(error.message).toContain('tensorflow: @tensorflow/tfjs-node-gpu is not installed');
+    expect(error.message).toContain('wasm: threads: 4 was asked for, but the wasm backend runs single-threaded in Node');
+  });
+
+  it('reports "no adapter" from Dawn as the reason webgpu is skipped', async () => {
+    // Vulkan pointed at a driver file that does not exist: Dawn finds no adapter.
+    process.env.VK_ICD_FILENAMES = '/nonexistent/icd.json';
+    const error = await initRuntime({ prefer: ['webgpu'], dawnOptions: ['backend=vulkan'] }).catch((e) => e);
+    expect(error).toBeInstanceOf(BackendSelectionError);
+    expect(error.skipped[0].name).toBe('webgpu');
+    expect(error.skipped[0].reason).toMatch(/Dawn found no WebGPU adapter/);
+  });
+});
