@@ -12,6 +12,8 @@ export function thfrVitestDefaults(overrides: { testTimeout?: number; include?: 
       hookTimeout: 600_000,
       pool: 'forks',
       fileParallelism: false,
+      // A JSON report per package lets scripts/test-summary.mjs print one total for CI.
+      reporters: ['default', ['json', { outputFile: 'test-results/vitest.json' }]],
       server: { deps: { external: [/@tensorflow\//, /node_modules/] } },
     },
   } as UserConfig;

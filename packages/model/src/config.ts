@@ -63,7 +63,7 @@ export const PAPER_CONFIG: ThfrConfig = {
 export const DEFAULT_CONFIG: ThfrConfig = {
   ...PAPER_CONFIG,
   decoderBlocks: [1, 1, 1],
-  epochs: 30,
+  epochs: 20,
   batchSize: 8,
 };
 

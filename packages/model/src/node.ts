@@ -22,7 +22,10 @@ export async function writeFolderAtomically(dir: string, files: Map<string, Uint
   const previous = join(dirname(target), `.${basename(target)}.old-${stamp}`);
   await mkdir(temporary, { recursive: true });
   try {
-    for (const [name, content] of files) await writeFile(join(temporary, name), content);
+    for (const [name, content] of files) {
+      await mkdir(dirname(join(temporary, name)), { recursive: true });
+      await writeFile(join(temporary, name), content);
+    }
     if (existsSync(target)) await rename(target, previous);
     await rename(temporary, target);
     if (existsSync(previous)) await rm(previous, { recursive: true, force: true });
@@ -34,10 +37,13 @@ export async function writeFolderAtomically(dir: string, files: Map<string, Uint
   }
 }
 
-/** Saves a model folder: manifest.json + weights.bin (+ bank.bin). */
-export async function saveModel(model: ThfrModel, dir: string): Promise<ModelManifest> {
+/**
+ * Saves a model folder: manifest.json + weights.bin (+ bank.bin), plus `extraFiles` (relative paths,
+ * e.g. an exported backbone under backbone/) written in the same atomic swap.
+ */
+export async function saveModel(model: ThfrModel, dir: string, options: { extraFiles?: Map<string, Uint8Array | string> } = {}): Promise<ModelManifest> {
   const { manifest, files } = await serializeModel(model);
-  const all = new Map<string, Uint8Array | string>(files);
+  const all = new Map<string, Uint8Array | string>([...(options.extraFiles ?? []), ...files]);
   all.set('manifest.json', JSON.stringify(manifest, null, 2));
   await writeFolderAtomically(dir, all);
   return manifest;

@@ -81,7 +81,11 @@ export class BatchNorm2d extends Module {
       this.runningMean.assign(tf.add(tf.mul(this.runningMean, 1 - m), tf.mul(mean, m)));
       this.runningVar.assign(tf.add(tf.mul(this.runningVar, 1 - m), tf.mul(unbiased, m)));
     });
-    return tf.batchNorm(x, mean, variance, this.beta, this.gamma, this.epsilon) as tf.Tensor4D;
+    // Written out rather than tf.batchNorm: tfjs' FusedBatchNorm gradient tiles the statistics to the
+    // full input shape, which dominated training time on wasm; broadcasting ops reduce instead.
+    const scale = tf.mul(tf.rsqrt(tf.add(variance, this.epsilon)), this.gamma);
+    const shift = tf.sub(this.beta, tf.mul(mean, scale));
+    return tf.add(tf.mul(x, scale), shift) as tf.Tensor4D;
   }
 }
 

@@ -21,7 +21,7 @@ beforeAll(async () => {
 });
 
 let seed = 1;
-const rand = (shape: number[]) => tf.randomUniform(shape, -1, 1, 'float32', seed++) as tf.Tensor4D;
+const rand = (shape: number[]): tf.Tensor4D => tf.randomUniform(shape, -1, 1, 'float32', seed++) as tf.Tensor as tf.Tensor4D;
 
 // The compositions are backend-neutral: here they run on cpu and are compared with cpu's own kernels.
 describe('composed convolution gradients agree with tfjs cpu kernels (rtol 1e-5)', () => {

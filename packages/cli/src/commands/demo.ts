@@ -9,7 +9,7 @@ import { renderHtmlReport, type ReportCategory } from '../report/html-report.js'
 import { setupRuntime } from '../runtime.js';
 import { MODEL_OPTIONS, backboneNameFromFlags } from '../train-options.js';
 import { trainCategory } from './train.js';
-import { saveModel } from '@thfr/model/node';
+import { saveModelFolder } from '../save-model.js';
 
 export const demoCommand: CommandSpec = {
   name: 'demo',
@@ -18,7 +18,7 @@ export const demoCommand: CommandSpec = {
   options: {
     out: { type: 'string', help: 'working folder (data, models, report)', default: 'runs/demo', valueName: 'DIR' },
     categories: { type: 'string', help: "comma-separated synthetic kinds: 'ad', 'loco'", default: 'ad,loco', valueName: 'LIST' },
-    'train-count': { type: 'string', help: 'normal training images per category', default: '60', valueName: 'N' },
+    'train-count': { type: 'string', help: 'normal training images per category', default: '50', valueName: 'N' },
     'test-count': { type: 'string', help: 'test images per category', default: '60', valueName: 'N' },
     ...MODEL_OPTIONS,
   },
@@ -28,7 +28,7 @@ export const demoCommand: CommandSpec = {
     const outDir = resolve((values.out as string | undefined) ?? 'runs/demo');
     const kinds = ((values.categories as string | undefined) ?? 'ad,loco').split(',').map((k) => k.trim());
     for (const kind of kinds) if (kind !== 'ad' && kind !== 'loco') throw new Error(`--categories takes 'ad' and/or 'loco', got '${kind}'`);
-    const trainCount = numberOption(values, 'train-count', { integer: true, min: 2 }) ?? 60;
+    const trainCount = numberOption(values, 'train-count', { integer: true, min: 2 }) ?? 50;
     const testCount = numberOption(values, 'test-count', { integer: true, min: 2 }) ?? 60;
     const backend = await setupRuntime(values.backend as string | undefined, output);
     const backbone = await openBackbone({ name: backboneNameFromFlags(values), weights: values.weights as string | undefined });
@@ -40,7 +40,7 @@ export const demoCommand: CommandSpec = {
         output.note(`generating ${name}: ${trainCount} train + ${testCount} test images`);
         const dataDir = await writeSyntheticCategory(join(outDir, 'data', name), { kind: kind as 'ad' | 'loco', name, seed: 7, trainCount, testCount, validationCount: kind === 'loco' ? 10 : 0, size: 256 });
         const { model, data } = await trainCategory(dataDir, backbone, values, output);
-        await saveModel(model, join(outDir, 'models', name));
+        await saveModelFolder(model, backbone, join(outDir, 'models', name));
         const { prediction, seconds } = await predictTestSet(model, data, new ProgressBar('evaluating', output.quiet));
         const evaluation = computeMetrics(data, prediction, seconds);
         formatMetrics(evaluation.metrics).forEach((l) => output.line(l));

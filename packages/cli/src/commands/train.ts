@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { loadCategory } from '@thfr/data/node';
 import { trainThfr, type ThfrConfig } from '@thfr/model';
-import { disposeCheckpoint, loadCheckpoint, saveCheckpoint, saveModel } from '@thfr/model/node';
+import { disposeCheckpoint, loadCheckpoint, saveCheckpoint } from '@thfr/model/node';
+import { saveModelFolder } from '../save-model.js';
 import type { FeatureExtractor } from '@thfr/backbone';
 import type { CategoryData } from '@thfr/data/node';
 import type { ThfrModel } from '@thfr/model';
@@ -76,7 +77,7 @@ export const trainCommand: CommandSpec = {
         checkpointEvery: numberOption(values, 'checkpoint-every', { integer: true, min: 1 }),
         resume: values.resume as string | undefined,
       });
-      const manifest = await saveModel(model, outDir);
+      const manifest = await saveModelFolder(model, backbone, outDir);
       await writeFileAtomically(join(outDir, 'training.json'), JSON.stringify({ lossHistory, category: data.name, layout: data.layout, dataDir, backbone: backbone.identity, weightsFile: values.weights ?? null }, null, 2));
       const summary = { model: outDir, category: data.name, layout: data.layout, backend, backbone: backbone.identity.architecture, training: manifest.training, normalStatistics: manifest.normalStatistics, memory: model.memoryBytes() };
       output.line(`saved ${outDir}: ${data.train.length} images, ${manifest.training?.epochs} epochs in ${formatDuration(manifest.training?.seconds ?? NaN)}, final loss ${manifest.training?.finalLoss.toFixed(4)}, threshold ${manifest.normalStatistics?.threshold.toFixed(4)}`);

@@ -1,0 +1,293 @@
+import { tf, type Tensor1D, type Tensor2D, type Tensor3D, type Tensor4D } from '@thfr/tensor';
+import type { Disposable } from '@thfr/tensor';
+import type { FeatureExtractor } from '@thfr/backbone';
+import { greedyKCenter, NearestNeighborIndex } from '@thfr/template-bank';
+import { gaussianBlur } from '@thfr/postprocess';
+import { imagesToTensor, type RgbImageLike } from '@thfr/model';
+import { resolvePatchCoreConfig, selectLayers, type PatchCoreConfig } from './config.js';
+import { patchEmbedding, reductionMatrix } from './patch-features.js';
+
+/** Anomaly maps and image scores of a batch, read back to plain arrays. */
+export interface PatchCorePrediction {
+  /** Image scores (max of the smoothed map, or PatchCore's reweighted score). */
+  scores: Float32Array;
+  /** One map per image, size x size, row-major. */
+  maps: Float32Array[];
+  size: number;
+}
+
+export type PatchCorePhase = 'features' | 'coreset';
+
+export interface PatchCoreProgress {
+  phase: PatchCorePhase;
+  done: number;
+  total: number;
+}
+
+export interface FitOptions {
+  onProgress?: (progress: PatchCoreProgress) => void;
+}
+
+export interface PatchCoreFitSummary {
+  images: number;
+  /** Training patches before subsampling. */
+  patches: number;
+  /** Patches kept in the memory bank = ceil(coresetRatio * patches). */
+  bankSize: number;
+  featureSeconds: number;
+  coresetSeconds: number;
+  seconds: number;
+  backend: string;
+}
+
+/** Number of patches the coreset keeps: ceil(ratio * n), with an epsilon so 0.1 * 30 stays 3. */
+export function coresetSize(ratio: number, n: number): number {
+  return Math.min(n, Math.max(1, Math.ceil(ratio * n - 1e-9)));
+}
+
+/**
+ * PatchCore (Roth et al., CVPR 2022) on a frozen thfr backbone: locally aware patch features of two
+ * levels, a greedy k-center coreset memory bank, and euclidean nearest-neighbour patch scores upsampled
+ * to an anomaly map. `fit` builds the bank from normal images (it can be called again to refit);
+ * `predict` needs a fitted bank. `dispose` releases the bank but not the backbone, which the caller
+ * passed in and may share.
+ */
+export class PatchCore implements Disposable {
+  readonly config: PatchCoreConfig;
+  /** Backbone level indices in use (resolved from config.layers). */
+  readonly layers: number[];
+  /** Channels of the concatenated features before reduction, and after. */
+  readonly inputDim: number;
+  readonly featureDim: number;
+  fitSummary?: PatchCoreFitSummary;
+  private reduction: Tensor2D | null;
+  private bankTensor?: Tensor2D;
+  private index?: NearestNeighborIndex;
+
+  constructor(readonly backbone: FeatureExtractor, config: Partial<PatchCoreConfig> = {}) {
+    this.config = resolvePatchCoreConfig(config);
+    this.layers = selectLayers(backbone.levels, this.config.layers);
+    this.inputDim = this.layers.reduce((s, l) => s + backbone.levels[l].channels, 0);
+    this.reduction = reductionMatrix(this.inputDim, this.config.targetDim, this.config.reduction, this.config.seed);
+    this.featureDim = this.reduction ? this.reduction.shape[1] : this.inputDim;
+  }
+
+  /** The memory bank [M, d] (owned by this object; do not dispose), undefined before fit/load. */
+  get memoryBank(): Tensor2D | undefined {
+    return this.bankTensor;
+  }
+
+  get isFitted(): boolean {
+    return this.bankTensor !== undefined;
+  }
+
+  /** Patch features [B*h*w, d] of a batch of images [B, size, size, 3] in [0, 1]; the caller owns them. */
+  embed(images: Tensor4D): { features: Tensor2D; grid: [number, number] } {
+    const size = this.config.imageSize;
+    if (images.shape.length !== 4 || images.shape[1] !== size || images.shape[2] !== size || images.shape[3] !== 3) {
+      throw new Error(`PatchCore: images must be [B, ${size}, ${size}, 3] (the config's imageSize), got [${images.shape.join(', ')}]; pass RGB images to fit/predict to have them resized`);
+    }
+    const levels = this.backbone.extract(images);
+    try {
+      return patchEmbedding(this.layers.map((l) => levels[l]), this.config.neighborhood, this.reduction);
+    } finally {
+      tf.dispose(levels);
+    }
+  }
+
+  /** Builds the memory bank from normal images: all their patch features, greedy k-center subsampled. */
+  async fit(images: readonly RgbImageLike[] | Tensor4D, options: FitOptions = {}): Promise<PatchCoreFitSummary> {
+    const count = Array.isArray(images) ? images.length : (images as Tensor4D).shape[0];
+    if (count < 1) throw new Error('PatchCore.fit: no training images given');
+    const progress = options.onProgress ?? (() => {});
+    const started = performance.now();
+    const parts: Tensor2D[] = [];
+    let all: Tensor2D | undefined;
+    try {
+      for (let start = 0; start < count; start += this.config.batchSize) {
+        const end = Math.min(count, start + this.config.batchSize);
+        const batch = this.batchOf(images, start, end);
+        try {
+          parts.push(this.embed(batch).features);
+        } finally {
+          batch.dispose();
+        }
+        // Reading back lets a GPU backend finish the batch before the next one is queued.
+        await parts[parts.length - 1].data();
+        progress({ phase: 'features', done: end, total: count });
+      }
+      all = parts.length === 1 ? parts[0] : (tf.concat(parts, 0) as Tensor2D);
+      if (parts.length > 1) tf.dispose(parts);
+      parts.length = 0;
+      const featureSeconds = (performance.now() - started) / 1000;
+      const patches = all.shape[0];
+      const keep = coresetSize(this.config.coresetRatio, patches);
+      const coresetStart = performance.now();
+      let bank: Tensor2D;
+      if (keep === patches) {
+        bank = all;
+        all = undefined;
+      } else {
+        const every = Math.max(1, Math.floor(keep / 20));
+        const selected = greedyKCenter(all, keep, {
+          projectionDim: this.config.coresetProjectionDim,
+          seed: this.config.seed,
+          onProgress: (done, total) => { if (done % every === 0 || done === total) progress({ phase: 'coreset', done, total }); },
+        });
+        bank = tf.tidy(() => tf.gather(all!, tf.tensor1d(selected, 'int32')) as Tensor2D);
+      }
+      this.setBank(bank);
+      const now = performance.now();
+      this.fitSummary = {
+        images: count, patches, bankSize: keep, featureSeconds, coresetSeconds: (now - coresetStart) / 1000,
+        seconds: (now - started) / 1000, backend: tf.getBackend(),
+      };
+      return this.fitSummary;
+    } finally {
+      tf.dispose(parts);
+      all?.dispose();
+    }
+  }
+
+  /** Replaces the memory bank [M, d] (takes ownership). Used by fit and by loaders. */
+  setBank(bank: Tensor2D): void {
+    if (bank.shape.length !== 2 || bank.shape[1] !== this.featureDim) {
+      bank.dispose();
+      throw new Error(`PatchCore memory bank: expected [M, ${this.featureDim}] (the patch feature dim), got [${bank.shape.join(', ')}]`);
+    }
+    this.index?.dispose();
+    this.bankTensor?.dispose();
+    this.bankTensor = bank;
+    this.index = new NearestNeighborIndex(bank, { metric: 'euclidean' });
+  }
+
+  /**
+   * Runs one batch [B, size, size, 3] and returns the smoothed maps [B, size, size] and image scores [B]
+   * as tensors (the caller owns both).
+   */
+  async predictTensors(images: Tensor4D): Promise<{ map: Tensor3D; scores: Tensor1D }> {
+    const index = this.requireIndex();
+    const batch = images.shape[0];
+    const size = this.config.imageSize;
+    const { features, grid } = this.embed(images);
+    let nearest;
+    try {
+      nearest = await index.queryAsync(features, 1);
+    } catch (error) {
+      features.dispose();
+      throw error;
+    }
+    const [h, w] = grid;
+    let reweighted: Float32Array | undefined;
+    try {
+      if (this.config.imageScore === 'reweighted') reweighted = await this.reweightedScores(features, nearest, batch, h * w);
+    } finally {
+      features.dispose();
+    }
+    return tf.tidy(() => {
+      const patchScores = tf.tensor4d(nearest.distances, [batch, h, w, 1]);
+      const upsampled = tf.image.resizeBilinear(patchScores, [size, size], false, true);
+      const map = gaussianBlur(tf.squeeze(upsampled, [3]) as Tensor3D, this.config.sigma, 'PatchCore patch scores');
+      const scores = reweighted ? tf.tensor1d(reweighted) : (tf.max(map, [1, 2]) as Tensor1D);
+      return { map, scores };
+    });
+  }
+
+  /** Anomaly maps and scores for RGB images (resized to imageSize) or a [B, size, size, 3] tensor in [0, 1]. */
+  async predict(images: readonly RgbImageLike[] | Tensor4D, options: { batchSize?: number } = {}): Promise<PatchCorePrediction> {
+    this.requireIndex();
+    const count = Array.isArray(images) ? images.length : (images as Tensor4D).shape[0];
+    const batchSize = options.batchSize ?? this.config.batchSize;
+    const size = this.config.imageSize;
+    const scores = new Float32Array(count);
+    const maps: Float32Array[] = [];
+    for (let start = 0; start < count; start += batchSize) {
+      const end = Math.min(count, start + batchSize);
+      const batch = this.batchOf(images, start, end);
+      let out;
+      try {
+        out = await this.predictTensors(batch);
+      } finally {
+        batch.dispose();
+      }
+      const [mapData, scoreData] = await Promise.all([out.map.data(), out.scores.data()]);
+      tf.dispose([out.map, out.scores]);
+      scores.set(scoreData as Float32Array, start);
+      const pixels = size * size;
+      for (let i = 0; i < end - start; i++) maps.push((mapData as Float32Array).slice(i * pixels, (i + 1) * pixels));
+    }
+    return { scores, maps, size };
+  }
+
+  /** Bytes held by the memory bank (its prepared search index included) and the reduction matrix. */
+  memoryBytes(): { bank: number; reduction: number } {
+    return { bank: (this.bankTensor?.size ?? 0) * 4 + (this.index?.memoryBytes() ?? 0), reduction: (this.reduction?.size ?? 0) * 4 };
+  }
+
+  dispose(): void {
+    this.index?.dispose();
+    this.bankTensor?.dispose();
+    this.reduction?.dispose();
+    this.index = undefined;
+    this.bankTensor = undefined;
+    this.reduction = null;
+  }
+
+  /**
+   * PatchCore eq. 7 (as anomalib): for the patch m_test with the largest nearest-neighbour distance s*
+   * and its nearest bank patch m*, s = (1 - softmax(||m_test - m_j||)_0) * s*, where m_0 = m* and
+   * m_1.. are m*'s nearest bank patches (b = reweightNeighbors in all, m* included).
+   */
+  private async reweightedScores(features: Tensor2D, nearest: { indices: Int32Array; distances: Float32Array }, batch: number, perImage: number): Promise<Float32Array> {
+    const index = this.requireIndex();
+    const bank = this.bankTensor!;
+    const b = Math.min(this.config.reweightNeighbors, index.size);
+    const worst = new Int32Array(batch);
+    const scores = new Float32Array(batch);
+    for (let i = 0; i < batch; i++) {
+      let best = i * perImage;
+      for (let p = i * perImage; p < (i + 1) * perImage; p++) if (nearest.distances[p] > nearest.distances[best]) best = p;
+      worst[i] = best;
+      scores[i] = nearest.distances[best];
+    }
+    const { queries, centres } = tf.tidy(() => ({
+      queries: tf.gather(features, tf.tensor1d(worst, 'int32')) as Tensor2D,
+      centres: tf.gather(bank, tf.tensor1d(Int32Array.from(worst, (p) => nearest.indices[p]), 'int32')) as Tensor2D,
+    }));
+    try {
+      const support = await index.queryAsync(centres, b);
+      const supportRows = tf.tidy(() => tf.gather(bank, tf.tensor1d(support.indices, 'int32')));
+      const [q, s] = await Promise.all([queries.data(), supportRows.data()]);
+      supportRows.dispose();
+      const dim = this.featureDim;
+      for (let i = 0; i < batch; i++) {
+        const distances = Array.from({ length: b }, (_, j) => {
+          let sq = 0;
+          for (let c = 0; c < dim; c++) {
+            const diff = q[i * dim + c] - s[(i * b + j) * dim + c];
+            sq += diff * diff;
+          }
+          return Math.sqrt(sq);
+        });
+        const top = Math.max(...distances);
+        const exps = distances.map((d) => Math.exp(d - top));
+        const weight = 1 - exps[0] / exps.reduce((a, e) => a + e, 0);
+        scores[i] *= weight;
+      }
+      return scores;
+    } finally {
+      tf.dispose([queries, centres]);
+    }
+  }
+
+  private batchOf(images: readonly RgbImageLike[] | Tensor4D, start: number, end: number): Tensor4D {
+    return Array.isArray(images)
+      ? imagesToTensor((images as readonly RgbImageLike[]).slice(start, end), this.config.imageSize)
+      : (tf.slice(images as Tensor4D, [start, 0, 0, 0], [end - start, -1, -1, -1]) as Tensor4D);
+  }
+
+  private requireIndex(): NearestNeighborIndex {
+    if (!this.index) throw new Error('PatchCore: no memory bank; call fit(images) or load a saved model first');
+    return this.index;
+  }
+}
