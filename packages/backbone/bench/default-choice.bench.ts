@@ -8,6 +8,7 @@
  * is divided by the mean score of held-out normal training images (so levels are comparable), resized to the
  * stride-4 grid and summed; image score = max of the map. Per-level AUROCs (image score = max of that level) too.
  * Run: npx vitest run --config vitest.bench.config.ts bench/default-choice.bench.ts
+ * Env: BENCH_ONLY=mobilenet_v2,inception_v3,resnet18 (prefixes; default all), BENCH_TRAIN=40, BENCH_TEST=60.
  */
 import { it } from 'vitest';
 import '@tensorflow/tfjs-backend-wasm';
@@ -57,13 +58,14 @@ function extractAll(backbone: FeatureExtractor, images: RgbImage[]): tf.Tensor3D
   });
 }
 
-/** Per-position distance to the nearest memory row: [H, W]. */
-function nearestDistance(query: tf.Tensor3D, memory: tf.Tensor2D, memoryNorms: tf.Tensor2D): tf.Tensor2D {
+/** Per-position distance to the nearest memory row: [H, W]. `memoryT` is the memory transposed, [C, N]. */
+function nearestDistance(query: tf.Tensor3D, memoryT: tf.Tensor2D, memoryNorms: tf.Tensor2D): tf.Tensor2D {
   return tf.tidy(() => {
     const [h, w, c] = query.shape;
     const q = tf.reshape(query, [h * w, c]) as tf.Tensor2D;
     const qNorms = tf.sum(tf.square(q), 1, true);
-    const d2 = tf.add(tf.sub(qNorms, tf.mul(2, tf.matMul(q, memory, false, true))), memoryNorms);
+    // A plain matMul with a pre-transposed operand: wasm's transposeB flag is ~10x slower (DESIGN.md).
+    const d2 = tf.add(tf.sub(qNorms, tf.mul(2, tf.matMul(q, memoryT))), memoryNorms);
     return tf.reshape(tf.sqrt(tf.relu(tf.min(d2, 1))), [h, w]) as tf.Tensor2D;
   });
 }
@@ -75,7 +77,7 @@ async function evaluate(name: string, backbone: FeatureExtractor, kind: 'ad' | '
   const memoryImages = train.slice(0, TRAIN - HELD_OUT);
   const heldOut = train.slice(TRAIN - HELD_OUT);
   const random = mulberry32(5);
-  const memories = backbone.levels.map((_, level) =>
+  let memories = backbone.levels.map((_, level) =>
     tf.tidy(() => {
       const rows = tf.concat(memoryImages.map((maps) => tf.reshape(maps[level], [-1, maps[level].shape[2]])), 0) as tf.Tensor2D;
       if (rows.shape[0] <= MEMORY_ROWS) return rows;
@@ -88,6 +90,9 @@ async function evaluate(name: string, backbone: FeatureExtractor, kind: 'ad' | '
     }),
   );
   const memoryNorms = memories.map((m) => tf.keep(tf.tidy(() => tf.transpose(tf.sum(tf.square(m), 1, true)) as tf.Tensor2D)));
+  const memoryRows = memories;
+  memories = memoryRows.map((m) => tf.keep(tf.transpose(m) as tf.Tensor2D));
+  tf.dispose(memoryRows);
   tf.dispose(train.flat().filter((t) => !heldOut.flat().includes(t)));
   const levelScale = backbone.levels.map((_, level) => {
     const means = heldOut.map((maps) => tf.tidy(() => tf.mean(nearestDistance(maps[level], memories[level], memoryNorms[level])).dataSync()[0]));
@@ -125,7 +130,8 @@ it('image AUROC of a nearest-neighbour detector per backbone on the synthetic da
     ['resnet18 (random weights)', async () => createRandomResNet('resnet18', { seed: 1 })],
   ];
   const rows = ['| backbone | kind | image AUROC (levels summed) | per level (s4, s8, s16) | test (anomalous) | s |', '|---|---|---|---|---|---|'];
-  for (const [name, make] of makers) {
+  const only = process.env.BENCH_ONLY?.split(',');
+  for (const [name, make] of makers.filter(([n]) => !only || only.some((o) => n.startsWith(o)))) {
     const backbone = await make();
     for (const kind of ['ad', 'loco'] as const) {
       const r = await evaluate(name, backbone, kind);

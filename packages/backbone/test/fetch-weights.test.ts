@@ -7,9 +7,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ChecksumMismatchError, fetchWeights } from '../src/node.js';
 import { fetchBytes } from '../src/fetch-bytes.js';
+import { loadResNetFromUrl } from '../src/resnet-loaders.js';
+import '@tensorflow/tfjs-backend-cpu';
 import { readParityFixture } from './fixtures.js';
 
-const payload = new Uint8Array(readParityFixture('resnet18_narrow').safetensors);
+const fixture = readParityFixture('resnet18_narrow');
+const payload = new Uint8Array(fixture.safetensors);
 const payloadSha = createHash('sha256').update(payload).digest('hex');
 
 /** A local server: serves `payload` with Range support; `cutNext` makes the next plain GET die halfway. */
@@ -116,5 +119,15 @@ describe('fetchBytes (browser path)', () => {
     const bytes = await fetchBytes(`${base}/w.safetensors`, { onProgress: (r, t) => (seen.push(r), expect(t).toBe(payload.byteLength)) });
     expect(Buffer.compare(bytes, payload)).toBe(0);
     expect(seen.at(-1)).toBe(payload.byteLength);
+  });
+
+  it('loadResNetFromUrl builds the ResNet with the sha256 identity of the fetched bytes', async () => {
+    let last = 0;
+    const backbone = await loadResNetFromUrl(`${base}/w.safetensors`, fixture.meta.spec, { onProgress: (r) => (last = r) });
+    expect(last).toBe(payload.byteLength);
+    expect(backbone.identity.weights).toBe(`sha256:${payloadSha}`);
+    expect(backbone.levels.map((l) => l.channels)).toEqual([8, 16, 32]);
+    backbone.dispose();
+    await expect(loadResNetFromUrl(`${base}/missing.safetensors`, 'resnet18')).rejects.toThrow(/missing\.safetensors\): HTTP 404/);
   });
 });

@@ -6,8 +6,9 @@ import { evalCommand } from './commands/eval.js';
 import { predictCommand } from './commands/predict.js';
 import { demoCommand } from './commands/demo.js';
 import { benchCommand } from './commands/bench.js';
+import { compareCommand } from './commands/compare.js';
 
-export const COMMANDS: CommandSpec[] = [trainCommand, evalCommand, predictCommand, benchCommand, demoCommand];
+export const COMMANDS: CommandSpec[] = [trainCommand, evalCommand, predictCommand, benchCommand, demoCommand, compareCommand];
 
 export function mainHelp(): string {
   return [

@@ -54,7 +54,7 @@ export async function serializeModel(model: ThfrModel): Promise<SerializedModel>
     training: model.training,
   };
   if (model.bank) {
-    const bank = model.bank.serialize();
+    const bank = await model.bank.serializeAsync();
     files.set('bank.bin', bank.buffer);
     manifest.bank = { path: 'bank.bin', bytes: bank.buffer.byteLength, sha256: await sha256Hex(bank.buffer), manifest: bank.manifest };
   }

@@ -59,28 +59,60 @@ export class ThfrModel implements Disposable {
     network.eval();
   }
 
-  /** Runs one batch and returns tensors (the caller owns `map`, `scores` and `levelMaps`). */
+  /**
+   * Runs one batch and returns tensors (the caller owns `map`, `scores` and `levelMaps`). Synchronous:
+   * it reads the template search back with dataSync, which WebGPU in Node cannot do; prefer
+   * predictTensorsAsync there and on any GPU backend.
+   */
   predictTensors(images: tf.Tensor4D, options: Pick<PredictOptions, 'excludeTemplates'> = {}): PredictionTensors {
+    this.checkSize(images);
+    const features = this.backbone.extract(images);
+    try {
+      const found = this.config.template ? this.bankOrThrow().search(features[features.length - 1], { topN: 1, exclude: options.excludeTemplates }).indices : [];
+      return this.restore(features, found);
+    } finally {
+      tf.dispose(features);
+    }
+  }
+
+  /** As predictTensors, with the template search read back asynchronously (works on every backend). */
+  async predictTensorsAsync(images: tf.Tensor4D, options: Pick<PredictOptions, 'excludeTemplates'> = {}): Promise<PredictionTensors> {
+    this.checkSize(images);
+    const features = this.backbone.extract(images);
+    try {
+      const found = this.config.template ? (await this.bankOrThrow().searchAsync(features[features.length - 1], { topN: 1, exclude: options.excludeTemplates })).indices : [];
+      return this.restore(features, found);
+    } finally {
+      tf.dispose(features);
+    }
+  }
+
+  private bankOrThrow(): TemplateBank {
+    if (!this.bank) throw new Error('ThfrModel: this model uses templates but has no template bank');
+    return this.bank;
+  }
+
+  private checkSize(images: tf.Tensor4D): void {
     const size = this.config.imageSize;
     if (images.shape[1] !== size || images.shape[2] !== size) {
       throw new Error(`ThfrModel.predict: images must be ${size}x${size} (the model's imageSize), got ${images.shape[1]}x${images.shape[2]}; use imagesToTensor() to resize`);
     }
-    const features = this.backbone.extract(images);
-    let templateIndices = new Int32Array(images.shape[0]).fill(-1);
+  }
+
+  /** Template gather -> restoration -> anomaly map, from the backbone features and the found templates. */
+  private restore(features: tf.Tensor4D[], found: Int32Array[]): PredictionTensors {
+    let templateIndices = new Int32Array(features[0].shape[0]).fill(-1);
     let template: tf.Tensor4D | undefined;
     try {
       if (this.config.template) {
-        if (!this.bank) throw new Error('ThfrModel: this model uses templates but has no template bank');
-        const found = this.bank.search(features[features.length - 1], { topN: 1, exclude: options.excludeTemplates });
-        templateIndices = Int32Array.from(found.indices, (candidates) => candidates[0]);
-        [template] = this.bank.gather(templateIndices);
+        templateIndices = Int32Array.from(found, (candidates) => candidates[0]);
+        [template] = this.bankOrThrow().gather(templateIndices);
       }
       const restored = this.network.forward(features, template);
-      const result = anomalyMap(features, restored, { outputSize: size, sigma: this.config.sigma });
+      const result = anomalyMap(features, restored, { outputSize: this.config.imageSize, sigma: this.config.sigma });
       tf.dispose(restored);
       return { map: result.map as tf.Tensor3D, scores: result.scores as tf.Tensor1D, levelMaps: result.levelMaps as tf.Tensor3D[], templateIndices };
     } finally {
-      tf.dispose(features);
       template?.dispose();
     }
   }
@@ -99,7 +131,7 @@ export class ThfrModel implements Disposable {
         ? imagesToTensor((images as readonly RgbImageLike[]).slice(start, end), size)
         : tf.slice(images as tf.Tensor4D, [start, 0, 0, 0], [end - start, -1, -1, -1]);
       const exclude = options.excludeTemplates?.slice(start, end);
-      const out = this.predictTensors(batch, { excludeTemplates: exclude });
+      const out = await this.predictTensorsAsync(batch, { excludeTemplates: exclude });
       batch.dispose();
       const [mapData, scoreData] = await Promise.all([out.map.data(), out.scores.data()]);
       tf.dispose([out.map, out.scores, ...out.levelMaps]);

@@ -94,10 +94,11 @@ export async function trainThfr(backbone: FeatureExtractor, images: readonly Rgb
     if (config.template) {
       progress({ phase: 'bank', done: 0, total: images.length });
       const reference = templateReference(cache.levels(), codeSize);
-      fullBank = TemplateBank.fromFeatures(cache.level(levels.length - 1), [reference], { storage: config.bankStorage });
+      // Async reads: WebGPU in Node has no synchronous readback.
+      fullBank = await TemplateBank.fromFeaturesAsync(cache.level(levels.length - 1), [reference], { storage: config.bankStorage });
       reference.dispose();
       const exclude = Array.from({ length: images.length }, (_, i) => i);
-      candidates = fullBank.search(cache.level(levels.length - 1), { topN: Math.min(config.topN, images.length - 1), exclude }).indices;
+      candidates = (await fullBank.searchAsync(cache.level(levels.length - 1), { topN: Math.min(config.topN, images.length - 1), exclude })).indices;
       progress({ phase: 'bank', done: images.length, total: images.length });
     }
 

@@ -31,7 +31,7 @@ describe('ThfrNetwork', () => {
       const net = new ThfrNetwork(levels(), config);
       const x = imagesToTensor(toyImages(2, 64, 1), 64);
       const features = backbone.extract(x);
-      const template = tf.randomNormal([2, 2, 2, 36]) as tf.Tensor4D;
+      const template = tf.randomNormal([2, 2, 2, 36], 0, 1, 'float32', 17) as tf.Tensor4D;
       const restored = net.forward(features, template);
       expect(restored.map((r) => r.shape)).toEqual(features.map((f) => f.shape));
       const { value, grads } = tf.variableGrads(() => tf.addN(net.forward(features, template).map((r) => tf.mean(tf.square(r)))) as tf.Scalar, net.trainableVariables());
@@ -91,6 +91,7 @@ describe('training, prediction, save/load', () => {
     expect(before.maps[0].length).toBe(64 * 64);
     const x = imagesToTensor(test, 64);
     await expectNoLeak(() => { const p = model.predictTensors(x); tf.dispose([p.map, p.scores, ...p.levelMaps]); }, 2, 'predictTensors');
+    await expectNoLeak(async () => { const p = await model.predictTensorsAsync(x); tf.dispose([p.map, p.scores, ...p.levelMaps]); }, 2, 'predictTensorsAsync');
     x.dispose();
 
     await saveModel(model, join(dir, 'model'));

@@ -95,14 +95,24 @@ export class NearestNeighborIndex {
   /** The prepared bank rows read back as [M, D] row-major (normalised for cosine). */
   rowsData(): Float32Array {
     this.throwIfDisposed();
+    return this.untranspose(this.chunks.map((chunk) => chunk.transposed.dataSync() as Float32Array));
+  }
+
+  /** As rowsData, read back asynchronously (WebGPU in Node has no synchronous reads). */
+  async rowsDataAsync(): Promise<Float32Array> {
+    this.throwIfDisposed();
+    return this.untranspose(await Promise.all(this.chunks.map((chunk) => chunk.transposed.data() as Promise<Float32Array>)));
+  }
+
+  private untranspose(chunkData: Float32Array[]): Float32Array {
     const out = new Float32Array(this.size * this.dim);
-    for (const chunk of this.chunks) {
-      const data = chunk.transposed.dataSync();
+    this.chunks.forEach((chunk, c) => {
+      const data = chunkData[c];
       for (let j = 0; j < this.dim; j++) {
         const source = j * chunk.rows;
         for (let r = 0; r < chunk.rows; r++) out[(chunk.offset + r) * this.dim + j] = data[source + r];
       }
-    }
+    });
     return out;
   }
 

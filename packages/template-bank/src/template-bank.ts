@@ -98,6 +98,17 @@ export class TemplateBank {
     }
   }
 
+  /** As fromFeatures, reading the tensors back asynchronously (needed for WebGPU in Node). */
+  static async fromFeaturesAsync(keys: tf.Tensor, values: tf.Tensor4D[], opts: TemplateBankOptions = {}): Promise<TemplateBank> {
+    const builder = new TemplateBankBuilder(opts);
+    try {
+      await builder.addAsync(keys, values);
+      return builder.build();
+    } finally {
+      builder.dispose();
+    }
+  }
+
   static builder(opts: TemplateBankOptions = {}): TemplateBankBuilder {
     return new TemplateBankBuilder(opts);
   }
@@ -263,14 +274,26 @@ export class TemplateBank {
   /** Manifest (JSON-safe) and one binary buffer; TemplateBank.deserialize reverses it. */
   serialize(): { manifest: TemplateBankManifest; buffer: Uint8Array } {
     const s = this.live;
+    return this.encode(s.index.rowsData(), s.levels.map((l) => l.halves ?? (l.tensor!.dataSync() as Float32Array)));
+  }
+
+  /** As serialize, reading device memory back asynchronously (needed for WebGPU in Node). */
+  async serializeAsync(): Promise<{ manifest: TemplateBankManifest; buffer: Uint8Array }> {
+    const s = this.live;
+    const levels = await Promise.all(s.levels.map(async (l) => l.halves ?? ((await l.tensor!.data()) as Float32Array)));
+    return this.encode(await s.index.rowsDataAsync(), levels);
+  }
+
+  private encode(keys: Float32Array, levelData: Array<Float32Array | Uint16Array>): { manifest: TemplateBankManifest; buffer: Uint8Array } {
+    const s = this.live;
     return encodeBank({
       keyInputShape: [...s.reducer.keyInputShape],
       keyReduction: s.reducer.reduction,
       keyDim: this.keyDim,
       size: this.size,
       storage: s.storage,
-      keys: s.index.rowsData(),
-      levels: s.levels.map((l) => ({ name: l.name, shape: l.shape, data: l.halves ?? (l.tensor!.dataSync() as Float32Array) })),
+      keys,
+      levels: s.levels.map((l, i) => ({ name: l.name, shape: l.shape, data: levelData[i] })),
       sourceIndices: s.sourceIndices,
     });
   }
@@ -391,6 +414,26 @@ export class TemplateBankBuilder {
 
   /** Adds N templates: keys [N, ...] (same per-image shape every call) and values per level [N, H, W, C]. */
   add(keys: tf.Tensor, values: tf.Tensor4D[]): this {
+    const reduced = this.prepare(keys, values);
+    const keyData = reduced.dataSync() as Float32Array;
+    reduced.dispose();
+    return this.ingest(keyData, values.map((v) => v.dataSync() as Float32Array | Int32Array | Uint8Array));
+  }
+
+  /**
+   * As add(), reading the tensors back asynchronously: required on backends without synchronous reads
+   * (WebGPU in Node), and better for any GPU backend.
+   */
+  async addAsync(keys: tf.Tensor, values: tf.Tensor4D[]): Promise<this> {
+    const reduced = this.prepare(keys, values);
+    const keyData = (await reduced.data()) as Float32Array;
+    reduced.dispose();
+    const valueData = await Promise.all(values.map((v) => v.data() as Promise<Float32Array | Int32Array | Uint8Array>));
+    return this.ingest(keyData, valueData);
+  }
+
+  /** Checks the shapes (fixing the level layout on the first call) and returns the normalised reduced keys. */
+  private prepare(keys: tf.Tensor, values: tf.Tensor4D[]): tf.Tensor {
     if (keys.rank < 2) throw new ShapeError(`template keys: expected [N, D] or [N, h, w, c], got ${describeShape(keys.shape)}`);
     const n = keys.shape[0];
     if (n < 1) throw new ShapeError(`template keys: expected at least one template, got ${describeShape(keys.shape)}`);
@@ -413,15 +456,17 @@ export class TemplateBankBuilder {
         if (!v.shape.slice(1).every((d, i) => d === expected[i])) throw new ShapeError(`template values[${l}]: expected shape ${describeShape([null, ...expected])}, got ${describeShape(v.shape)}`);
       });
     }
-    const reduced = tf.tidy(() => l2NormalizeRows(this.reducer!.reduce(keys, 'template keys')));
-    const keyData = reduced.dataSync() as Float32Array;
-    reduced.dispose();
+    return tf.tidy(() => l2NormalizeRows(this.reducer!.reduce(keys, 'template keys')));
+  }
+
+  private ingest(keyData: Float32Array, valueData: Array<Float32Array | Int32Array | Uint8Array>): this {
+    const n = keyData.length / this.reducer!.keyDim;
     for (let i = 0; i < keyData.length; i++) {
-      if (!Number.isFinite(keyData[i])) throw new ShapeError(`template keys: expected finite values, found ${keyData[i]} in template ${this.count + Math.floor(i / this.reducer.keyDim)}`);
+      if (!Number.isFinite(keyData[i])) throw new ShapeError(`template keys: expected finite values, found ${keyData[i]} in template ${this.count + Math.floor(i / this.reducer!.keyDim)}`);
     }
     this.keyParts.push(keyData);
-    values.forEach((v, l) => {
-      const data = v.dtype === 'float32' ? (v.dataSync() as Float32Array).slice() : Float32Array.from(v.dataSync());
+    valueData.forEach((raw, l) => {
+      const data = raw instanceof Float32Array ? raw.slice() : Float32Array.from(raw);
       this.valueParts[l].push(this.storage === 'float16' ? encodeFloat16(data) : data);
     });
     this.count += n;

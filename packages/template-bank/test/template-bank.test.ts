@@ -306,3 +306,38 @@ describe('TemplateBank input checks and memory', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 });
+
+describe('TemplateBank.fromFeaturesAsync', () => {
+  it('builds the same bank as fromFeatures, reading tensors back asynchronously', async () => {
+    const keys = tf.randomNormal([6, 4, 4, 3], 0, 1, 'float32', 21);
+    const values = [tf.randomNormal([6, 2, 2, 5], 0, 1, 'float32', 22) as tf.Tensor4D];
+    const a = TemplateBank.fromFeatures(keys, values, { storage: 'float16' });
+    const b = await TemplateBank.fromFeaturesAsync(keys, values, { storage: 'float16' });
+    const query = tf.slice(keys, [2, 0, 0, 0], [2, -1, -1, -1]);
+    const ra = a.search(query, { topN: 3 });
+    const rb = await b.searchAsync(query, { topN: 3 });
+    expect(rb.indices.map((r) => Array.from(r))).toEqual(ra.indices.map((r) => Array.from(r)));
+    const [ga] = a.gather([0, 5]);
+    const [gb] = b.gather([0, 5]);
+    expect(Array.from(gb.dataSync())).toEqual(Array.from(ga.dataSync()));
+    tf.dispose([keys, ...values, query, ga, gb]);
+    a.dispose();
+    b.dispose();
+  });
+});
+
+describe('TemplateBank.serializeAsync', () => {
+  it('writes the same bytes as serialize for both storages', async () => {
+    for (const storage of ['float32', 'float16'] as const) {
+      const keys = tf.randomNormal([5, 12], 0, 1, 'float32', 31);
+      const values = [tf.randomNormal([5, 2, 2, 3], 0, 1, 'float32', 32) as tf.Tensor4D];
+      const bank = TemplateBank.fromFeatures(keys, values, { storage });
+      const sync = bank.serialize();
+      const async = await bank.serializeAsync();
+      expect(async.manifest).toEqual(sync.manifest);
+      expect(Buffer.from(async.buffer).equals(Buffer.from(sync.buffer))).toBe(true);
+      tf.dispose([keys, ...values]);
+      bank.dispose();
+    }
+  });
+});

@@ -31,7 +31,7 @@ async function benchConfig(label: 'default' | 'paper', config: ThfrConfig, backb
   const images = tf.randomUniform([bankImages, config.imageSize, config.imageSize, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
   const features = backbone.extract(images);
   const reference = templateReference(features, network.codeSize);
-  const bank = TemplateBank.fromFeatures(features[features.length - 1], [reference]);
+  const bank = await TemplateBank.fromFeaturesAsync(features[features.length - 1], [reference]);
   tf.dispose([reference]);
   const model = new ThfrModel(config, backbone, levels, network, bank);
   try {
@@ -56,7 +56,7 @@ async function benchConfig(label: 'default' | 'paper', config: ThfrConfig, backb
       output.note(`${label}: timing inference at batch ${batch}`);
       const x = tf.randomUniform([batch, config.imageSize, config.imageSize, 3], 0, 1, 'float32', 2) as tf.Tensor4D;
       const ms = await timeIt(repeats, async () => {
-        const out = model.predictTensors(x);
+        const out = await model.predictTensorsAsync(x);
         await out.scores.data();
         tf.dispose([out.map, out.scores, ...out.levelMaps]);
       });
@@ -84,7 +84,7 @@ async function benchSearch(sizes: number[], keyDim: number, output: Output): Pro
     output.note(`template search: N = ${n}, D = ${keyDim}`);
     const keys = tf.randomNormal([n, keyDim], 0, 1, 'float32', 3);
     const values = tf.zeros([n, 1, 1, 1]) as tf.Tensor4D;
-    const bank = TemplateBank.fromFeatures(keys, [values]);
+    const bank = await TemplateBank.fromFeaturesAsync(keys, [values]);
     tf.dispose([keys, values]);
     const query = tf.randomNormal([1, keyDim], 0, 1, 'float32', 4);
     const ms = await timeIt(5, async () => { await bank.searchAsync(query, { topN: 1 }); });

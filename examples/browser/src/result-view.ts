@@ -1,0 +1,72 @@
+// Shows one prediction: overlay canvas, raw and normalised image score, verdict and the threshold
+// slider. The slider works in raw score units (the map and the image score share them: the image
+// score is the map's maximum), so "image anomalous" means "some pixel above the threshold".
+import type { NormalStatistics } from '@thfr/model';
+import type { PredictionMessage } from './worker-protocol.js';
+import { mapRange, renderOverlay } from './overlay-renderer.js';
+import { byId } from './dom.js';
+
+const SLIDER_STEPS = 1000;
+
+export class ResultView {
+  private result?: PredictionMessage;
+  private readonly slider = byId<HTMLInputElement>('threshold');
+  private readonly canvas = byId<HTMLCanvasElement>('overlay');
+  private threshold: number;
+
+  constructor(private readonly stats: NormalStatistics | undefined) {
+    this.threshold = stats?.threshold ?? Number.NaN;
+    this.slider.max = String(SLIDER_STEPS);
+    this.slider.addEventListener('input', () => {
+      this.threshold = this.sliderScale() * Number(this.slider.value);
+      this.redraw();
+    });
+    byId('threshold-reset').addEventListener('click', () => {
+      if (this.stats) this.threshold = this.stats.threshold;
+      this.redraw();
+    });
+    byId('calibrated-threshold').textContent = stats ? stats.threshold.toFixed(4) : 'none (uncalibrated model)';
+    byId<HTMLButtonElement>('threshold-reset').disabled = !stats;
+  }
+
+  show(result: PredictionMessage): void {
+    this.result = result;
+    // Without calibration, start at the middle of this map's range.
+    if (Number.isNaN(this.threshold)) {
+      const [lo, hi] = mapRange(result.map);
+      this.threshold = (lo + hi) / 2;
+    }
+    byId('result').hidden = false;
+    byId('image-name').textContent = result.name;
+    byId('score-raw').textContent = result.score.toFixed(4);
+    byId('score-normalized').textContent = result.normalizedScore == null ? 'n/a' : result.normalizedScore.toFixed(3);
+    byId('timing').textContent = `inference ${result.timings.inferenceMs.toFixed(0)} ms, decoding ${result.timings.decodeMs.toFixed(0)} ms`;
+    byId('template').textContent = result.templateIndex >= 0 ? `template #${result.templateIndex}` : 'no template';
+    this.redraw();
+  }
+
+  /** Raw score per slider step: the slider spans 0 .. max(2 x calibrated threshold, 1.2 x this image's score). */
+  private sliderScale(): number {
+    const top = Math.max(2 * (this.stats?.threshold ?? 0), 1.2 * (this.result?.score ?? 0), Number.isFinite(this.threshold) ? 1.2 * this.threshold : 0);
+    return top > 0 ? top / SLIDER_STEPS : 1 / SLIDER_STEPS;
+  }
+
+  private redraw(): void {
+    const result = this.result;
+    this.slider.value = String(Math.round(this.threshold / this.sliderScale()));
+    byId('threshold-value').textContent = Number.isFinite(this.threshold) ? this.threshold.toFixed(4) : '-';
+    if (!result) return;
+    const [lo, hi] = mapRange(result.map);
+    // The top of the colour scale never sits below the calibrated threshold, so a normal image stays cool.
+    const range: [number, number] = [lo, Math.max(hi, this.stats?.threshold ?? hi)];
+    const { rgba, pixelsAbove } = renderOverlay({ map: result.map, size: result.size, image: result.image, range, threshold: this.threshold, alpha: 0.5 });
+    this.canvas.width = result.size;
+    this.canvas.height = result.size;
+    this.canvas.getContext('2d')!.putImageData(new ImageData(rgba as Uint8ClampedArray<ArrayBuffer>, result.size, result.size), 0, 0);
+    const anomalous = result.score > this.threshold;
+    const verdict = byId('verdict');
+    verdict.textContent = anomalous ? 'anomalous' : 'normal';
+    verdict.className = anomalous ? 'verdict anomalous' : 'verdict normal';
+    byId('pixels-above').textContent = `${((100 * pixelsAbove) / result.map.length).toFixed(2)}% of pixels above the threshold`;
+  }
+}

@@ -1,0 +1,45 @@
+// Messages between the page (main thread) and the inference worker. Plain data only: what crosses
+// postMessage is structured-cloned (typed arrays are transferred, not copied).
+import type { WebBackendName, BackendDescription } from '@thfr/runtime-web';
+import type { NormalStatistics } from '@thfr/model';
+
+export type ToWorker =
+  | { type: 'load'; modelUrl: string; wasmPaths: string; backend?: WebBackendName }
+  | { type: 'predict'; id: number; name: string; bytes: ArrayBuffer };
+
+export interface SkippedBackendInfo {
+  name: string;
+  reason: string;
+}
+
+export interface ModelInfo {
+  imageSize: number;
+  normalStatistics?: NormalStatistics;
+  backbone: string;
+  /** The first inference (shader compilation, weight upload), on a blank image. */
+  warmupMs: number;
+}
+
+export interface PredictionMessage {
+  type: 'result';
+  id: number;
+  name: string;
+  /** Raw image score: max of the smoothed anomaly map. */
+  score: number;
+  /** 0 at the mean score of normal images, 1 at the calibrated threshold; null without calibration. */
+  normalizedScore: number | null;
+  /** size x size anomaly map, row-major. */
+  map: Float32Array;
+  size: number;
+  /** The input image resized to size x size RGB, for drawing the overlay. */
+  image: Uint8Array;
+  templateIndex: number;
+  timings: { decodeMs: number; inferenceMs: number };
+}
+
+export type FromWorker =
+  | { type: 'runtime'; backend: WebBackendName; skipped: SkippedBackendInfo[]; description: BackendDescription }
+  | { type: 'progress'; stage: 'backbone' | 'model' | 'warmup'; fraction: number; detail: string }
+  | ({ type: 'ready' } & ModelInfo)
+  | PredictionMessage
+  | { type: 'error'; id?: number; message: string };

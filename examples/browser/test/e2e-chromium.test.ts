@@ -1,0 +1,145 @@
+// End to end: a model trained by the CLI in Node, served over HTTP with the built app, scored in
+// headless Chromium on WebGPU (SwiftShader) and on the WebGL fallback; the page's score and map must
+// match @thfr/model's in Node (wasm) on the same image.
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initRuntime } from '@thfr/runtime-node';
+import { loadLayersBackboneFromUrl } from '@thfr/backbone';
+import { loadModelFromUrl, type ThfrModel } from '@thfr/model';
+import { readImageFile } from '@thfr/data/node';
+import { CHROMIUM_PATH, chromiumAvailable, launchChromium } from './helpers/chromium.js';
+import { serveStatic, type StaticServer } from './helpers/static-server.js';
+import { trainFixtureModel, type TrainedFixture } from './helpers/trained-model.js';
+import { buildApp } from './helpers/build-app.js';
+import { compareMaps } from './helpers/compare-maps.js';
+
+const packageDir = join(dirname(fileURLToPath(import.meta.url)), '..');
+const resultsDir = join(packageDir, 'test-results');
+const onCi = process.env.CI === 'true' || process.env.CI === '1';
+const available = chromiumAvailable();
+
+/**
+ * Agreement with Node (wasm, float32) that the browser backends reach. Both run the same float32 graph;
+ * GPU backends differ in summation order and in their exp/sqrt, which moves each value by ~1e-6 relative
+ * and the smoothed map's maximum (the image score) by less. Measured figures are printed by the test.
+ */
+const TOLERANCE = { scoreRelative: 1e-4, mapRelativeToRange: 1e-4 };
+
+if (!available && !onCi) console.warn(`[e2e] skipped: no Chromium at ${CHROMIUM_PATH} (apt-get install chromium, or set THFR_CHROMIUM=/path/to/chrome)`);
+
+describe.runIf(!available && onCi)('browser end-to-end prerequisites', () => {
+  it('has Chromium (required when CI=true)', () => {
+    throw new Error(`Chromium not found at ${CHROMIUM_PATH}: scripts/test-env.sh installs it with apt on CI (or set THFR_CHROMIUM)`);
+  });
+});
+
+interface PageResult {
+  id: number;
+  score: number;
+  normalizedScore: number | null;
+  map: number[];
+  size: number;
+  inferenceMs: number;
+}
+
+describe.skipIf(!available)('browser app end to end (headless Chromium)', () => {
+  let work: string;
+  let fixture: TrainedFixture;
+  let server: StaticServer;
+  let reference: { score: number; map: Float32Array; normalizedScore: number };
+  let model: ThfrModel | undefined;
+
+  beforeAll(async () => {
+    const started = performance.now();
+    work = mkdtempSync(join(tmpdir(), 'thfr-browser-e2e-'));
+    mkdirSync(resultsDir, { recursive: true });
+    await initRuntime({ prefer: ['wasm'] });
+    // 128 px keeps the SwiftShader runs (WebGPU and WebGL on the CPU) short; the app handles any size.
+    fixture = await trainFixtureModel(work, { trainCount: 6, epochs: 1, imageSize: 128 });
+    const trainedAt = performance.now();
+    await buildApp(packageDir, join(work, 'app'));
+    const builtAt = performance.now();
+    server = await serveStatic({ '/': join(work, 'app'), '/model/': fixture.modelDir });
+    // The reference goes through the same URLs and loaders as the page, on Node's wasm backend.
+    const backbone = await loadLayersBackboneFromUrl(`${server.url}model/backbone/model.json`);
+    model = await loadModelFromUrl(`${server.url}model/`, backbone);
+    const prediction = await model.predict([await readImageFile(fixture.anomalousImage)]);
+    reference = { score: prediction.scores[0], map: prediction.maps[0], normalizedScore: model.normalizeScore(prediction.scores[0]) };
+    console.log(`[e2e] setup: trained in ${((trainedAt - started) / 1000).toFixed(1)} s, vite build ${((builtAt - trainedAt) / 1000).toFixed(1)} s; Node wasm score ${reference.score.toFixed(5)} (normalised ${reference.normalizedScore.toFixed(3)})`);
+  });
+
+  afterAll(async () => {
+    if (model) {
+      model.backbone.dispose();
+      model.dispose();
+    }
+    await server?.close();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  const cases = [
+    { backend: 'webgpu', webgpu: true },
+    // Without --enable-unsafe-webgpu headless Chromium has no WebGPU adapter: the page must fall back to WebGL.
+    { backend: 'webgl', webgpu: false },
+  ] as const;
+
+  // The two browsers run at the same time: each spends most of its time compiling shaders on one core.
+  for (const { backend, webgpu } of cases) {
+    it.concurrent(`scores an image on ${backend} as Node does`, async () => {
+      const session = await launchChromium({ webgpu });
+      try {
+        const { page } = session;
+        const loadStart = performance.now();
+        await page.goto(server.url);
+        await page.waitForFunction(() => ['ready', 'error'].includes(document.body.dataset.status ?? ''), undefined, { timeout: 120_000 });
+        const status = await page.textContent('#status');
+        expect(await page.evaluate(() => document.body.dataset.status), `page status: ${status}\n${session.log.join('\n')}`).toBe('ready');
+        const loadMs = performance.now() - loadStart;
+        expect(await page.textContent('#backend')).toBe(backend);
+        const skipped = await page.$$eval('#skipped li', (items) => items.map((li) => li.textContent));
+        const warmupMs = await page.evaluate(() => (globalThis as unknown as { thfrExample: { warmupMs: number } }).thfrExample.warmupMs);
+
+        const score = async (file: string, id: number): Promise<PageResult> => {
+          await page.setInputFiles('#file', file);
+          await page.waitForFunction((want) => {
+            const handle = (globalThis as unknown as { thfrExample: { lastResult?: { id: number } } }).thfrExample;
+            return handle.lastResult?.id === want || document.body.dataset.status === 'error';
+          }, id, { timeout: 60_000 });
+          expect(await page.evaluate(() => document.body.dataset.status), await page.textContent('#status') ?? '').toBe('ready');
+          return page.evaluate(() => {
+            const r = (globalThis as unknown as { thfrExample: { lastResult: { id: number; score: number; normalizedScore: number | null; map: Float32Array; size: number; timings: { inferenceMs: number } } } }).thfrExample.lastResult;
+            return { id: r.id, score: r.score, normalizedScore: r.normalizedScore, map: Array.from(r.map), size: r.size, inferenceMs: r.timings.inferenceMs };
+          });
+        };
+        const first = await score(fixture.anomalousImage, 1);
+        await page.screenshot({ path: join(resultsDir, `browser-${backend}.png`), fullPage: true });
+
+        const agreement = compareMaps(Float32Array.from(first.map), reference.map);
+        const scoreRelative = Math.abs(first.score - reference.score) / Math.abs(reference.score);
+        console.log(`[e2e] ${backend}: page ready in ${(loadMs / 1000).toFixed(1)} s (warm-up inference ${warmupMs.toFixed(0)} ms); ` +
+          `time per image ${first.inferenceMs.toFixed(0)} ms; ` +
+          `score ${first.score.toFixed(5)} vs Node ${reference.score.toFixed(5)} (relative diff ${scoreRelative.toExponential(2)}); ` +
+          `map max |diff| ${agreement.maxAbs.toExponential(2)} = ${agreement.relativeToRange.toExponential(2)} of the map's range ${agreement.range.toFixed(4)}` +
+          (skipped.length ? `; skipped: ${skipped.join('; ')}` : ''));
+
+        expect(first.size).toBe(reference.map.length ** 0.5);
+        expect(scoreRelative).toBeLessThan(TOLERANCE.scoreRelative);
+        expect(agreement.relativeToRange).toBeLessThan(TOLERANCE.mapRelativeToRange);
+        expect(first.normalizedScore).toBeCloseTo(reference.normalizedScore, 2);
+
+        if (backend === 'webgl') {
+          // ?backend= forces a backend, and a wrong ?model= ends in an error that names the URL.
+          await page.goto(`${server.url}?backend=cpu&model=./missing/`);
+          await page.waitForFunction(() => document.body.dataset.status === 'error', undefined, { timeout: 30_000 });
+          expect(await page.textContent('#backend')).toBe('cpu');
+          expect(await page.textContent('#status')).toContain(`${server.url}missing/backbone/model.json`);
+        }
+      } finally {
+        await session.close();
+      }
+    }, 240_000);
+  }
+});
