@@ -104,6 +104,19 @@ async function thfrPaper(): Promise<void> {
     loss.dispose();
   };
   await step(); await step();
+  if (process.env.GPU_CHECKS_PROFILE === '1') {
+    // Which kernels a training step spends its time in (GPU timestamps where the adapter has them).
+    const info = await tf.profile(step);
+    const byKernel = new Map<string, { ms: number; count: number }>();
+    for (const k of info.kernels) {
+      const e = byKernel.get(k.name) ?? { ms: 0, count: 0 };
+      e.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+      e.count += 1;
+      byKernel.set(k.name, e);
+    }
+    const top = [...byKernel.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 14).map(([n, e]) => `${n} ${e.ms.toFixed(0)}ms/${e.count}`);
+    log('thfr paper training step profile (top kernels)', { kernels: info.kernels.length, top: top.join('; ') });
+  }
   const stepMs = await median(5, step);
   log(`thfr paper training step (batch ${BATCH}, ${SIZE}px, cached features)`, { ms_per_step: +stepMs.toFixed(1), images_per_s: +((BATCH * 1000) / stepMs).toFixed(1), peak_bytes: peakBytes });
   optimizer.dispose();
@@ -127,9 +140,10 @@ async function main(): Promise<number> {
   console.log(`tf.getBackend() = ${tf.getBackend()}`);
   if (!runtime || tf.getBackend() !== 'webgpu') return 1;
   console.log(`backend: ${formatBackendDescription(runtime.description)}`);
-  const failures = await opSuite();
-  await convTiming();
-  if (!SMALL) for (const row of await runBackboneGpuBench(tf, { batches: [1, 16], repeats: 5 })) log('backbone', row);
+  const profileOnly = process.env.GPU_CHECKS_PROFILE === '1';
+  const failures = profileOnly ? 0 : await opSuite();
+  if (!profileOnly) await convTiming();
+  if (!SMALL && !profileOnly) for (const row of await runBackboneGpuBench(tf, { batches: [1, 16], repeats: 5 })) log('backbone', row);
   await thfrPaper();
   console.log(failures === 0 ? 'gpu-checks: all op cases match cpu' : `gpu-checks: ${failures} op case(s) FAILED`);
   return failures === 0 ? 0 : 1;
