@@ -13,7 +13,15 @@ export default defineConfig({
     conditions: ['source', ...defaultClientConditions],
     dedupe: ['@tensorflow/tfjs-core'],
   },
-  worker: { format: 'es' },
+  worker: {
+    format: 'es',
+    // tfjs-backend-wasm starts its pthread workers from the source text of an Emscripten factory
+    // (Function.prototype.toString); renaming that factory's closure variables breaks them
+    // ("ReferenceError: e is not defined" in a blob: worker), and compressing it makes a guarded
+    // reference to an outer variable eager ("_scriptDir is not defined"): the worker bundle only loses
+    // its whitespace.
+    rolldownOptions: { output: { minify: { mangle: false, compress: false } } },
+  },
   build: { target: 'es2022', chunkSizeWarningLimit: 4000 },
   plugins: [tfjsWasmFiles()],
   server: { headers: isolationHeaders },

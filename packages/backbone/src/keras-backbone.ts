@@ -16,6 +16,7 @@ export interface TappedModelOptions {
   inputRange?: [number, number];
   identity?: Partial<BackboneIdentity>;
   levelNames?: string[];
+  resizeToStride?: boolean;
   /** Fixed input [height, width], or null for free sizes (default [null, null]). */
   inputSize?: [number | null, number | null];
 }
@@ -55,6 +56,7 @@ export async function buildTappedLayersBackbone(artifacts: KerasArtifacts, optio
     inputRange: options.inputRange,
     identity: options.identity,
     levelNames: options.levelNames,
+    resizeToStride: options.resizeToStride,
     ownsModel: true,
   });
 }

@@ -22,6 +22,11 @@ export interface TapOptions {
   probeSize?: number;
   /** Dispose the wrapped model when the backbone is disposed (default false). */
   ownsModel?: boolean;
+  /**
+   * Bilinearly resize each tap to exactly ceil(H/stride) x ceil(W/stride) (torch's ResNet sizes) when the model's
+   * 'valid' paddings make it smaller (InceptionV3: 60/29/14 at 256 px -> 64/32/16). Default false.
+   */
+  resizeToStride?: boolean;
 }
 
 function isLayersModel(model: unknown): model is tfl.LayersModel {
@@ -38,6 +43,7 @@ export class LayersBackbone implements FeatureExtractor {
   readonly identity: BackboneIdentity;
   readonly levels: FeatureLevel[];
   readonly inputRange: [number, number];
+  readonly resizeToStride: boolean;
   private disposed = false;
 
   constructor(
@@ -47,7 +53,9 @@ export class LayersBackbone implements FeatureExtractor {
     identity: BackboneIdentity,
     inputRange: [number, number],
     private readonly disposeModel: () => void,
+    resizeToStride = false,
   ) {
+    this.resizeToStride = resizeToStride;
     this.levels = levels;
     this.identity = identity;
     this.inputRange = inputRange;
@@ -60,10 +68,14 @@ export class LayersBackbone implements FeatureExtractor {
       const [lo, hi] = this.inputRange;
       const x = lo === 0 && hi === 1 ? unit : (tf.add(tf.mul(unit, hi - lo), lo) as tf.Tensor4D);
       const outputs = this.run(x);
-      outputs.forEach((t, i) => {
+      return outputs.map((t, i) => {
         if (t.rank !== 4) throw new Error(`${this.identity.architecture}: tap '${this.identity.taps[i]}' gave shape [${t.shape.join(', ')}], expected a rank-4 NHWC map`);
+        const map = t as tf.Tensor4D;
+        if (!this.resizeToStride) return map;
+        const stride = this.levels[i].stride;
+        const size: [number, number] = [Math.ceil(images.shape[1] / stride), Math.ceil(images.shape[2] / stride)];
+        return map.shape[1] === size[0] && map.shape[2] === size[1] ? map : tf.image.resizeBilinear(map, size);
       });
-      return outputs as tf.Tensor4D[];
     });
   }
 
@@ -142,5 +154,5 @@ export function layersModelBackbone(model: tfl.LayersModel | GraphModelLike, opt
     weights: options.identity?.weights ?? 'unidentified',
     taps: options.identity?.taps ?? [...taps],
   };
-  return new LayersBackbone(held, run, levels, identity, [inputRange[0], inputRange[1]], disposeModel);
+  return new LayersBackbone(held, run, levels, identity, [inputRange[0], inputRange[1]], disposeModel, options.resizeToStride ?? false);
 }

@@ -7,6 +7,7 @@ export interface ExportedBackboneMetadata {
   taps: string[];
   levelNames: string[];
   inputRange: [number, number];
+  resizeToStride: boolean;
   architecture: string;
   weights: string;
 }
@@ -20,6 +21,7 @@ export async function serializeLayersBackbone(backbone: LayersBackbone, weightsF
     taps: backbone.identity.taps,
     levelNames: backbone.levels.map((l) => l.name),
     inputRange: backbone.inputRange,
+    resizeToStride: backbone.resizeToStride,
     architecture: backbone.identity.architecture,
     weights: backbone.identity.weights,
   };
@@ -65,6 +67,7 @@ export async function loadLayersBackboneFromUrl(
     taps: useTaps,
     inputRange: options.inputRange ?? meta?.inputRange ?? [0, 1],
     levelNames: taps ? undefined : meta?.levelNames,
+    resizeToStride: meta?.resizeToStride ?? false,
     identity: meta ? { architecture: meta.architecture, weights: meta.weights, taps: useTaps } : undefined,
     ownsModel: true,
   });

@@ -78,9 +78,11 @@ export interface DefaultBackboneOptions {
   taps?: string[];
   /** Fixed input [height, width] (default: free). */
   inputSize?: [number | null, number | null];
+  /** Resize taps to ceil(H/stride) x ceil(W/stride) (default: on for inception_v3, off for mobilenet_v2). */
+  resizeToStride?: boolean;
 }
 
-/** The offline pretrained backbone (nsfwjs 4.4.0's ImageNet-initialised MobileNetV2 by default). */
+/** The offline pretrained backbone (nsfwjs 4.4.0's ImageNet-initialised InceptionV3 by default, or MobileNetV2). */
 export async function loadDefaultBackbone(options: DefaultBackboneOptions = {}): Promise<LayersBackbone> {
   const info = DEFAULT_BACKBONES[options.name ?? DEFAULT_BACKBONE_NAME];
   if (!info) throw new Error(`loadDefaultBackbone: unknown name '${options.name}' (expected ${Object.keys(DEFAULT_BACKBONES).join(' or ')})`);
@@ -90,6 +92,7 @@ export async function loadDefaultBackbone(options: DefaultBackboneOptions = {}):
     taps,
     inputRange: info.inputRange,
     inputSize: options.inputSize,
+    resizeToStride: options.resizeToStride ?? info.resizeToStride,
     identity: { architecture: info.name, weights: info.identity, taps },
   });
 }

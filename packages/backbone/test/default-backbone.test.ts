@@ -16,10 +16,10 @@ beforeAll(async () => {
   await tf.ready();
 });
 
-describe('offline pretrained default (nsfwjs 4.4.0 MobileNetV2)', () => {
+describe('nsfwjs 4.4.0 MobileNetV2', () => {
   let backbone: LayersBackbone;
   beforeAll(async () => {
-    backbone = await loadDefaultBackbone();
+    backbone = await loadDefaultBackbone({ name: 'mobilenet_v2' });
   });
   afterAll(() => backbone?.dispose());
 
@@ -88,9 +88,14 @@ describe('offline pretrained default (nsfwjs 4.4.0 MobileNetV2)', () => {
   });
 });
 
-describe('InceptionV3 (nsfwjs 4.4.0)', () => {
-  it('loads with BN scale switched on and gives taps at strides 4, 8, 16', async () => {
+describe('InceptionV3 (nsfwjs 4.4.0), the alternative offline backbone', () => {
+  it('MobileNetV2 is the default; InceptionV3 loads with BN scale switched on and gives taps resized to exactly H/4, H/8, H/16', async () => {
+    const fallback = await loadDefaultBackbone();
+    expect(fallback.identity.weights).toBe('nsfwjs@4.4.0/mobilenet_v2');
+    fallback.dispose();
     const backbone = await loadDefaultBackbone({ name: 'inception_v3' });
+    expect(backbone.identity.weights).toBe('nsfwjs@4.4.0/inception_v3');
+    expect(backbone.resizeToStride).toBe(true);
     expect(backbone.levels).toEqual([
       { name: 'activation_5', stride: 4, channels: 192 },
       { name: 'mixed2', stride: 8, channels: 288 },
@@ -98,10 +103,11 @@ describe('InceptionV3 (nsfwjs 4.4.0)', () => {
     ]);
     const images = tf.zeros([1, 96, 96, 3], 'int32') as tf.Tensor4D;
     const features = backbone.extract(images);
+    // Native 'valid' sizes would be 20, 9, 4 at 96 px.
     expect(features.map((f) => f.shape.slice(1))).toEqual([
-      [20, 20, 192],
-      [9, 9, 288],
-      [4, 4, 768],
+      [24, 24, 192],
+      [12, 12, 288],
+      [6, 6, 768],
     ]);
     tf.dispose([...features, images]);
     backbone.dispose();

@@ -69,6 +69,19 @@ describe('layersModelBackbone', () => {
     model.dispose();
   });
 
+  it('resizeToStride resizes taps that "valid" padding left smaller than ceil(H/stride)', () => {
+    const { model, taps } = tinyModel(null);
+    const native = layersModelBackbone(model, { taps });
+    const exact = layersModelBackbone(model, { taps, resizeToStride: true });
+    const images = tf.randomUniform([1, 40, 40, 3], 0, 1, 'float32', 4) as tf.Tensor4D;
+    const [a, b] = [native.extract(images), exact.extract(images)];
+    expect(a.map((t) => t.shape.slice(1, 3))).toEqual([[10, 10], [5, 5], [2, 2]]);
+    expect(b.map((t) => t.shape.slice(1, 3))).toEqual([[10, 10], [5, 5], [3, 3]]);
+    expectClose(b[0].dataSync(), a[0].dataSync(), 0, 'unchanged tap');
+    tf.dispose([...a, ...b, images]);
+    model.dispose();
+  });
+
   it('names unknown taps and lists the model layers', () => {
     const { model } = tinyModel(32);
     expect(() => layersModelBackbone(model, { taps: ['s4', 'nope'] })).toThrow(/model 'tiny' has no layer named 'nope' \(it has 7 layers: image, stem, s4/);
