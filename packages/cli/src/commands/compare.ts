@@ -121,7 +121,7 @@ function sizedFlags(values: Values): Values {
 
 export const compareCommand: CommandSpec = {
   name: 'compare',
-  summary: 'Benchmark THFR (G-L), its ablations (GBN only, LBN only, without template, without relation, bank 10/25/50/100%), PatchCore and RD4AD on generated MVTec-AD-like and MVTec-LOCO-like categories; writes one table (image/pixel AUROC, PRO, sPRO, train time, images/s, memory) as JSON and Markdown. The default size takes about 35 minutes on 2 CPU cores (wasm).',
+  summary: 'Benchmark THFR (G-L), its ablations (GBN only, LBN only, without template, without relation, bank 10/25/50/100%), PatchCore and RD4AD on generated MVTec-AD-like and MVTec-LOCO-like categories; writes one table (image/pixel AUROC, PRO, sPRO, train time, images/s, memory) as JSON and Markdown. The default size took 30 minutes on 2 shared CPU cores (wasm); budget 40.',
   usage: 'thfr compare [--out DIR] [--train-count N] [--test-count N] [--epochs N] [options]',
   options: {
     out: { type: 'string', help: 'working folder (data, compare.json, compare.md)', default: 'runs/compare', valueName: 'DIR' },
