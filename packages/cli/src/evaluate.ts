@@ -1,6 +1,6 @@
 import type { CategoryData, TestRecord } from '@thfr/data/node';
 import { evaluateLoco, imageAuroc, imageF1Max, imageRocCurve, pixelAuroc, proScore, type LocoTestImage } from '@thfr/metrics';
-import type { Prediction, ThfrModel } from '@thfr/model';
+import type { Prediction, RgbImageLike } from '@thfr/model';
 import type { ProgressBar } from './progress.js';
 
 export interface EvaluationMetrics {
@@ -51,8 +51,14 @@ function thin(values: ArrayLike<number>, maxPoints: number): number[] {
   return Array.from({ length: maxPoints }, (_, i) => values[Math.round((i * (n - 1)) / (maxPoints - 1))]);
 }
 
+/** Anything that predicts maps and scores for images: THFR, RD4AD, PatchCore... */
+export interface Predictor {
+  config: { batchSize: number; imageSize: number };
+  predict(images: readonly RgbImageLike[]): Promise<Prediction>;
+}
+
 /** Predicts every test image in batches, with progress. */
-export async function predictTestSet(model: ThfrModel, data: CategoryData, progress?: ProgressBar): Promise<{ prediction: Prediction; seconds: number }> {
+export async function predictTestSet(model: Predictor, data: CategoryData, progress?: ProgressBar): Promise<{ prediction: Prediction; seconds: number }> {
   const started = performance.now();
   const batch = model.config.batchSize;
   const scores = new Float32Array(data.test.length);

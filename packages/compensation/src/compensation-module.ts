@@ -40,8 +40,10 @@ export class CompensationModule extends Module {
   constructor(readonly options: CompensationOptions, init: Initializer) {
     super();
     const { streamChannels: c, templateChannels, size } = options;
-    this.inputEmbed = this.registerModule('input_embed', new Conv2d(c, options.inputEmbedChannels, 1, init, { bias: true }));
-    this.templateEmbed = this.registerModule('template_embed', new Conv2d(templateChannels, options.templateEmbedChannels, 1, init, { bias: true }));
+    // No biases: the embeddings feed a 1x1 conv followed by batch norm, which removes any per-channel
+    // constant, so a bias here would get no gradient (caught by the every-weight-learns test).
+    this.inputEmbed = this.registerModule('input_embed', new Conv2d(c, options.inputEmbedChannels, 1, init));
+    this.templateEmbed = this.registerModule('template_embed', new Conv2d(templateChannels, options.templateEmbedChannels, 1, init));
     let fusedChannels = options.inputEmbedChannels + options.templateEmbedChannels;
     if (options.relation ?? true) {
       const embed = options.relationChannels ?? Math.max(8, Math.round(c / 8));

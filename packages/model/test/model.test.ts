@@ -7,7 +7,7 @@ import { tf } from '@thfr/tensor';
 import { expectNoLeak } from '@thfr/tensor/testing';
 import { ThfrNetwork, imagesToTensor, measureLevels, resolveConfig, trainThfr, type TrainingCheckpoint, type ThfrConfig } from '../src/index.js';
 import { disposeCheckpoint, loadCheckpoint, loadModel, saveCheckpoint, saveModel } from '../src/node.js';
-import { tinyBackbone, toyImages } from './tiny-backbone.js';
+import { tinyBackbone, toyImages } from '@thfr/backbone/testing';
 
 const backbone = tinyBackbone();
 const tiny: Partial<ThfrConfig> = { imageSize: 64, decoderBlocks: [1, 1, 1], epochs: 2, batchSize: 4, seed: 3 };

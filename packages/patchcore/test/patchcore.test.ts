@@ -9,7 +9,7 @@ import type { FeatureExtractor } from '@thfr/backbone';
 import { imagesToTensor } from '@thfr/model';
 import { PatchCore, adaptiveAveragePoolMatrix, coresetSize, locallyAwareFeatures, patchEmbedding, resolvePatchCoreConfig } from '../src/index.js';
 import { loadPatchCore, savePatchCore } from '../src/node.js';
-import { tinyBackbone, toyImages } from './tiny-backbone.js';
+import { tinyBackbone, toyImages } from '@thfr/backbone/testing';
 
 interface Reference {
   size: number; targetDim: number; levels: Array<[number, number]>;

@@ -9,7 +9,7 @@ import { imagesToTensor, trainThfr } from '@thfr/model';
 import { saveModel } from '@thfr/model/node';
 import { RD4AD_DEFAULT_CONFIG, RD4AD_PAPER_CONFIG, isRd4adConfig, resolveRd4adConfig, trainRd4ad } from '../src/index.js';
 import { loadRd4ad, saveRd4ad } from '../src/node.js';
-import { tinyBackbone, toyImages } from './tiny-backbone.js';
+import { tinyBackbone, toyImages } from '@thfr/backbone/testing';
 
 const backbone = tinyBackbone();
 const tiny = { imageSize: 64, epochs: 8, batchSize: 4, seed: 3 };

@@ -1,12 +1,12 @@
 import { join, resolve } from 'node:path';
 import { loadCategory, writeSyntheticCategory, type CategoryData } from '@thfr/data/node';
-import { ThfrModel, type Prediction, type ThfrConfig } from '@thfr/model';
+import { ThfrModel, type ThfrConfig } from '@thfr/model';
 import { PatchCore } from '@thfr/patchcore';
 import { RD4AD_DEFAULT_CONFIG, RD4AD_PAPER_CONFIG, trainRd4ad } from '@thfr/rd4ad';
 import type { FeatureExtractor } from '@thfr/backbone';
 import { numberOption, type CommandSpec } from '../command.js';
 import { openBackbone } from '../backbones.js';
-import { computeMetrics, predictTestSet, type EvaluationMetrics } from '../evaluate.js';
+import { computeMetrics, predictTestSet, type EvaluationMetrics, type Predictor } from '../evaluate.js';
 import { writeFileAtomically } from '../files.js';
 import { ProgressBar, formatDuration } from '../progress.js';
 import { setupRuntime } from '../runtime.js';
@@ -50,12 +50,6 @@ export interface CompareRow {
   bankBytes: number;
 }
 
-/** Anything that predicts maps + scores for images: the shape predictTestSet needs. */
-interface Predictor {
-  config: { batchSize: number; imageSize: number };
-  predict(images: Parameters<ThfrModel['predict']>[0]): Promise<Prediction>;
-}
-
 /** PatchCore seen through predictTestSet's eyes (no templates). */
 function patchCorePredictor(model: PatchCore): Predictor {
   return {
@@ -70,8 +64,7 @@ function patchCorePredictor(model: PatchCore): Predictor {
 /** Predicts the test set (after a two-image warm-up so kernel setup is not timed) and computes the metrics. */
 async function evaluate(predictor: Predictor, data: CategoryData, label: string, output: Output): Promise<EvaluationMetrics> {
   await predictor.predict(data.test.slice(0, Math.min(2, data.test.length)).map((r) => r.image));
-  // predictTestSet only uses config.batchSize, config.imageSize and predict() (see Predictor).
-  const { prediction, seconds } = await predictTestSet(predictor as unknown as ThfrModel, data, new ProgressBar(`evaluating ${label}`, output.quiet));
+  const { prediction, seconds } = await predictTestSet(predictor, data, new ProgressBar(`evaluating ${label}`, output.quiet));
   return computeMetrics(data, prediction, seconds).metrics;
 }
 

@@ -1,6 +1,9 @@
-// Copied from packages/model/test/tiny-backbone.ts (test helper).
+/**
+ * Test helpers for packages that consume backbones (import from "@thfr/backbone/testing"): a tiny
+ * deterministic extractor and toy images, so model tests need no weights file and run in seconds.
+ */
 import { tf } from '@thfr/tensor';
-import type { FeatureExtractor } from '@thfr/backbone';
+import type { FeatureExtractor } from './feature-extractor.js';
 
 /**
  * A deterministic 3-level extractor (strides 4, 8, 16) made of fixed random patchify convs, so the
