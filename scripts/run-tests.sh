@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 export TURBO_TELEMETRY_DISABLED=1
 bash scripts/test-env.sh
 rm -f packages/*/test-results/vitest.json examples/*/test-results/vitest.json
-npx turbo run test --concurrency=1
+npx turbo run test --concurrency=1 --continue
 status=$?
 node scripts/test-summary.mjs
 summary=$?

@@ -114,6 +114,7 @@ export const benchCommand: CommandSpec = {
     const batches = String(values.batches ?? '1,16').split(',').map(Number);
     const configs = String(values.configs ?? 'default,paper').split(',');
     const results: ConfigBench[] = [];
+    const failures: Array<{ config: string; backend: string; error: string }> = [];
     for (const label of configs) {
       if (label !== 'default' && label !== 'paper') throw new Error(`--configs takes 'default' and/or 'paper', got '${label}'`);
       const config = resolveConfig({}, label === 'paper' ? PAPER_CONFIG : DEFAULT_CONFIG);
@@ -121,7 +122,16 @@ export const benchCommand: CommandSpec = {
         ? { name: 'wide_resnet50_2', weights: values.weights as string | undefined, randomSeed: values.weights ? undefined : 0 }
         : { name: 'mobilenet_v2' });
       try {
-        const row = await benchConfig(label, config, backbone, batches, config.batchSize, repeats, output);
+        let row: ConfigBench;
+        try {
+          row = await benchConfig(label, config, backbone, batches, config.batchSize, repeats, output);
+        } catch (error) {
+          // e.g. the paper network (166 M parameters + Adam state) does not fit the wasm backend's 4 GiB heap.
+          const message = error instanceof Error ? error.message : String(error);
+          output.line(`${label} on ${backend}: not measured: ${message}`);
+          failures.push({ config: label, backend, error: message });
+          continue;
+        }
         results.push(row);
         output.line(`${label} (${row.backbone}, ${(row.parameters / 1e6).toFixed(2)} M trainable parameters) on ${backend}:`);
         output.line(`  training step, batch ${row.trainStepMs.batch}: ${row.trainStepMs.ms.toFixed(0)} ms`);
@@ -135,6 +145,6 @@ export const benchCommand: CommandSpec = {
     const keyDim = numberOption(values, 'search-dim', { integer: true, min: 1 }) ?? 4096;
     const search = await benchSearch(sizes, keyDim, output);
     for (const s of search) output.line(`template search, N = ${s.templates}, D = ${s.keyDim}: ${s.msPerQuery.toFixed(2)} ms per query`);
-    output.result({ backend, configs: results, search });
+    output.result({ backend, configs: results, failures, search });
   },
 };
