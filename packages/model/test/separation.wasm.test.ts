@@ -42,7 +42,7 @@ describe('THFR on the synthetic AD-like category (wasm, default backbone, 128 px
     const pixel = pixelAuroc(prediction.maps, masks, { width: 128, height: 128 });
     console.log(`synthetic AD, 24 train / 24 test, 10 epochs in ${trainSeconds.toFixed(1)} s: image AUROC ${image.toFixed(3)}, pixel AUROC ${pixel.toFixed(3)}, loss ${lossHistory[0].toFixed(3)} -> ${lossHistory[lossHistory.length - 1].toFixed(3)}`);
     expect(lossHistory[lossHistory.length - 1]).toBeLessThan(0.6 * lossHistory[0]);
-    // Measured 0.93 / 0.98 with these seeds; the bounds leave room for backend rounding differences.
+    // Measured 0.86 / 0.98 with these seeds (24 test images: one swapped pair moves image AUROC by 0.008).
     expect(image).toBeGreaterThan(0.8);
     expect(pixel).toBeGreaterThan(0.9);
     model.dispose();

@@ -4,7 +4,7 @@ import { Initializer } from './init.js';
 
 export interface Conv2dOptions {
   stride?: number;
-  /** 'same' keeps H/stride; 'valid' pads nothing. */
+  /** 'same' pads k // 2 on every side as PyTorch's padding=k//2 (keeps H/stride for odd k); 'valid' pads nothing. */
   padding?: 'same' | 'valid';
   bias?: boolean;
 }
@@ -25,8 +25,18 @@ export class Conv2d extends Module {
   }
 
   forward(x: tf.Tensor4D): tf.Tensor4D {
-    const y = tf.conv2d(x, this.weight as tf.Tensor4D, this.stride, this.padding);
+    const y = tf.conv2d(x, this.weight as tf.Tensor4D, this.stride, this.tfPadding());
     return this.bias ? tf.add(y, this.bias) : y;
+  }
+
+  /**
+   * 'same' as PyTorch means it (padding = k // 2 on every side), not as TensorFlow does: with stride 2
+   * TF puts the extra row at the bottom/right while torch pads symmetrically, which shifts the sampling grid.
+   */
+  private tfPadding(): 'valid' | [[number, number], [number, number], [number, number], [number, number]] {
+    if (this.padding === 'valid' || this.kernelSize === 1) return 'valid';
+    const p = Math.floor(this.kernelSize / 2);
+    return [[0, 0], [p, p], [p, p], [0, 0]];
   }
 }
 
