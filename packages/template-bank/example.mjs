@@ -1,8 +1,8 @@
-import '@tensorflow/tfjs-backend-cpu';
+import { initRuntime } from '@thfr/runtime-node';
 import { tf } from '@thfr/tensor';
 import { TemplateBank, createRandom } from '@thfr/template-bank';
 
-await tf.setBackend('cpu');
+await initRuntime({ prefer: ['wasm'] }); // registers a backend: library code never does
 // 20 normal training images: search key = deepest feature I3 [N, 4, 4, 32], payload = template reference T [N, 2, 2, 48].
 const keys = tf.randomNormal([20, 4, 4, 32], 0, 1, 'float32', 1);
 const reference = tf.randomNormal([20, 2, 2, 48], 0, 1, 'float32', 2);
