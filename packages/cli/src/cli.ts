@@ -57,7 +57,7 @@ export async function runCli(argv: string[]): Promise<number> {
     process.stdout.write(commandHelp(command));
     return 0;
   }
-  const output = createOutput(Boolean(values.json), Boolean(values.quiet) || Boolean(values.json && !process.stderr.isTTY && false));
+  const output = createOutput(Boolean(values.json), Boolean(values.quiet));
   try {
     await command.run(values, output, argv);
     return 0;
