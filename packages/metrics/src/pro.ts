@@ -1,7 +1,7 @@
 import { labelComponents8 } from './connected-components.js';
 import { MetricInputError } from './errors.js';
 import { assertFiniteBits, bitsOf, bitsToKey, ID_SPACE } from './sortable-key.js';
-import { trapezoidArea } from './trapezoid.js';
+import { overlapCurve } from './sweep.js';
 import { assertMaps, assertMasks, type MapSize } from './validate.js';
 
 export interface ProOptions {
@@ -67,38 +67,7 @@ export function proScore(maps: ReadonlyArray<Float32Array>, masks: ReadonlyArray
       else negatives[n++] = key;
     }
   }
-  positives.sort();
-  negatives.sort();
-
   const regions = inverseRegionSize.length;
-  const fpr: number[] = [0];
-  const overlap: number[] = [0];
-  let ip = nPos - 1;
-  let ineg = nNeg - 1;
-  let falsePositives = 0;
-  let overlapSum = 0;
-  // Descending sweep, one point per distinct score; stop at the first point past maxFpr.
-  while (ip >= 0 || ineg >= 0) {
-    const pk = ip >= 0 ? Math.floor(positives[ip] / ID_SPACE) : -1;
-    const nk = ineg >= 0 ? negatives[ineg] : -1;
-    const value = pk >= nk ? pk : nk;
-    while (ineg >= 0 && negatives[ineg] === value) {
-      falsePositives++;
-      ineg--;
-    }
-    while (ip >= 0) {
-      const composite = positives[ip];
-      const key = Math.floor(composite / ID_SPACE);
-      if (key !== value) break;
-      overlapSum += inverseRegionSize[composite - key * ID_SPACE];
-      ip--;
-    }
-    const x = falsePositives / nNeg;
-    fpr.push(x);
-    overlap.push(Math.min(overlapSum / regions, 1));
-    if (x > maxFpr) break;
-  }
-  const fprArray = Float64Array.from(fpr);
-  const overlapArray = Float64Array.from(overlap);
-  return { pro: trapezoidArea(fprArray, overlapArray, maxFpr) / maxFpr, fpr: fprArray, overlap: overlapArray, regions, normalPixels: nNeg };
+  const curve = overlapCurve(positives, negatives, regions, (region) => inverseRegionSize[region], maxFpr);
+  return { pro: curve.normalizedArea, fpr: curve.fpr, overlap: curve.overlap, regions, normalPixels: nNeg };
 }

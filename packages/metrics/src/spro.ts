@@ -2,7 +2,7 @@ import { imageAuroc } from './auroc.js';
 import { MetricInputError } from './errors.js';
 import { saturationArea, type LocoDefectConfig } from './loco-defects.js';
 import { assertFiniteBits, bitsOf, bitsToKey, ID_SPACE } from './sortable-key.js';
-import { trapezoidArea } from './trapezoid.js';
+import { overlapCurve } from './sweep.js';
 import { assertMapSize, describe, isList, type MapSize } from './validate.js';
 
 /** One ground-truth mask of a LOCO test image (one PNG of ground_truth/<type>/<id>/). */
@@ -129,42 +129,13 @@ export function sproScore(images: ReadonlyArray<LocoTestImage>, defectsConfig: R
       negatives[n++] = bitsToKey(b);
     }
   });
-  positives.sort();
-  negatives.sort();
-
+  // A defect's pixels count until its saturation area is reached: sPRO = min(TP / saturation, 1).
   const truePositives = new Float64Array(defects.length);
-  const fpr: number[] = [0];
-  const saturatedOverlap: number[] = [0];
-  let ip = nPos - 1;
-  let ineg = nNeg - 1;
-  let falsePositives = 0;
-  let saturatedSum = 0;
-  // Descending sweep: after the group of score v, the positives are the scores > (next lower score).
-  while (ip >= 0 || ineg >= 0) {
-    const pk = ip >= 0 ? Math.floor(positives[ip] / ID_SPACE) : -1;
-    const nk = ineg >= 0 ? negatives[ineg] : -1;
-    const value = pk >= nk ? pk : nk;
-    while (ineg >= 0 && negatives[ineg] === value) {
-      falsePositives++;
-      ineg--;
-    }
-    while (ip >= 0) {
-      const composite = positives[ip];
-      const key = Math.floor(composite / ID_SPACE);
-      if (key !== value) break;
-      const d = composite - key * ID_SPACE;
-      const saturation = defects[d].saturation;
-      if (++truePositives[d] <= saturation) saturatedSum += 1 / saturation;
-      ip--;
-    }
-    const x = falsePositives / nNeg;
-    fpr.push(x);
-    saturatedOverlap.push(Math.min(saturatedSum / defects.length, 1));
-    if (x > maxFpr) break;
-  }
-  const fprArray = Float64Array.from(fpr);
-  const overlapArray = Float64Array.from(saturatedOverlap);
-  return { spro: trapezoidArea(fprArray, overlapArray, maxFpr) / maxFpr, fpr: fprArray, saturatedOverlap: overlapArray, defects: defects.length, normalPixels: nNeg };
+  const curve = overlapCurve(positives, negatives, defects.length, (d) => {
+    const saturation = defects[d].saturation;
+    return ++truePositives[d] <= saturation ? 1 / saturation : 0;
+  }, maxFpr);
+  return { spro: curve.normalizedArea, fpr: curve.fpr, saturatedOverlap: curve.overlap, defects: defects.length, normalPixels: nNeg };
 }
 
 function resolveDefect(mask: LocoGroundTruthMask, byName: Map<string, LocoDefectConfig>, byValue: Map<number, LocoDefectConfig>, what: string): LocoDefectConfig {
