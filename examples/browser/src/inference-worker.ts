@@ -2,10 +2,11 @@
 // The inference worker: owns the tensor runtime and the model, so backend start-up, weight loading and
 // inference never block the page. One request at a time (messages are handled in order).
 import { initRuntime } from '@thfr/runtime-web';
-import { loadLayersBackboneFromUrl } from '@thfr/backbone';
+import { loadBackboneFromUrl } from '@thfr/backbone';
 import { loadModelFromUrl, type ThfrModel } from '@thfr/model';
 import { decodeImage, decodeImageInBrowser, resizeRgb, type RgbImage } from '@thfr/data';
 import type { FromWorker, ToWorker } from './worker-protocol.js';
+import { checkModelFolder } from './model-probe.js';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -17,12 +18,16 @@ function send(message: FromWorker, transfer: Transferable[] = []): void {
 }
 
 async function load(request: Extract<ToWorker, { type: 'load' }>): Promise<void> {
+  const base = request.modelUrl.endsWith('/') ? request.modelUrl : `${request.modelUrl}/`;
+  // A missing model folder is reported as such, before the runtime starts or the backbone is fetched.
+  await checkModelFolder(base);
+  // A software WebGPU adapter or WebGL renderer (SwiftShader, llvmpipe) is skipped for wasm unless ?backend= forces it.
   const runtime = await initRuntime({ force: request.backend, wasmPaths: request.wasmPaths });
   send({ type: 'runtime', backend: runtime.backend, skipped: runtime.skipped.map((s) => ({ name: s.name, reason: s.reason })), description: runtime.description });
 
-  const base = request.modelUrl.endsWith('/') ? request.modelUrl : `${request.modelUrl}/`;
-  const backboneUrl = `${base}backbone/model.json`;
-  const backbone = await loadLayersBackboneFromUrl(backboneUrl, undefined, {
+  // backbone/ holds backbone.json + weights.safetensors (the ResNet-50 default, float16) or model.json (tfjs layers).
+  const backboneUrl = `${base}backbone/`;
+  const backbone = await loadBackboneFromUrl(backboneUrl, {
     onProgress: (fraction) => send({ type: 'progress', stage: 'backbone', fraction, detail: 'backbone weights' }),
   }).catch((error: unknown) => {
     throw new Error(`cannot load the backbone from ${backboneUrl} (a model folder saved by \`thfr train\` has one): ${(error as Error).message}`);
@@ -32,12 +37,12 @@ async function load(request: Extract<ToWorker, { type: 'load' }>): Promise<void>
   });
 
   // One blank image compiles the backend's kernels (WebGPU/WebGL shaders) before the user's first image.
-  send({ type: 'progress', stage: 'warmup', fraction: 0, detail: 'compiling kernels' });
+  send({ type: 'progress', stage: 'warmup', fraction: 0, detail: `first inference on a blank ${model.config.imageSize} px image (compiles the ${runtime.backend} kernels)` });
   const size = model.config.imageSize;
   const start = performance.now();
   await model.predict([{ width: size, height: size, data: new Uint8Array(size * size * 3).fill(128) }]);
   const warmupMs = performance.now() - start;
-  send({ type: 'progress', stage: 'warmup', fraction: 1, detail: 'compiling kernels' });
+  send({ type: 'progress', stage: 'warmup', fraction: 1, detail: `done in ${(warmupMs / 1000).toFixed(1)} s` });
   send({ type: 'ready', imageSize: size, normalStatistics: model.normalStatistics, backbone: backbone.identity.architecture, warmupMs });
 }
 

@@ -45,6 +45,15 @@ export class ResultView {
     this.redraw();
   }
 
+  /** Removes the shown result (after an image failed to decode or score, so no stale result stays on screen). */
+  clear(): void {
+    this.result = undefined;
+    byId('result').hidden = true;
+    for (const id of ['image-name', 'score-raw', 'score-normalized', 'timing', 'template', 'verdict', 'pixels-above']) byId(id).textContent = '';
+    this.canvas.getContext('2d')?.clearRect(0, 0, this.canvas.width, this.canvas.height);
+    if (!this.stats) this.threshold = Number.NaN; // an uncalibrated threshold followed the cleared image
+  }
+
   /** Raw score per slider step: the slider spans 0 .. max(2 x calibrated threshold, 1.2 x this image's score). */
   private sliderScale(): number {
     const top = Math.max(2 * (this.stats?.threshold ?? 0), 1.2 * (this.result?.score ?? 0), Number.isFinite(this.threshold) ? 1.2 * this.threshold : 0);

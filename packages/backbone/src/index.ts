@@ -6,8 +6,16 @@ export { imagesToUnitRange } from './feature-extractor.js';
 
 export { RESNET_SPECS, RESNET_LAYER_NAMES, planResNet, resolveResNetSpec } from './resnet-spec.js';
 export type { ResNetArchitecture, ResNetSpec, ResNetBlock, ResNetLayerName, ResNetPlan } from './resnet-spec.js';
-export { ResNetBackbone, buildResNet, IMAGENET_MEAN, IMAGENET_STD } from './resnet.js';
-export type { ResNetOptions } from './resnet.js';
+export { ResNetBackbone, buildResNet, IMAGENET_MEAN, IMAGENET_STD, CAFFE_BGR_MEAN } from './resnet.js';
+export type { ResNetOptions, ResNetPreprocessing } from './resnet.js';
+export { KerasResNetWeights, kerasToTorchName } from './keras-resnet-weights.js';
+export { RESNET50_IMAGENET_V1, buildResNet50ImagenetV1, resnet50ImagenetWeightsId } from './resnet50-imagenet.js';
+export type { KerasResNet50Artifacts } from './resnet50-imagenet.js';
+export { serializeResNetBackbone, resnetBackboneFromExport, loadResNetBackboneFromUrl, parseResNetExportManifest, RESNET_EXPORT_FORMAT } from './resnet-export.js';
+export type { ResNetExportManifest, ResNetExportOptions } from './resnet-export.js';
+export { encodeSafetensors, floatToHalf } from './safetensors-writer.js';
+export type { SafetensorsTensor } from './safetensors-writer.js';
+export { loadBackboneFromUrl } from './backbone-url.js';
 export { WeightMismatchError, validateResNetWeights } from './resnet-weights.js';
 export type { NamedFloatArrays } from './resnet-weights.js';
 export { createRandomResNet, RandomResNetWeights } from './random-weights.js';
@@ -27,5 +35,5 @@ export { loadLayersBackboneFromUrl, serializeLayersBackbone } from './layers-exp
 export type { ExportedBackboneMetadata } from './layers-export.js';
 export { patchTopology } from './layers-topology.js';
 export { parseJsLiteral, extractUmdExport, JsLiteralError } from './js-literal.js';
-export { DEFAULT_BACKBONES, DEFAULT_BACKBONE_NAME } from './default-backbones.js';
-export type { DefaultBackboneName, DefaultBackboneInfo } from './default-backbones.js';
+export { DEFAULT_BACKBONES, DEFAULT_BACKBONE_NAME, PRETRAINED_BACKBONE_NAMES } from './default-backbones.js';
+export type { DefaultBackboneName, DefaultBackboneInfo, NsfwjsBackboneName, PretrainedBackboneName } from './default-backbones.js';

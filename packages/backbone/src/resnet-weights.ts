@@ -83,8 +83,9 @@ export function validateResNetWeights(weights: NamedFloatArrays, plan: ResNetPla
 }
 
 /**
- * Folds BatchNorm (running stats, eval mode) into the preceding bias-free conv, in float64:
- * y = gamma * (conv(x) - mean) / sqrt(var + eps) + beta = conv_{W*s}(x) + (beta - mean*s), s = gamma/sqrt(var+eps).
+ * Folds BatchNorm (running stats, eval mode) into the preceding conv, in float64:
+ * y = gamma * (conv(x) + b - mean) / sqrt(var + eps) + beta = conv_{W*s}(x) + (beta + (b - mean)*s), s = gamma/sqrt(var+eps)
+ * (b = the conv's own bias, 0 for torchvision's bias-free convs).
  * Also transposes torch's OIHW to tfjs's HWIO.
  */
 export function foldConvBn(weights: NamedFloatArrays, prefix: string, spec: ConvBnSpec, eps: number): { filter: Float32Array; bias: Float32Array } {
@@ -93,6 +94,7 @@ export function foldConvBn(weights: NamedFloatArrays, prefix: string, spec: Conv
   const beta = weights.readFloat32(`${prefix}${spec.bn}.bias`);
   const mean = weights.readFloat32(`${prefix}${spec.bn}.running_mean`);
   const variance = weights.readFloat32(`${prefix}${spec.bn}.running_var`);
+  const convBias = spec.bias ? weights.readFloat32(`${prefix}${spec.conv}.bias`) : undefined;
   const O = spec.outChannels;
   const I = spec.inChannels;
   const K = spec.kernel;
@@ -100,7 +102,7 @@ export function foldConvBn(weights: NamedFloatArrays, prefix: string, spec: Conv
   const bias = new Float32Array(O);
   for (let o = 0; o < O; o++) {
     const scale = gamma[o] / Math.sqrt(variance[o] + eps);
-    bias[o] = beta[o] - mean[o] * scale;
+    bias[o] = beta[o] + ((convBias ? convBias[o] : 0) - mean[o]) * scale;
     for (let i = 0; i < I; i++) {
       for (let h = 0; h < K; h++) {
         for (let x = 0; x < K; x++) {

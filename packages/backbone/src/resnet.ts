@@ -14,6 +14,15 @@ import { foldResNetWeights, type FoldedConv, type NamedFloatArrays } from './res
 
 export const IMAGENET_MEAN = [0.485, 0.456, 0.406] as const;
 export const IMAGENET_STD = [0.229, 0.224, 0.225] as const;
+/** Keras 'caffe' preprocessing: the BGR mean in 0..255 (no scaling by a std). */
+export const CAFFE_BGR_MEAN = [103.939, 116.779, 123.68] as const;
+
+/**
+ * How pixels are normalised before the stem: 'imagenet' = torchvision ((x/255 - mean) / std, RGB);
+ * 'caffe' = Keras applications' caffe mode (RGB -> BGR, 0..255, minus the BGR mean), what the Caffe-converted
+ * ResNet-50 weights were trained with.
+ */
+export type ResNetPreprocessing = 'imagenet' | 'caffe';
 
 export interface ResNetOptions {
   /** Taps to return, in order (default layer1..layer3; layer4 is computed only when asked for). */
@@ -22,6 +31,18 @@ export interface ResNetOptions {
   eps?: number;
   /** Identity of the weights (e.g. 'sha256:<hex>'); loaders fill it in. */
   weightsId?: string;
+  /** Pixel normalisation (default 'imagenet', torchvision's). */
+  preprocessing?: ResNetPreprocessing;
+  /** Architecture name recorded in the identity (default: the spec's name). */
+  architectureName?: string;
+  /** Also load the ImageNet classifier (`fc.weight` [1000, 2048], `fc.bias`) so that `classify()` works. */
+  classifier?: boolean;
+}
+
+/** The ImageNet head: global average pool of layer4, then a dense layer (torch layout [out, in] kept as [in, out]). */
+interface ClassifierHead {
+  kernel: tf.Tensor2D;
+  bias: tf.Tensor1D;
 }
 
 /**
@@ -37,31 +58,77 @@ export class ResNetBackbone implements FeatureExtractor {
   private readonly std: tf.Tensor1D;
   private disposed = false;
 
-  constructor(private readonly plan: ResNetPlan, private readonly convs: Map<string, FoldedConv>, levelNames: ResNetLayerName[], identity: BackboneIdentity) {
+  constructor(
+    readonly spec: ResNetSpec,
+    readonly plan: ResNetPlan,
+    private readonly convs: Map<string, FoldedConv>,
+    levelNames: ResNetLayerName[],
+    identity: BackboneIdentity,
+    readonly preprocessing: ResNetPreprocessing = 'imagenet',
+    private readonly head?: ClassifierHead,
+  ) {
     this.levels = levelNames.map((name) => {
       const stage = plan.stages.find((s) => s.name === name)!;
       return { name, stride: stage.stride, channels: stage.channels };
     });
     this.lastStage = Math.max(...levelNames.map((n) => RESNET_LAYER_NAMES.indexOf(n)));
     this.identity = identity;
-    this.mean = tf.keep(tf.tensor1d([...IMAGENET_MEAN]));
-    this.std = tf.keep(tf.tensor1d([...IMAGENET_STD]));
+    if (preprocessing === 'caffe') {
+      this.mean = tf.keep(tf.tensor1d([...CAFFE_BGR_MEAN]));
+      this.std = tf.keep(tf.tensor1d([1, 1, 1]));
+    } else {
+      this.mean = tf.keep(tf.tensor1d([...IMAGENET_MEAN]));
+      this.std = tf.keep(tf.tensor1d([...IMAGENET_STD]));
+    }
+  }
+
+  /** The folded convs (HWIO filter + bias), e.g. to export them; owned by the backbone. */
+  foldedConvs(): ReadonlyMap<string, FoldedConv> {
+    return this.convs;
   }
 
   extract(images: tf.Tensor4D): tf.Tensor4D[] {
     if (this.disposed) throw new Error(`${this.identity.architecture}: extract() called after dispose()`);
     return tf.tidy(() => {
-      const unit = imagesToUnitRange(images);
-      let x = tf.div(tf.sub(unit, this.mean), this.std) as tf.Tensor4D;
-      x = this.conv(this.plan.stem.conv, x, true);
-      x = tf.maxPool(x, 3, 2, 1);
-      const taps = new Map<string, tf.Tensor4D>();
-      for (const stage of this.plan.stages.slice(0, this.lastStage + 1)) {
-        for (const block of stage.blocks) x = this.block(block.convs.map((c) => c.conv), block.downsample?.conv, x);
-        taps.set(stage.name, x);
-      }
+      const taps = this.run(images, this.lastStage);
       return this.levels.map((level) => taps.get(level.name)!);
     });
+  }
+
+  /** ImageNet logits [B, 1000] (needs `classifier: true` at load, which also builds layer4). */
+  classify(images: tf.Tensor4D): tf.Tensor2D {
+    if (this.disposed) throw new Error(`${this.identity.architecture}: classify() called after dispose()`);
+    const head = this.head;
+    if (!head) throw new Error(`${this.identity.architecture}: classify() needs the classifier; load with { classifier: true }`);
+    return tf.tidy(() => {
+      const deepest = this.run(images, 3).get('layer4')!;
+      const pooled = tf.mean(deepest, [1, 2]) as tf.Tensor2D;
+      return tf.add(tf.matMul(pooled, head.kernel), head.bias) as tf.Tensor2D;
+    });
+  }
+
+  private normalise(images: tf.Tensor4D): tf.Tensor4D {
+    const unit = imagesToUnitRange(images);
+    if (this.preprocessing === 'caffe') {
+      // Keras 'caffe' mode: 0..255, channels reversed to BGR, BGR mean subtracted, no std.
+      const bgr = tf.reverse(tf.mul(unit, 255), 3);
+      return tf.sub(bgr, this.mean) as tf.Tensor4D;
+    }
+    return tf.div(tf.sub(unit, this.mean), this.std) as tf.Tensor4D;
+  }
+
+  /** Runs the stem and stages 0..lastStage; must be called inside a tidy scope. */
+  private run(images: tf.Tensor4D, lastStage: number): Map<string, tf.Tensor4D> {
+    let x = this.normalise(images);
+    x = this.conv(this.plan.stem.conv, x, true);
+    // Pads with -inf (tfjs skips out-of-range cells); after the ReLU this equals Keras' zero padding.
+    x = tf.maxPool(x, 3, 2, 1);
+    const taps = new Map<string, tf.Tensor4D>();
+    for (const stage of this.plan.stages.slice(0, lastStage + 1)) {
+      for (const block of stage.blocks) x = this.block(block.convs.map((c) => c.conv), block.downsample?.conv, x);
+      taps.set(stage.name, x);
+    }
+    return taps;
   }
 
   private conv(name: string, x: tf.Tensor4D, relu: boolean): tf.Tensor4D {
@@ -86,6 +153,8 @@ export class ResNetBackbone implements FeatureExtractor {
     }
     this.mean.dispose();
     this.std.dispose();
+    this.head?.kernel.dispose();
+    this.head?.bias.dispose();
     this.disposed = true;
   }
 }
@@ -104,11 +173,32 @@ export function buildResNet(arch: ResNetArchitecture | ResNetSpec, weights: Name
   const spec = resolveResNetSpec(arch);
   const plan = planResNet(spec);
   const levels = resolveLevels(options.levels);
-  const lastStage = Math.max(...levels.map((n) => RESNET_LAYER_NAMES.indexOf(n)));
+  const lastStage = options.classifier ? 3 : Math.max(...levels.map((n) => RESNET_LAYER_NAMES.indexOf(n)));
   const convs = foldResNetWeights(weights, plan, lastStage, options.eps ?? 1e-5);
-  return new ResNetBackbone(plan, convs, levels, {
-    architecture: architectureName(arch),
+  let head: ClassifierHead | undefined;
+  try {
+    if (options.classifier) head = loadClassifierHead(weights, plan.stages[3].channels);
+  } catch (error) {
+    for (const { filter, bias } of convs.values()) tf.dispose([filter, bias]);
+    throw error;
+  }
+  const identity: BackboneIdentity = {
+    architecture: options.architectureName ?? architectureName(arch),
     weights: options.weightsId ?? `unidentified:${weights.source}`,
     taps: levels,
-  });
+  };
+  return new ResNetBackbone(spec, plan, convs, levels, identity, options.preprocessing ?? 'imagenet', head);
+}
+
+function loadClassifierHead(weights: NamedFloatArrays, channels: number): ClassifierHead {
+  const w = weights.info('fc.weight');
+  const b = weights.info('fc.bias');
+  if (!w || !b || w.shape.length !== 2 || w.shape[1] !== channels || b.shape[0] !== w.shape[0]) {
+    throw new Error(`${weights.source}: classifier: expected 'fc.weight' [classes, ${channels}] and 'fc.bias' [classes], got ${w ? `[${w.shape.join(', ')}]` : 'none'} / ${b ? `[${b.shape.join(', ')}]` : 'none'}`);
+  }
+  const classes = w.shape[0];
+  return tf.tidy(() => ({
+    kernel: tf.keep(tf.transpose(tf.tensor2d(weights.readFloat32('fc.weight'), [classes, channels]))),
+    bias: tf.keep(tf.tensor1d(weights.readFloat32('fc.bias'))),
+  }));
 }

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '@tensorflow/tfjs-backend-wasm';
 import { tf } from '@thfr/tensor';
 import { expectClose, expectNoLeak } from '@thfr/tensor/testing';
-import { exportLayersBackbone, loadDefaultBackbone, readNsfwjsModel } from '../src/node.js';
+import { exportLayersBackbone, loadNsfwjsBackbone, loadPretrainedBackbone, readNsfwjsModel } from '../src/node.js';
 import { loadLayersBackboneFromUrl } from '../src/layers-export.js';
 import type { LayersBackbone } from '../src/layers-adapter.js';
 
@@ -19,7 +19,7 @@ beforeAll(async () => {
 describe('nsfwjs 4.4.0 MobileNetV2', () => {
   let backbone: LayersBackbone;
   beforeAll(async () => {
-    backbone = await loadDefaultBackbone({ name: 'mobilenet_v2' });
+    backbone = await loadNsfwjsBackbone({ name: 'mobilenet_v2' });
   });
   afterAll(() => backbone?.dispose());
 
@@ -89,11 +89,8 @@ describe('nsfwjs 4.4.0 MobileNetV2', () => {
 });
 
 describe('InceptionV3 (nsfwjs 4.4.0), the alternative offline backbone', () => {
-  it('MobileNetV2 is the default; InceptionV3 loads with BN scale switched on and gives taps resized to exactly H/4, H/8, H/16', async () => {
-    const fallback = await loadDefaultBackbone();
-    expect(fallback.identity.weights).toBe('nsfwjs@4.4.0/mobilenet_v2');
-    fallback.dispose();
-    const backbone = await loadDefaultBackbone({ name: 'inception_v3' });
+  it('InceptionV3 loads with BN scale switched on and gives taps resized to exactly H/4, H/8, H/16', async () => {
+    const backbone = await loadNsfwjsBackbone({ name: 'inception_v3' });
     expect(backbone.identity.weights).toBe('nsfwjs@4.4.0/inception_v3');
     expect(backbone.resizeToStride).toBe(true);
     expect(backbone.levels).toEqual([
@@ -113,7 +110,8 @@ describe('InceptionV3 (nsfwjs 4.4.0), the alternative offline backbone', () => {
     backbone.dispose();
   });
 
-  it('rejects an unknown default name', async () => {
-    await expect(loadDefaultBackbone({ name: 'vgg' as never })).rejects.toThrow(/unknown name 'vgg' \(expected mobilenet_v2 or inception_v3\)/);
+  it('rejects an unknown name, listing the choices', async () => {
+    await expect(loadNsfwjsBackbone({ name: 'vgg' as never })).rejects.toThrow(/unknown name 'vgg' \(expected mobilenet_v2 or inception_v3\)/);
+    await expect(loadPretrainedBackbone('vgg' as never)).rejects.toThrow(/unknown pretrained backbone 'vgg' \(expected resnet50_imagenet_v1, mobilenet_v2, inception_v3\)/);
   });
 });

@@ -18,6 +18,11 @@ export interface LocalBottleneckOptions {
   width?: number;
   /** Number of ResBlocks after the fusion (RD4AD: 1). */
   blocks?: number;
+  /**
+   * Channels of the downsampling convs' outputs as a fraction of the next level's channels (default 1, RD4AD's
+   * MFF: 256 -> 512 -> 1024). Below 1 the strided 3x3 convs, the costliest part of the LBN, shrink ~ratio^2.
+   */
+  downsampleWidthRatio?: number;
 }
 
 /**
@@ -44,17 +49,22 @@ export class LocalBottleneck extends Module {
       }
     }
     // Level k is downsampled (K-1-k) times; each step moves to the channel count of the next level.
+    const ratio = options.downsampleWidthRatio ?? 1;
+    if (!(ratio > 0 && ratio <= 1)) throw new RangeError(`LocalBottleneck: downsampleWidthRatio must be in (0, 1], got ${ratio}`);
+    const stepChannels = (step: number) => Math.max(1, Math.round(levels[step + 1].channels * ratio));
+    let fusedChannels = deepest.channels;
     for (let k = 0; k < levels.length - 1; k++) {
       const chain: ConvBnAct[] = [];
       for (let step = k; step < levels.length - 1; step++) {
-        const conv = new ConvBnAct(levels[step].channels, levels[step + 1].channels, 3, init, true, 2);
+        const inChannels = step === k ? levels[step].channels : stepChannels(step - 1);
+        const conv = new ConvBnAct(inChannels, stepChannels(step), 3, init, true, 2);
         chain.push(this.registerModule(`level${k + 1}_down${step - k}`, conv));
       }
       this.downsamplers.push(chain);
+      fusedChannels += stepChannels(levels.length - 2);
     }
     this.outChannels = options.outChannels ?? 2 * deepest.channels;
     this.outputSize = deepest.size / 2;
-    const fusedChannels = deepest.channels * levels.length;
     this.fuse = this.registerModule('fuse', bottleneckStage('down', fusedChannels, this.outChannels, options.width ?? deepest.channels, options.blocks ?? 1, 2, init));
   }
 

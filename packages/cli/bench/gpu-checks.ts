@@ -91,7 +91,7 @@ async function thfrPaper(): Promise<void> {
   const images = tf.randomUniform([BATCH, SIZE, SIZE, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
   const features = backbone.extract(images);
   const reference = templateReference(features, network.codeSize);
-  const bank = await TemplateBank.fromFeaturesAsync(features[features.length - 1], [reference]);
+  const bank = await TemplateBank.fromFeatures(features[features.length - 1], [reference]);
   const [template] = bank.gather(Array.from({ length: BATCH }, (_, i) => (i + 1) % BATCH));
   reference.dispose();
   const optimizer = tf.train.adam(config.learningRate, config.betas[0], config.betas[1]);
@@ -124,7 +124,7 @@ async function thfrPaper(): Promise<void> {
   const model = new ThfrModel(config, backbone, levels, network, bank);
   for (const batch of [1, BATCH]) {
     const x = tf.randomUniform([batch, SIZE, SIZE, 3], 0, 1, 'float32', 2) as tf.Tensor4D;
-    const run = async () => { const out = await model.predictTensorsAsync(x); notePeak(); await out.scores.data(); tf.dispose([out.map, out.scores, ...out.levelMaps]); };
+    const run = async () => { const out = await model.predictTensors(x); notePeak(); await out.scores.data(); tf.dispose([out.map, out.scores, ...out.levelMaps]); };
     await run(); await run();
     const ms = await median(5, run);
     log('thfr paper inference (backbone + search + restoration + map)', { batch, ms_per_batch: +ms.toFixed(1), images_per_s: +((batch * 1000) / ms).toFixed(1), peak_bytes: peakBytes });

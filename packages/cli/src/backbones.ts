@@ -1,9 +1,12 @@
-import type { BackboneIdentity, FeatureExtractor } from '@thfr/backbone';
-import { createRandomResNet, DEFAULT_BACKBONES } from '@thfr/backbone';
+import type { BackboneIdentity, FeatureExtractor, PretrainedBackboneName } from '@thfr/backbone';
+import { createRandomResNet, DEFAULT_BACKBONE_NAME, PRETRAINED_BACKBONE_NAMES } from '@thfr/backbone';
 import type { ResNetArchitecture } from '@thfr/backbone';
-import { loadDefaultBackbone, loadResNetFromFile } from '@thfr/backbone/node';
+import { loadPretrainedBackbone, loadResNetFromFile } from '@thfr/backbone/node';
 
-export const DEFAULT_BACKBONE_NAMES = Object.keys(DEFAULT_BACKBONES) as Array<keyof typeof DEFAULT_BACKBONES>;
+/** Backbones that load with no --weights (installed with the packages), the default first. */
+export const DEFAULT_BACKBONE_NAMES: readonly string[] = PRETRAINED_BACKBONE_NAMES;
+export { DEFAULT_BACKBONE_NAME };
+/** torchvision architectures: their ImageNet weights come from a safetensors file (--weights). */
 export const RESNET_NAMES: ResNetArchitecture[] = ['resnet18', 'resnet34', 'resnet50', 'resnet101', 'wide_resnet50_2', 'wide_resnet101_2'];
 
 export interface BackboneRequest {
@@ -17,8 +20,9 @@ export interface BackboneRequest {
 
 /** Opens the backbone the user asked for, with an error that lists the choices. */
 export async function openBackbone(request: BackboneRequest): Promise<FeatureExtractor> {
-  if ((DEFAULT_BACKBONE_NAMES as string[]).includes(request.name)) {
-    return loadDefaultBackbone({ name: request.name as (typeof DEFAULT_BACKBONE_NAMES)[number] });
+  if (DEFAULT_BACKBONE_NAMES.includes(request.name)) {
+    if (request.weights) throw new Error(`backbone '${request.name}' is installed with its weights; --weights is for the torchvision ResNets (${RESNET_NAMES.join(', ')})`);
+    return loadPretrainedBackbone(request.name as PretrainedBackboneName);
   }
   if ((RESNET_NAMES as string[]).includes(request.name)) {
     const arch = request.name as ResNetArchitecture;

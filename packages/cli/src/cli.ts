@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { COMMON_OPTIONS, commandHelp, type CommandSpec } from './command.js';
 import { createOutput } from './output.js';
+import { checkBackendName } from './runtime.js';
 import { trainCommand } from './commands/train.js';
 import { evalCommand } from './commands/eval.js';
 import { predictCommand } from './commands/predict.js';
@@ -59,6 +60,7 @@ export async function runCli(argv: string[]): Promise<number> {
   }
   const output = createOutput(Boolean(values.json), Boolean(values.quiet));
   try {
+    checkBackendName(values.backend);
     await command.run(values, output, argv);
     return 0;
   } catch (error) {

@@ -23,6 +23,7 @@ export const COMMON_OPTIONS: Record<string, OptionSpec> = {
   backend: { type: 'string', help: 'tensor backend: webgpu, tensorflow, wasm or cpu (default: the best available)', valueName: 'NAME' },
   json: { type: 'boolean', help: 'print the result as JSON on stdout (progress stays on stderr)' },
   quiet: { type: 'boolean', short: 'q', help: 'no progress on stderr' },
+  verbose: { type: 'boolean', help: 'say in full why each faster backend was skipped' },
   help: { type: 'boolean', short: 'h', help: 'show this help' },
 };
 
@@ -48,7 +49,16 @@ export function numberOption(values: Record<string, string | boolean | undefined
 }
 
 export function requiredString(values: Record<string, string | boolean | undefined>, name: string, command: string): string {
-  const value = values[name];
-  if (typeof value !== 'string' || value === '') throw new Error(`thfr ${command}: --${name} is required (see thfr ${command} --help)`);
-  return value;
+  return requireFlags(values, [name], command)[name];
+}
+
+/** The values of required string flags; names every missing one at once (the CLI adds the 'thfr <command>:' prefix). */
+export function requireFlags<K extends string>(values: Record<string, string | boolean | undefined>, names: readonly K[], command: string): Record<K, string> {
+  const missing = names.filter((n) => typeof values[n] !== 'string' || values[n] === '');
+  if (missing.length > 0) {
+    const list = missing.map((n) => `--${n}`);
+    const text = list.length === 1 ? `${list[0]} is` : `${list.slice(0, -1).join(', ')} and ${list[list.length - 1]} are`;
+    throw new Error(`${text} required (see thfr ${command} --help)`);
+  }
+  return Object.fromEntries(names.map((n) => [n, values[n] as string])) as Record<K, string>;
 }

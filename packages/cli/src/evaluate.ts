@@ -1,6 +1,6 @@
 import type { CategoryData, TestRecord } from '@thfr/data/node';
 import { evaluateLoco, imageAuroc, imageF1Max, imageRocCurve, pixelAuroc, proScore, type LocoTestImage } from '@thfr/metrics';
-import type { Prediction, RgbImageLike } from '@thfr/model';
+import type { AnomalyDetector, DetectorPrediction } from '@thfr/detector';
 import type { ProgressBar } from './progress.js';
 
 export interface EvaluationMetrics {
@@ -34,7 +34,7 @@ export interface EvaluationCurves {
 export interface Evaluation {
   metrics: EvaluationMetrics;
   curves: EvaluationCurves;
-  prediction: Prediction;
+  prediction: DetectorPrediction;
 }
 
 /** A binary (0/1) union of an image's masks at map resolution; null for normal images. */
@@ -51,31 +51,15 @@ function thin(values: ArrayLike<number>, maxPoints: number): number[] {
   return Array.from({ length: maxPoints }, (_, i) => values[Math.round((i * (n - 1)) / (maxPoints - 1))]);
 }
 
-/** Anything that predicts maps and scores for images: THFR, RD4AD, PatchCore... */
-export interface Predictor {
-  config: { batchSize: number; imageSize: number };
-  predict(images: readonly RgbImageLike[]): Promise<Prediction>;
-}
-
-/** Predicts every test image in batches, with progress. */
-export async function predictTestSet(model: Predictor, data: CategoryData, progress?: ProgressBar): Promise<{ prediction: Prediction; seconds: number }> {
+/** Predicts every test image in batches (any method, through the AnomalyDetector contract), with progress. */
+export async function predictTestSet(detector: AnomalyDetector, data: CategoryData, progress?: ProgressBar): Promise<{ prediction: DetectorPrediction; seconds: number }> {
   const started = performance.now();
-  const batch = model.config.batchSize;
-  const scores = new Float32Array(data.test.length);
-  const maps: Float32Array[] = [];
-  const templateIndices = new Int32Array(data.test.length);
-  for (let start = 0; start < data.test.length; start += batch) {
-    const part = await model.predict(data.test.slice(start, start + batch).map((r) => r.image));
-    scores.set(part.scores, start);
-    templateIndices.set(part.templateIndices, start);
-    maps.push(...part.maps);
-    progress?.update(Math.min(data.test.length, start + batch), data.test.length);
-  }
-  return { prediction: { scores, maps, size: model.config.imageSize, templateIndices }, seconds: (performance.now() - started) / 1000 };
+  const prediction = await detector.predict(data.test.map((r) => r.image), { batchSize: detector.batchSize, onProgress: (done, total) => progress?.update(done, total) });
+  return { prediction, seconds: (performance.now() - started) / 1000 };
 }
 
 /** The official metrics of the category's benchmark from a prediction of its test set. */
-export function computeMetrics(data: CategoryData, prediction: Prediction, seconds: number): Evaluation {
+export function computeMetrics(data: CategoryData, prediction: DetectorPrediction, seconds: number): Evaluation {
   const size = prediction.size;
   const pixels = size * size;
   const mapSize = { width: size, height: size };

@@ -1,18 +1,27 @@
-import { serializeLayersBackbone, type FeatureExtractor, LayersBackbone } from '@thfr/backbone';
-import { saveModel } from '@thfr/model/node';
-import type { ModelManifest, ThfrModel } from '@thfr/model';
+import { serializeLayersBackbone, serializeResNetBackbone, type FeatureExtractor, LayersBackbone, ResNetBackbone } from '@thfr/backbone';
+import type { AnomalyDetector } from '@thfr/detector';
+import type { CliMethod } from './methods.js';
 
 /**
- * Saves the model folder; a tfjs-layers backbone (the offline default) is exported into backbone/
- * (model.json + weights.bin) in the same atomic write, so a browser can load model and backbone
- * from one served folder.
+ * The backbone exported as files under backbone/, so a browser can load model and backbone from one
+ * served folder (`loadBackboneFromUrl('<model>/backbone/')`): a ResNet (the default ImageNet ResNet-50) as
+ * backbone.json + float16 weights.safetensors, a tfjs-layers backbone as model.json + weights.bin.
  */
-export async function saveModelFolder(model: ThfrModel, backbone: FeatureExtractor, dir: string): Promise<ModelManifest> {
-  const extraFiles = new Map<string, Uint8Array | string>();
+export async function backboneFiles(backbone: FeatureExtractor): Promise<Map<string, Uint8Array | string>> {
+  const files = new Map<string, Uint8Array | string>();
   if (backbone instanceof LayersBackbone) {
     const { modelJson, weights } = await serializeLayersBackbone(backbone);
-    extraFiles.set('backbone/model.json', JSON.stringify(modelJson));
-    extraFiles.set('backbone/weights.bin', weights);
+    files.set('backbone/model.json', JSON.stringify(modelJson));
+    files.set('backbone/weights.bin', weights);
+  } else if (backbone instanceof ResNetBackbone) {
+    const { manifest, weights } = await serializeResNetBackbone(backbone, { dtype: 'F16' });
+    files.set('backbone/backbone.json', JSON.stringify(manifest, null, 2));
+    files.set(`backbone/${manifest.weights.path}`, weights);
   }
-  return saveModel(model, dir, { extraFiles });
+  return files;
+}
+
+/** Saves a fitted detector through its method, with the backbone exported into backbone/ in the same atomic write. */
+export async function saveDetectorFolder(entry: CliMethod, detector: AnomalyDetector, backbone: FeatureExtractor, dir: string): Promise<Record<string, unknown>> {
+  return (await entry.method.save(detector, dir, { extraFiles: await backboneFiles(backbone) })) as Record<string, unknown>;
 }

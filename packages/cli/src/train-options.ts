@@ -1,17 +1,21 @@
 import { DEFAULT_CONFIG, PAPER_CONFIG, resolveConfig, type ThfrConfig } from '@thfr/model';
+import { DEFAULT_BACKBONE_NAME } from '@thfr/backbone';
 import { numberOption, type OptionSpec } from './command.js';
 
 /** Flags that shape the THFR config, shared by train, demo and bench. */
 export const MODEL_OPTIONS: Record<string, OptionSpec> = {
   config: { type: 'string', help: "'default' (sized for a CPU: small backbone, 1 decoder block per stage) or 'paper' (WideResNet50-2, [3,4,6], 200 epochs, batch 16)", default: 'default', valueName: 'NAME' },
-  backbone: { type: 'string', help: 'mobilenet_v2 or inception_v3 (offline defaults), resnet18/34/50/101, wide_resnet50_2, wide_resnet101_2 (need --weights)', valueName: 'NAME' },
-  weights: { type: 'string', help: 'safetensors weights of a ResNet backbone (torchvision or timm names)', valueName: 'FILE' },
+  backbone: { type: 'string', help: 'resnet50_imagenet_v1 (default: ImageNet ResNet-50, installed), mobilenet_v2 (faster), inception_v3; torchvision resnet18/34/50/101, wide_resnet50_2, wide_resnet101_2 (need --weights)', valueName: 'NAME' },
+  weights: { type: 'string', help: 'safetensors weights of a torchvision ResNet backbone (torchvision or timm names)', valueName: 'FILE' },
   epochs: { type: 'string', help: 'training epochs', valueName: 'N' },
   'batch-size': { type: 'string', help: 'batch size', valueName: 'N' },
   'image-size': { type: 'string', help: 'input size in pixels (multiple of 32)', valueName: 'PX' },
   bottleneck: { type: 'string', help: "'gl' (global + local, the paper), 'gbn' or 'lbn'", valueName: 'MODE' },
   'no-template': { type: 'boolean', help: 'ablation: no template-guided compensation' },
   'no-relation': { type: 'boolean', help: 'ablation: compensation without the pairwise relation' },
+  loss: { type: 'string', help: "restoration loss: 'position' (paper eq. 3, per-position cosine) or 'flattened' (RD4AD's code: one cosine per flattened level)", valueName: 'FORM' },
+  'lbn-blocks': { type: 'string', help: "ResBlocks of the local bottleneck's one-class embedding (RD4AD's OCBE: 3)", valueName: 'N' },
+  'code-width': { type: 'string', help: "channels of the compressed code as a fraction of the paper's 2 C_K (default config: 0.25; paper: 1)", valueName: 'R' },
   'bank-ratio': { type: 'string', help: 'fraction of templates kept by greedy k-center (0..1]', valueName: 'R' },
   'bank-fp16': { type: 'boolean', help: 'store the template bank as float16' },
   'top-n': { type: 'string', help: 'training: draw the template among the n nearest other images', valueName: 'N' },
@@ -37,6 +41,9 @@ export function configFromFlags(values: Values, layout?: 'mvtec-ad' | 'mvtec-loc
     template: values['no-template'] ? false : undefined,
     relation: values['no-relation'] ? false : undefined,
     bankRatio: numberOption(values, 'bank-ratio', { min: 0, max: 1 }),
+    lossForm: lossFormFromFlags(values),
+    localBottleneckBlocks: numberOption(values, 'lbn-blocks', { integer: true, min: 1 }),
+    codeWidthRatio: numberOption(values, 'code-width', { min: 0, max: 1 }),
     bankStorage: values['bank-fp16'] ? 'float16' : undefined,
     topN: numberOption(values, 'top-n', { integer: true, min: 1 }),
     sigma: numberOption(values, 'sigma', { min: 0 }) ?? (layout === 'mvtec-loco' ? 2 : layout === 'mvtec-ad' ? 4 : undefined),
@@ -45,7 +52,13 @@ export function configFromFlags(values: Values, layout?: 'mvtec-ad' | 'mvtec-loc
   }, base);
 }
 
+function lossFormFromFlags(values: Values): ThfrConfig['lossForm'] | undefined {
+  const form = values.loss as string | undefined;
+  if (form !== undefined && form !== 'position' && form !== 'flattened') throw new Error(`--loss must be 'position' or 'flattened', got '${form}'`);
+  return form as ThfrConfig['lossForm'] | undefined;
+}
+
 /** The backbone a preset uses unless --backbone says otherwise. */
 export function backboneNameFromFlags(values: Values): string {
-  return (values.backbone as string | undefined) ?? (values.config === 'paper' ? 'wide_resnet50_2' : 'mobilenet_v2');
+  return (values.backbone as string | undefined) ?? (values.config === 'paper' && values.weights ? 'wide_resnet50_2' : DEFAULT_BACKBONE_NAME);
 }

@@ -59,7 +59,8 @@ describe('thfr CLI', () => {
       const trained = JSON.parse(train.stdout);
       expect(trained.layout).toBe(layout === 'ad' ? 'mvtec-ad' : 'mvtec-loco');
       expect(trained.training.epochs).toBe(2);
-      for (const file of ['manifest.json', 'weights.bin', 'bank.bin', 'backbone/model.json', 'backbone/weights.bin', 'training.json']) expect(existsSync(join(model, file)), file).toBe(true);
+      // The default backbone (ImageNet ResNet-50) is exported as backbone.json + float16 safetensors for browsers.
+      for (const file of ['manifest.json', 'weights.bin', 'bank.bin', 'backbone/backbone.json', 'backbone/weights.safetensors', 'training.json']) expect(existsSync(join(model, file)), file).toBe(true);
 
       const evaluation = await cli('eval', '--model', model, '--data', data[layout], '--backend', 'wasm', '--json', '--quiet');
       expect(evaluation.code, evaluation.stderr).toBe(0);

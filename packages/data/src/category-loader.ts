@@ -5,7 +5,7 @@ import type { GrayImage, RgbImage } from './image-types.js';
 import { Random } from './prng.js';
 import { resizeMask, resizeRgb } from './resize.js';
 import type { DefectConfig } from './synthetic-types.js';
-import { isDirectory, isFile, listImages, listSubdirectories, mapLimited, readFileNamed } from './node-files.js';
+import { brokenLink, isDirectory, isFile, listImages, listSubdirectories, mapLimited, maxImagePixelsFromEnv, readFileNamed } from './node-files.js';
 
 export interface ImageRecord {
   path: string;
@@ -51,6 +51,8 @@ export interface LoadCategoryOptions {
   onProgress?: (done: number, total: number) => void;
   /** Files decoded concurrently (default 8). */
   concurrency?: number;
+  /** Refuse images (and masks) with more pixels, from their header (default: THFR_MAX_IMAGE_PIXELS or DEFAULT_MAX_IMAGE_PIXELS). */
+  maxImagePixels?: number;
 }
 
 const LOCO_KINDS: Record<string, 'logical' | 'structural'> = {
@@ -82,6 +84,8 @@ function toPosix(p: string): string {
 }
 
 async function listRequiredImages(dir: string, root: string): Promise<string[]> {
+  const broken = await brokenLink(dir);
+  if (broken) throw broken;
   if (!(await isDirectory(dir))) {
     throw new Error(`${root}: not an MVTec category (missing folder ${toPosix(relative(root, dir))})`);
   }
@@ -93,7 +97,11 @@ async function listRequiredImages(dir: string, root: string): Promise<string[]> 
 async function findAdMasks(root: string, defect: string, imagePath: string): Promise<string[]> {
   const stem = basename(imagePath, extname(imagePath));
   const candidates = ['.png', '.jpg'].map((ext) => join(root, 'ground_truth', defect, `${stem}_mask${ext}`));
-  for (const c of candidates) if (await isFile(c)) return [c];
+  for (const c of candidates) {
+    const broken = await brokenLink(c);
+    if (broken) throw broken;
+    if (await isFile(c)) return [c];
+  }
   throw new Error(
     `Missing mask for anomalous test image ${imagePath}: expected ${candidates[0]}`,
   );
@@ -102,6 +110,8 @@ async function findAdMasks(root: string, defect: string, imagePath: string): Pro
 async function findLocoMasks(root: string, defect: string, imagePath: string): Promise<string[]> {
   const stem = basename(imagePath, extname(imagePath));
   const dir = join(root, 'ground_truth', defect, stem);
+  const broken = await brokenLink(dir);
+  if (broken) throw broken;
   if (!(await isDirectory(dir))) {
     throw new Error(`Missing mask for anomalous test image ${imagePath}: expected a folder of masks ${dir}`);
   }
@@ -142,6 +152,27 @@ async function readDefectsConfig(root: string): Promise<DefectConfig[] | undefin
   });
 }
 
+/**
+ * Checks a LOCO mask against defects_config.json before any metric sees it, so that a bad mask is named by
+ * its path (sPRO only knows test images and masks by their index): every non-zero pixel must carry one
+ * and the same value, and that value must be a defect's pixel_value. Empty masks pass (sPRO decides).
+ */
+function checkLocoMask(mask: GrayImage, maskPath: string, imagePath: string, config: readonly DefectConfig[], configPath: string): void {
+  let value = 0;
+  for (let i = 0; i < mask.data.length; i++) {
+    const v = mask.data[i];
+    if (v === 0 || v === value) continue;
+    const at = `${i % mask.width},${Math.floor(i / mask.width)}`;
+    if (value !== 0) {
+      throw new Error(`Mask ${maskPath} (of ${imagePath}) holds two defect values, ${value} and ${v} (at pixel ${at}): a LOCO mask marks one defect, with one pixel value from ${configPath}`);
+    }
+    if (!config.some((d) => d.pixel_value === v)) {
+      throw new Error(`Mask ${maskPath} (of ${imagePath}) has pixel value ${v} at ${at}, which matches no defect in ${configPath} (pixel values: ${config.map((d) => `${d.pixel_value} ${d.defect_name}`).join(', ')})`);
+    }
+    value = v;
+  }
+}
+
 /** A deterministic permutation of 0..n-1 (Fisher-Yates with the package PRNG). */
 function seededPermutation(n: number, seed: number): number[] {
   const rng = new Random(seed);
@@ -159,10 +190,16 @@ function seededPermutation(n: number, seed: number): number[] {
  */
 export async function loadCategory(dir: string, opts: LoadCategoryOptions = {}): Promise<CategoryData> {
   const root = resolve(dir);
+  const broken = await brokenLink(root);
+  if (broken) throw broken;
   if (!(await isDirectory(root))) throw new Error(`Category folder not found: ${root}`);
   const { imageSize, validationFraction = 0, seed = 0, onProgress, concurrency = 8 } = opts;
+  const maxPixels = opts.maxImagePixels ?? maxImagePixelsFromEnv();
   if (imageSize !== undefined && (!Number.isInteger(imageSize) || imageSize <= 0)) {
     throw new Error(`loadCategory: imageSize must be a positive integer, got ${imageSize}`);
+  }
+  if (imageSize !== undefined && imageSize * imageSize > maxPixels) {
+    throw new RangeError(`loadCategory: imageSize ${imageSize} gives ${imageSize * imageSize} pixels per image, more than the limit of ${maxPixels} (maxImagePixels / THFR_MAX_IMAGE_PIXELS)`);
   }
   if (!(validationFraction >= 0 && validationFraction < 1)) {
     throw new Error(`loadCategory: validationFraction must be in [0, 1), got ${validationFraction}`);
@@ -198,7 +235,7 @@ export async function loadCategory(dir: string, opts: LoadCategoryOptions = {}):
   const tick = () => onProgress?.(++done, total);
 
   const loadImage = async (path: string): Promise<ImageRecord> => {
-    const decoded = decodeImage(await readFileNamed(path, 'Image'), path);
+    const decoded = decodeImage(await readFileNamed(path, 'Image'), path, { maxPixels });
     const image = imageSize ? resizeRgb(decoded, imageSize, imageSize) : decoded;
     tick();
     return {
@@ -210,15 +247,16 @@ export async function loadCategory(dir: string, opts: LoadCategoryOptions = {}):
     };
   };
   const loadTest = async (t: PendingTest): Promise<TestRecord> => {
-    const decoded = decodeImage(await readFileNamed(t.path, 'Image'), t.path);
+    const decoded = decodeImage(await readFileNamed(t.path, 'Image'), t.path, { maxPixels });
     const masks: GrayImage[] = [];
     for (const maskPath of t.maskPaths) {
-      const mask = decodeMask(await readFileNamed(maskPath, 'Mask'), maskPath);
+      const mask = decodeMask(await readFileNamed(maskPath, 'Mask'), maskPath, { maxPixels });
       if (mask.width !== decoded.width || mask.height !== decoded.height) {
         throw new Error(
           `Mask ${maskPath} is ${mask.width}x${mask.height} but its image ${t.path} is ${decoded.width}x${decoded.height}`,
         );
       }
+      if (defectsConfig) checkLocoMask(mask, maskPath, t.path, defectsConfig, join(root, 'defects_config.json'));
       masks.push(imageSize ? resizeMask(mask, imageSize, imageSize) : mask);
     }
     tick();

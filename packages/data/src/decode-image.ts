@@ -2,6 +2,12 @@
 import type { GrayImage, RgbImage } from './image-types.js';
 import { decodePng, isPng, type DecodedPng } from './png-decode.js';
 import { decodeJpeg, isJpeg } from './jpeg-decode.js';
+import { checkImagePixels } from './image-limits.js';
+
+export interface DecodeOptions {
+  /** Refuse images with more pixels than this, from the header (default DEFAULT_MAX_IMAGE_PIXELS). */
+  maxPixels?: number;
+}
 
 function sniffError(bytes: Uint8Array, name: string): Error {
   if (bytes.length === 0) return new Error(`${name}: empty file (expected a PNG or JPEG image)`);
@@ -12,7 +18,8 @@ function sniffError(bytes: Uint8Array, name: string): Error {
  * Decodes a PNG (any colour type, 1-16 bits, alpha is dropped, 16-bit keeps the high byte) or a JPEG to
  * 8-bit RGB. `name` (usually the file path) appears in every error.
  */
-export function decodeImage(bytes: Uint8Array, name: string): RgbImage {
+export function decodeImage(bytes: Uint8Array, name: string, options: DecodeOptions = {}): RgbImage {
+  checkImagePixels(bytes, name, options.maxPixels);
   if (isPng(bytes)) return pngToRgb(decodePng(bytes, name));
   if (isJpeg(bytes)) return decodeJpeg(bytes, name);
   throw sniffError(bytes, name);
@@ -22,7 +29,8 @@ export function decodeImage(bytes: Uint8Array, name: string): RgbImage {
  * Decodes a mask to one byte per pixel holding the raw values (0 = normal): gray (alpha dropped), palette
  * (raw indices), or RGB/RGBA whose colour channels are equal. A mask with distinct colour channels is an error.
  */
-export function decodeMask(bytes: Uint8Array, name: string): GrayImage {
+export function decodeMask(bytes: Uint8Array, name: string, options: DecodeOptions = {}): GrayImage {
+  checkImagePixels(bytes, name, options.maxPixels);
   if (isPng(bytes)) return pngToMask(decodePng(bytes, name), name);
   if (isJpeg(bytes)) return rgbToMask(decodeJpeg(bytes, name), 3, name);
   throw sniffError(bytes, name);

@@ -2,6 +2,7 @@
 // Adam7 interlacing, and checks chunk CRCs so that corrupt or truncated files fail with a clear message.
 import { unzlibSync } from 'fflate';
 import { crc32 } from './crc32.js';
+import { checkImagePixels } from './image-limits.js';
 
 export const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
@@ -43,8 +44,9 @@ function readU32(b: Uint8Array, o: number): number {
 }
 
 /** Decodes a PNG file; `name` is used in every error message. */
-export function decodePng(bytes: Uint8Array, name: string): DecodedPng {
+export function decodePng(bytes: Uint8Array, name: string, options: { maxPixels?: number } = {}): DecodedPng {
   if (!isPng(bytes)) throw new Error(`${name}: not a PNG file (bad signature)`);
+  checkImagePixels(bytes, name, options.maxPixels);
   let offset = 8;
   let header: { width: number; height: number; bitDepth: number; colorType: number; interlace: number } | undefined;
   let palette: Uint8Array | undefined;

@@ -1,16 +1,9 @@
 // Seeded pseudo-random numbers for the synthetic generator (never Math.random, so output is reproducible).
 
-/** mulberry32: a fast 32-bit PRNG; returns floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '@thfr/detector/random';
+
+// mulberry32 is shared by every package (@thfr/detector/random, which loads no tfjs).
+export { mulberry32 };
 
 /** Mixes several integers into one 32-bit seed (murmur3 finaliser per step), so each image gets its own stream. */
 export function mixSeed(...parts: number[]): number {

@@ -1,3 +1,4 @@
+import type { RestorationLossForm } from './loss.js';
 /** Which bottleneck streams feed the decoder (paper Table 4). */
 export type BottleneckMode = 'gl' | 'gbn' | 'lbn';
 
@@ -11,6 +12,10 @@ export interface ThfrConfig {
   template: boolean;
   /** Pairwise relation feature inside the compensation (ablation "template without relation"). */
   relation: boolean;
+  /** Restoration loss form: 'position' (paper eq. 3, per-position cosine) or 'flattened' (RD4AD's code). */
+  lossForm: RestorationLossForm;
+  /** ResBlocks of the local bottleneck's one-class embedding after the multi-scale fusion (RD4AD's OCBE: 3). */
+  localBottleneckBlocks: number;
   /** Training: the template is drawn uniformly among the n nearest other images (paper eq. 1). */
   topN: number;
   /** Fraction of training images kept in the bank by greedy k-center (paper Table 6). */
@@ -22,6 +27,12 @@ export interface ThfrConfig {
   decoderWidthRatio: number;
   /** Middle width of the bottleneck ResBlocks as a fraction of C_K (RD4AD wide: 1). */
   bottleneckWidthRatio: number;
+  /**
+   * Channels of the compressed code S_G / S_L as a fraction of the paper's 2 C_K (1 = the paper). Below 1 the
+   * bottlenecks, compensation and the decoder's first stage shrink with it (parameters ~ ratio^2): the knob
+   * that makes 1024-channel ResNet-50 features trainable in a CPU's time and a wasm heap.
+   */
+  codeWidthRatio: number;
   /** 1x1 conv layers and ResBlocks in each compensation module. */
   compensationFuseLayers: number;
   compensationResBlocks: number;
@@ -40,12 +51,15 @@ export const PAPER_CONFIG: ThfrConfig = {
   bottleneck: 'gl',
   template: true,
   relation: true,
+  lossForm: 'position',
+  localBottleneckBlocks: 1,
   topN: 1,
   bankRatio: 1,
   bankStorage: 'float32',
   decoderBlocks: [3, 4, 6],
   decoderWidthRatio: 0.5,
   bottleneckWidthRatio: 1,
+  codeWidthRatio: 1,
   compensationFuseLayers: 2,
   compensationResBlocks: 1,
   sigma: 4,
@@ -57,17 +71,32 @@ export const PAPER_CONFIG: ThfrConfig = {
 };
 
 /**
- * Defaults sized for a 2-core CPU (wasm backend) with the small default backbone: the same
- * architecture with one decoder block per stage and fewer epochs, so ~60 images train in minutes.
+ * Defaults sized for a 2-core CPU (wasm backend, 4 GiB heap) with the default ImageNet ResNet-50 (taps of 256 /
+ * 512 / 1024 channels, as the paper's WideResNet50-2): the same architecture with the code at a quarter of the
+ * paper's channels, one decoder block per stage, 128 px and fewer epochs. Measured on this 2-core machine
+ * (docs/benchmarks.md): a training step costs ~0.75 s per image on wasm and peaks at ~1.4 GiB of wasm heap at
+ * batch 8; at 256 px the same network costs ~2.3 s per image and batch 8 no longer fits the heap.
  */
 export const DEFAULT_CONFIG: ThfrConfig = {
   ...PAPER_CONFIG,
+  imageSize: 128,
+  codeWidthRatio: 0.25,
   decoderBlocks: [1, 1, 1],
   epochs: 20,
   batchSize: 8,
 };
 
-const POSITIVE_INTEGERS: Array<keyof ThfrConfig> = ['imageSize', 'topN', 'epochs', 'batchSize', 'compensationFuseLayers'];
+/**
+ * The largest input size: features, their gradients and the anomaly maps grow with imageSize^2; at 2048
+ * the first level of WideResNet50-2 (stride 4, 256 channels) is 512*512*256*4 bytes = 256 MiB per image.
+ */
+export const MAX_IMAGE_SIZE = 2048;
+
+function formatBytes(bytes: number): string {
+  return bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(1)} GiB` : `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+}
+
+const POSITIVE_INTEGERS: Array<keyof ThfrConfig> = ['imageSize', 'topN', 'epochs', 'batchSize', 'compensationFuseLayers', 'localBottleneckBlocks'];
 
 /** Fills defaults and checks every field, naming the bad one. */
 export function resolveConfig(partial: Partial<ThfrConfig> = {}, base: ThfrConfig = DEFAULT_CONFIG): ThfrConfig {
@@ -79,9 +108,15 @@ export function resolveConfig(partial: Partial<ThfrConfig> = {}, base: ThfrConfi
   if (!['gl', 'gbn', 'lbn'].includes(config.bottleneck)) throw new RangeError(`THFR config 'bottleneck' must be 'gl', 'gbn' or 'lbn', got '${config.bottleneck}'`);
   if (!(config.bankRatio > 0 && config.bankRatio <= 1)) throw new RangeError(`THFR config 'bankRatio' must be in (0, 1], got ${config.bankRatio}`);
   if (!(config.sigma >= 0)) throw new RangeError(`THFR config 'sigma' must be >= 0, got ${config.sigma}`);
+  if (config.lossForm !== 'position' && config.lossForm !== 'flattened') throw new RangeError(`THFR config 'lossForm' must be 'position' or 'flattened', got '${String(config.lossForm)}'`);
+  if (!(config.codeWidthRatio > 0 && config.codeWidthRatio <= 1)) throw new RangeError(`THFR config 'codeWidthRatio' must be in (0, 1], got ${config.codeWidthRatio}`);
   if (!(config.learningRate > 0)) throw new RangeError(`THFR config 'learningRate' must be > 0, got ${config.learningRate}`);
   if (!Array.isArray(config.decoderBlocks) || config.decoderBlocks.some((b) => !Number.isInteger(b) || b < 1)) {
     throw new RangeError(`THFR config 'decoderBlocks' must be positive integers per stage, got ${JSON.stringify(config.decoderBlocks)}`);
+  }
+  if (config.imageSize > MAX_IMAGE_SIZE) {
+    throw new RangeError(`THFR config 'imageSize' must be at most ${MAX_IMAGE_SIZE} (8x the paper's 256), got ${config.imageSize}: memory grows with its square ` +
+      `(at ${MAX_IMAGE_SIZE} px a WideResNet50-2's first feature level alone is 256 MiB per image, and one ${config.imageSize} px float32 image is ${formatBytes(config.imageSize ** 2 * 12)})`);
   }
   if (config.imageSize % 32 !== 0) throw new RangeError(`THFR config 'imageSize' must be a multiple of 32 (the deepest level is at stride 16 and is halved once more), got ${config.imageSize}`);
   return config;

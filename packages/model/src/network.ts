@@ -35,10 +35,10 @@ export class ThfrNetwork extends Module {
     if (levels.length < 2) throw new Error(`THFR needs at least two backbone levels, got ${levels.length}`);
     const init = new Initializer(config.seed);
     const deepest = levels[levels.length - 1];
-    this.codeChannels = 2 * deepest.channels;
+    this.codeChannels = Math.max(1, Math.round(2 * deepest.channels * config.codeWidthRatio));
     this.codeSize = deepest.size / 2;
     this.templateChannels = levels.reduce((sum, l) => sum + l.channels, 0);
-    const width = Math.max(1, Math.round(deepest.channels * config.bottleneckWidthRatio));
+    const width = Math.max(1, Math.round(deepest.channels * config.bottleneckWidthRatio * config.codeWidthRatio));
     const useGlobal = config.bottleneck !== 'lbn';
     const useLocal = config.bottleneck !== 'gbn';
     const compensation = (inputEmbedChannels: number, templateEmbedChannels: number) =>
@@ -58,7 +58,7 @@ export class ThfrNetwork extends Module {
       if (config.template) this.compensateGlobal = this.registerModule('compensate_global', compensation(this.codeChannels, 1));
     }
     if (useLocal) {
-      this.lbn = this.registerModule('lbn', new LocalBottleneck({ levels: levels.map((l) => ({ channels: l.channels, size: l.size })), outChannels: this.codeChannels, width }, init));
+      this.lbn = this.registerModule('lbn', new LocalBottleneck({ levels: levels.map((l) => ({ channels: l.channels, size: l.size })), outChannels: this.codeChannels, width, downsampleWidthRatio: config.codeWidthRatio, blocks: config.localBottleneckBlocks }, init));
       // LBN stream: one-channel spatial cue from the input (C_i = 1), details from the template (C_t = C).
       if (config.template) this.compensateLocal = this.registerModule('compensate_local', compensation(1, this.codeChannels));
     }
@@ -85,5 +85,15 @@ export class ThfrNetwork extends Module {
       const code = this.fusion ? this.fusion.forward(tf.concat(streams, 3) as tf.Tensor4D) : streams[0];
       return this.decoder.forward(code);
     });
+  }
+}
+
+/** Trainable parameters of the network a config builds on these levels (builds it once, then disposes it). */
+export function countNetworkParameters(levels: LevelGeometry[], config: ThfrConfig): number {
+  const network = new ThfrNetwork(levels, config);
+  try {
+    return network.trainableVariables().reduce((n, v) => n + v.size, 0);
+  } finally {
+    network.dispose();
   }
 }

@@ -1,56 +1,51 @@
 /**
  * Node-only helpers of @thfr/model: saving and loading model folders and training checkpoints on
- * disk. Every write is atomic: files go to a temporary sibling folder that replaces the target only
- * once complete, so an interrupted save never destroys the previous model.
+ * disk. Saves are crash-safe (atomic-folder.ts) and refuse to replace anything but a previous output
+ * of the same kind (output-guard.ts); loads first recover what a killed save left behind.
  */
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
-import { tf } from '@thfr/tensor';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { FeatureExtractor } from '@thfr/backbone';
-import { deserializeModel, serializeModel, type ModelManifest } from './serialization.js';
+import { recoverInterruptedSave, writeFolderAtomically } from './atomic-folder.js';
+import { MODEL_OUTPUT } from './output-guard.js';
+import { deserializeModel, parseManifest, serializeModel, type ModelFileRef, type ModelManifest } from './serialization.js';
+import { sha256Hex } from './tensor-pack.js';
 import type { ThfrModel } from './thfr-model.js';
-import type { TrainingCheckpoint } from './train.js';
-import { packTensors, unpackTensors, type PackedTensorEntry } from './tensor-pack.js';
+import type { DetectorMethod } from '@thfr/detector';
+import { MODEL_FORMAT } from './serialization.js';
+import { ThfrDetector, THFR_PRESETS } from './thfr-detector.js';
+import type { ThfrConfig } from './config.js';
 
-/** Writes `files` into `dir` atomically (temporary sibling folder, then rename). */
-export async function writeFolderAtomically(dir: string, files: Map<string, Uint8Array | string>): Promise<void> {
-  const target = resolve(dir);
-  await mkdir(dirname(target), { recursive: true });
-  const stamp = `${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
-  const temporary = join(dirname(target), `.${basename(target)}.tmp-${stamp}`);
-  const previous = join(dirname(target), `.${basename(target)}.old-${stamp}`);
-  await mkdir(temporary, { recursive: true });
-  try {
-    for (const [name, content] of files) {
-      await mkdir(dirname(join(temporary, name)), { recursive: true });
-      await writeFile(join(temporary, name), content);
-    }
-    if (existsSync(target)) await rename(target, previous);
-    await rename(temporary, target);
-    if (existsSync(previous)) await rm(previous, { recursive: true, force: true });
-  } catch (error) {
-    await rm(temporary, { recursive: true, force: true });
-    // Put the previous folder back if the swap failed half-way.
-    if (existsSync(previous) && !existsSync(target)) await rename(previous, target);
-    throw error;
-  }
-}
+export { writeFolderAtomically, recoverInterruptedSave, FAULT_STEPS } from './atomic-folder.js';
+export type { WriteFolderOptions, Recovery, FaultStep } from './atomic-folder.js';
+export { checkOutputPath, canonicalPath, OutputPathError, MODEL_OUTPUT, CHECKPOINT_OUTPUT, PREDICTIONS_OUTPUT } from './output-guard.js';
+export type { OutputKind, OutputCheckOptions, OutputRefusal, OutputState } from './output-guard.js';
+export { saveCheckpoint, loadCheckpoint, disposeCheckpoint, readCheckpointManifest, CHECKPOINT_FORMAT, CHECKPOINT_FORMAT_VERSION } from './checkpoint-files.js';
+export { ManifestFieldError } from './manifest-schema.js';
 
 /**
  * Saves a model folder: manifest.json + weights.bin (+ bank.bin), plus `extraFiles` (relative paths,
- * e.g. an exported backbone under backbone/) written in the same atomic swap.
+ * e.g. an exported backbone under backbone/) written in the same crash-safe swap. An existing `dir` is
+ * replaced only if it holds a THFR model; a file or any other folder is refused (OutputPathError).
  */
-export async function saveModel(model: ThfrModel, dir: string, options: { extraFiles?: Map<string, Uint8Array | string> } = {}): Promise<ModelManifest> {
-  const { manifest, files } = await serializeModel(model);
-  const all = new Map<string, Uint8Array | string>([...(options.extraFiles ?? []), ...files]);
+export async function saveModel(model: ThfrModel, dir: string, options: { extraFiles?: Map<string, Uint8Array | string>; method?: string } = {}): Promise<ModelManifest> {
+  const { manifest, files } = await serializeModel(model, { method: options.method });
+  const extra = [...(options.extraFiles ?? [])];
+  if (extra.length > 0) {
+    manifest.extraFiles = await Promise.all(extra.map(async ([path, content]) => {
+      const bytes = typeof content === 'string' ? new TextEncoder().encode(content) : content;
+      return { path, bytes: bytes.byteLength, sha256: await sha256Hex(bytes) };
+    }));
+  }
+  const all = new Map<string, Uint8Array | string>([...extra, ...files]);
   all.set('manifest.json', JSON.stringify(manifest, null, 2));
-  await writeFolderAtomically(dir, all);
+  await writeFolderAtomically(dir, all, { kind: MODEL_OUTPUT, who: 'saveModel' });
   return manifest;
 }
 
-/** Reads a model's manifest without loading weights (to find which backbone it needs). */
+/** Reads and checks a model's manifest without loading weights (to find which backbone it needs). */
 export async function readModelManifest(dir: string): Promise<ModelManifest> {
+  await recoverInterruptedSave(dir);
   const path = join(dir, 'manifest.json');
   let text: string;
   try {
@@ -58,11 +53,29 @@ export async function readModelManifest(dir: string): Promise<ModelManifest> {
   } catch {
     throw new Error(`${dir} is not a saved THFR model: ${path} is missing`);
   }
+  let json: unknown;
   try {
-    return JSON.parse(text) as ModelManifest;
+    json = JSON.parse(text);
   } catch (error) {
     throw new Error(`${path} is not valid JSON: ${(error as Error).message}`);
   }
+  const manifest = parseManifest(json, path);
+  for (const ref of manifest.extraFiles ?? []) await checkFile(dir, ref, path);
+  return manifest;
+}
+
+/** Checks a file the manifest lists (e.g. the exported backbone/weights.bin) by size and SHA-256. */
+async function checkFile(dir: string, ref: ModelFileRef, manifestPath: string): Promise<void> {
+  const path = join(dir, ref.path);
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await readFile(path));
+  } catch {
+    throw new Error(`${path} is missing (named in ${manifestPath})`);
+  }
+  if (bytes.byteLength !== ref.bytes) throw new Error(`${path} has ${bytes.byteLength} bytes, ${manifestPath} says ${ref.bytes} (truncated or replaced file)`);
+  const digest = await sha256Hex(bytes);
+  if (digest !== ref.sha256) throw new Error(`${path}: checksum mismatch (sha256 ${digest}, ${manifestPath} says ${ref.sha256})`);
 }
 
 /** Loads a model folder written by saveModel, with the backbone it was trained with. */
@@ -77,44 +90,32 @@ export async function loadModel(dir: string, backbone: FeatureExtractor): Promis
   }, backbone, dir);
 }
 
-interface CheckpointManifest {
-  format: 'thfr-checkpoint';
-  version: 1;
-  epoch: number;
-  config: TrainingCheckpoint['config'];
-  randomState: number;
-  lossHistory: number[];
-  weights: PackedTensorEntry[];
-  optimizer: PackedTensorEntry[];
+/**
+ * THFR in a method registry (@thfr/detector's DetectorMethod): create, save (manifest method 'thfr') and
+ * load detectors. Folders saved before manifests named their method are recognised by format and config.
+ */
+export const THFR_METHOD: DetectorMethod<FeatureExtractor, ThfrDetector> = {
+  name: 'thfr',
+  summary: 'THFR (ICCV 2023): template-guided hierarchical feature restoration',
+  create: (backbone, options = {}) => new ThfrDetector(backbone, { config: options.config as Partial<ThfrConfig>, baseConfig: presetOf(THFR_PRESETS, options.preset, 'thfr') }),
+  recognizes: (manifest) => manifest.format === MODEL_FORMAT && !isLegacyRd4ad(manifest),
+  inspect: (dir) => readModelManifest(dir),
+  save: (detector, dir, options = {}) => saveModel(detector.model, dir, { ...options, method: detector.method }),
+  load: async (dir, backbone) => {
+    const model = await loadModel(dir, backbone);
+    return ThfrDetector.fromModel(model, 'thfr');
+  },
+};
+
+/** The preset's config, or an error listing the presets. */
+export function presetOf<T>(presets: Record<string, T>, preset: string | undefined, method: string): T {
+  const name = preset ?? 'default';
+  if (!(name in presets)) throw new Error(`${method}: unknown preset '${name}': choose one of ${Object.keys(presets).join(', ')}`);
+  return presets[name];
 }
 
-/** Saves a training checkpoint folder atomically (weights, Adam state, RNG, epoch). */
-export async function saveCheckpoint(checkpoint: TrainingCheckpoint, dir: string): Promise<void> {
-  const weights = await packTensors(checkpoint.weights);
-  const optimizer = await packTensors(checkpoint.optimizer.map(({ name, tensor }) => [name, tensor] as [string, tf.Tensor]));
-  const manifest: CheckpointManifest = {
-    format: 'thfr-checkpoint', version: 1, epoch: checkpoint.epoch, config: checkpoint.config,
-    randomState: checkpoint.randomState, lossHistory: checkpoint.lossHistory, weights: weights.entries, optimizer: optimizer.entries,
-  };
-  await writeFolderAtomically(dir, new Map<string, Uint8Array | string>([
-    ['checkpoint.json', JSON.stringify(manifest, null, 2)], ['weights.bin', weights.buffer], ['optimizer.bin', optimizer.buffer],
-  ]));
-}
-
-/** Loads a checkpoint for `trainThfr({ resumeFrom })`; dispose it with disposeCheckpoint afterwards. */
-export async function loadCheckpoint(dir: string): Promise<TrainingCheckpoint> {
-  const path = join(dir, 'checkpoint.json');
-  const manifest = JSON.parse(await readFile(path, 'utf8')) as CheckpointManifest;
-  if (manifest.format !== 'thfr-checkpoint' || manifest.version !== 1) throw new Error(`${path} is not a THFR checkpoint (version 1)`);
-  const weights = unpackTensors(manifest.weights, new Uint8Array(await readFile(join(dir, 'weights.bin'))), join(dir, 'weights.bin'));
-  const optimizer = unpackTensors(manifest.optimizer, new Uint8Array(await readFile(join(dir, 'optimizer.bin'))), join(dir, 'optimizer.bin'));
-  return {
-    epoch: manifest.epoch, config: manifest.config, randomState: manifest.randomState, lossHistory: manifest.lossHistory,
-    weights, optimizer: manifest.optimizer.map((e) => ({ name: e.name, tensor: optimizer.get(e.name)! })),
-  };
-}
-
-export function disposeCheckpoint(checkpoint: TrainingCheckpoint): void {
-  checkpoint.weights.forEach((t) => t.dispose());
-  checkpoint.optimizer.forEach(({ tensor }) => tensor.dispose());
+/** An RD4AD folder written before manifests named their method: the local bottleneck only, no template. */
+function isLegacyRd4ad(manifest: Record<string, unknown>): boolean {
+  const config = manifest.config as Partial<ThfrConfig> | undefined;
+  return config?.bottleneck === 'lbn' && config?.template === false;
 }

@@ -6,6 +6,7 @@ import type { NormalStatistics } from './calibration.js';
 import { measureLevels } from './geometry.js';
 import { ThfrNetwork, type LevelGeometry } from './network.js';
 import { packTensors, sha256Hex, unpackTensors, type PackedTensorEntry } from './tensor-pack.js';
+import { FILE_REF_SPEC, TENSOR_ENTRY_SPEC, validateEach, validateFields, type ObjectSpec } from './manifest-schema.js';
 import { ThfrModel, type TrainingSummary } from './thfr-model.js';
 
 export const MODEL_FORMAT = 'thfr-model';
@@ -22,6 +23,8 @@ export interface ModelFileRef {
 export interface ModelManifest {
   format: typeof MODEL_FORMAT;
   version: number;
+  /** The registry name of the method that saved it ('thfr', 'rd4ad'); absent in older folders (= 'thfr' or 'rd4ad' by config). */
+  method?: string;
   createdAt: string;
   config: ThfrConfig;
   backbone: BackboneIdentity;
@@ -30,6 +33,8 @@ export interface ModelManifest {
   bank?: ModelFileRef & { manifest: TemplateBankManifest };
   normalStatistics?: NormalStatistics;
   training?: TrainingSummary;
+  /** Other files saved in the folder (e.g. backbone/weights.bin), checked by size and SHA-256 on load. */
+  extraFiles?: ModelFileRef[];
 }
 
 /** A model as files: the manifest and the binary files it names. */
@@ -38,13 +43,14 @@ export interface SerializedModel {
   files: Map<string, Uint8Array>;
 }
 
-export async function serializeModel(model: ThfrModel): Promise<SerializedModel> {
+export async function serializeModel(model: ThfrModel, options: { method?: string } = {}): Promise<SerializedModel> {
   const files = new Map<string, Uint8Array>();
   const weights = await packTensors(model.network.stateDict());
   files.set('weights.bin', weights.buffer);
   const manifest: ModelManifest = {
     format: MODEL_FORMAT,
     version: MODEL_FORMAT_VERSION,
+    ...(options.method ? { method: options.method } : {}),
     createdAt: new Date().toISOString(),
     config: model.config,
     backbone: model.backbone.identity,
@@ -54,7 +60,7 @@ export async function serializeModel(model: ThfrModel): Promise<SerializedModel>
     training: model.training,
   };
   if (model.bank) {
-    const bank = await model.bank.serializeAsync();
+    const bank = await model.bank.serialize();
     files.set('bank.bin', bank.buffer);
     manifest.bank = { path: 'bank.bin', bytes: bank.buffer.byteLength, sha256: await sha256Hex(bank.buffer), manifest: bank.manifest };
   }
@@ -65,12 +71,30 @@ function sameIdentity(a: BackboneIdentity, b: BackboneIdentity): boolean {
   return a.architecture === b.architecture && a.weights === b.weights && a.taps.join('|') === b.taps.join('|');
 }
 
-/** Checks the manifest's format, version and fields before anything is allocated. */
+/** The fields of manifest.json this package reads; a missing or mistyped one is named in the error. */
+const MANIFEST_SPEC: ObjectSpec = {
+  format: 'string',
+  version: 'integer',
+  method: { optional: 'string' },
+  config: 'object',
+  backbone: { architecture: 'string', weights: 'string', taps: 'string[]' },
+  levels: 'array',
+  weights: { ...FILE_REF_SPEC, tensors: 'array' },
+  bank: { optional: { ...FILE_REF_SPEC, manifest: 'object' } },
+  normalStatistics: { optional: { source: 'string', count: 'integer', imageScore: { mean: 'number', std: 'number', min: 'number', max: 'number' }, pixelMax: 'number', threshold: 'number' } },
+  training: { optional: 'object' },
+  extraFiles: { optional: 'array' },
+};
+
+/** Checks the manifest's format, version and every field it reads before anything is allocated. */
 export function parseManifest(json: unknown, where: string): ModelManifest {
   const m = json as Partial<ModelManifest> | null;
   if (!m || typeof m !== 'object' || m.format !== MODEL_FORMAT) throw new Error(`${where} is not a THFR model manifest (format '${(m as { format?: string } | null)?.format ?? 'missing'}', expected '${MODEL_FORMAT}')`);
   if (m.version !== MODEL_FORMAT_VERSION) throw new Error(`${where} has model format version ${m.version}; this @thfr/model reads version ${MODEL_FORMAT_VERSION}`);
-  if (!m.config || !m.backbone || !m.levels || !m.weights) throw new Error(`${where} lacks one of config, backbone, levels, weights`);
+  validateFields(m, MANIFEST_SPEC, where);
+  validateEach(m.weights!.tensors, TENSOR_ENTRY_SPEC, where, 'weights.tensors');
+  validateEach(m.levels!, { name: 'string', channels: 'integer', size: 'integer' }, where, 'levels');
+  validateEach(m.extraFiles ?? [], FILE_REF_SPEC, where, 'extraFiles');
   return m as ModelManifest;
 }
 
@@ -122,8 +146,16 @@ export async function loadModelFromUrl(url: string, backbone: FeatureExtractor, 
   const fetchFn = options.fetch ?? globalThis.fetch;
   const base = url.endsWith('/') ? url : `${url}/`;
   const response = await fetchFn(`${base}manifest.json`);
-  if (!response.ok) throw new Error(`${base}manifest.json: HTTP ${response.status}`);
-  const manifest = parseManifest(await response.json(), `${base}manifest.json`);
+  if (!response.ok) throw new Error(`model not found at ${base} (${base}manifest.json: HTTP ${response.status})`);
+  const text = await response.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    // A static server's fallback page (index.html for every path) answers 200 with HTML.
+    throw new Error(`model not found at ${base}: ${base}manifest.json is not JSON (it starts with ${JSON.stringify(text.slice(0, 40))})`);
+  }
+  const manifest = parseManifest(json, `${base}manifest.json`);
   const total = manifest.weights.bytes + (manifest.bank?.bytes ?? 0);
   let loaded = 0;
   return deserializeModel(manifest, async (path) => {

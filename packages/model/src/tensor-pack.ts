@@ -31,7 +31,10 @@ export function unpackTensors(entries: PackedTensorEntry[], buffer: Uint8Array, 
   const out = new Map<string, tf.Tensor>();
   for (const entry of entries) {
     const count = entry.shape.reduce((a, b) => a * b, 1);
-    if (entry.dtype !== 'float32' || entry.bytes !== count * 4) throw new Error(`${what}: entry '${entry.name}' declares ${entry.bytes} bytes of ${entry.dtype} for shape [${entry.shape}]`);
+    if (entry.dtype !== 'float32' || entry.bytes !== count * 4) {
+      out.forEach((t) => t.dispose());
+      throw new Error(`${what}: entry '${entry.name}' declares ${entry.bytes} bytes of ${entry.dtype} for shape [${entry.shape}]`);
+    }
     if (entry.offset + entry.bytes > buffer.byteLength) {
       out.forEach((t) => t.dispose());
       throw new Error(`${what} is truncated: '${entry.name}' needs bytes ${entry.offset}..${entry.offset + entry.bytes}, the file has ${buffer.byteLength}`);
@@ -42,8 +45,5 @@ export function unpackTensors(entries: PackedTensorEntry[], buffer: Uint8Array, 
   return out;
 }
 
-/** Hex SHA-256 with WebCrypto (browsers and Node >= 20 alike). */
-export async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = await globalThis.crypto.subtle.digest('SHA-256', bytes as unknown as ArrayBuffer);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
-}
+/** Hex SHA-256 (WebCrypto), shared by every package: it lives in @thfr/detector. */
+export { sha256Hex } from '@thfr/detector';

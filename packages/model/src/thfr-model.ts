@@ -5,16 +5,14 @@ import type { TemplateBank } from '@thfr/template-bank';
 import { anomalyMap } from '@thfr/postprocess';
 import type { ThfrConfig } from './config.js';
 import type { LevelGeometry, ThfrNetwork } from './network.js';
-import { imagesToTensor, type RgbImageLike } from './images.js';
+import { predictInBatches, type DetectorInput, type DetectorPrediction } from '@thfr/detector';
 import type { NormalStatistics } from './calibration.js';
 
-/** Anomaly maps and image scores of a batch, read back to plain arrays. */
-export interface Prediction {
-  /** Image score = max of the smoothed map (paper eq. 5 + Gaussian), one per image. */
-  scores: Float32Array;
-  /** One map per image, size x size, row-major. */
-  maps: Float32Array[];
-  size: number;
+/**
+ * Anomaly maps and image scores of a batch, read back to plain arrays (image score = max of the smoothed
+ * map, paper eq. 5 + Gaussian). extras[i].template is the bank index of image i's template (-1 without).
+ */
+export interface Prediction extends DetectorPrediction {
   /** Index (in the bank) of the template used for each image; -1 without templates. */
   templateIndices: Int32Array;
 }
@@ -29,6 +27,8 @@ export interface PredictionTensors {
 
 export interface PredictOptions {
   batchSize?: number;
+  onProgress?: (done: number, total: number) => void;
+  signal?: AbortSignal;
   /** Per image, a bank index that must not be used as its template (leave-one-out on training images). */
   excludeTemplates?: Array<number | undefined>;
 }
@@ -60,27 +60,14 @@ export class ThfrModel implements Disposable {
   }
 
   /**
-   * Runs one batch and returns tensors (the caller owns `map`, `scores` and `levelMaps`). Synchronous:
-   * it reads the template search back with dataSync, which WebGPU in Node cannot do; prefer
-   * predictTensorsAsync there and on any GPU backend.
+   * Runs one batch and returns tensors (the caller owns `map`, `scores` and `levelMaps`). The template
+   * search is read back asynchronously, so it runs on every backend (WebGPU in Node included).
    */
-  predictTensors(images: tf.Tensor4D, options: Pick<PredictOptions, 'excludeTemplates'> = {}): PredictionTensors {
+  async predictTensors(images: tf.Tensor4D, options: Pick<PredictOptions, 'excludeTemplates'> = {}): Promise<PredictionTensors> {
     this.checkSize(images);
     const features = this.backbone.extract(images);
     try {
-      const found = this.config.template ? this.bankOrThrow().search(features[features.length - 1], { topN: 1, exclude: options.excludeTemplates }).indices : [];
-      return this.restore(features, found);
-    } finally {
-      tf.dispose(features);
-    }
-  }
-
-  /** As predictTensors, with the template search read back asynchronously (works on every backend). */
-  async predictTensorsAsync(images: tf.Tensor4D, options: Pick<PredictOptions, 'excludeTemplates'> = {}): Promise<PredictionTensors> {
-    this.checkSize(images);
-    const features = this.backbone.extract(images);
-    try {
-      const found = this.config.template ? (await this.bankOrThrow().searchAsync(features[features.length - 1], { topN: 1, exclude: options.excludeTemplates })).indices : [];
+      const found = this.config.template ? (await this.bankOrThrow().search(features[features.length - 1], { topN: 1, exclude: options.excludeTemplates })).indices : [];
       return this.restore(features, found);
     } finally {
       tf.dispose(features);
@@ -109,8 +96,12 @@ export class ThfrModel implements Disposable {
         [template] = this.bankOrThrow().gather(templateIndices);
       }
       const restored = this.network.forward(features, template);
-      const result = anomalyMap(features, restored, { outputSize: this.config.imageSize, sigma: this.config.sigma });
-      tf.dispose(restored);
+      let result: ReturnType<typeof anomalyMap>;
+      try {
+        result = anomalyMap(features, restored, { outputSize: this.config.imageSize, sigma: this.config.sigma });
+      } finally {
+        tf.dispose(restored);
+      }
       return { map: result.map as tf.Tensor3D, scores: result.scores as tf.Tensor1D, levelMaps: result.levelMaps as tf.Tensor3D[], templateIndices };
     } finally {
       template?.dispose();
@@ -118,29 +109,13 @@ export class ThfrModel implements Disposable {
   }
 
   /** Anomaly maps and scores for images (RGB images of any size, or a [B, size, size, 3] tensor in [0, 1]). */
-  async predict(images: tf.Tensor4D | readonly RgbImageLike[], options: PredictOptions = {}): Promise<Prediction> {
-    const count = Array.isArray(images) ? images.length : (images as tf.Tensor4D).shape[0];
-    const batchSize = options.batchSize ?? this.config.batchSize;
-    const size = this.config.imageSize;
-    const scores = new Float32Array(count);
-    const maps: Float32Array[] = [];
-    const templateIndices = new Int32Array(count);
-    for (let start = 0; start < count; start += batchSize) {
-      const end = Math.min(count, start + batchSize);
-      const batch = Array.isArray(images)
-        ? imagesToTensor((images as readonly RgbImageLike[]).slice(start, end), size)
-        : tf.slice(images as tf.Tensor4D, [start, 0, 0, 0], [end - start, -1, -1, -1]);
-      const exclude = options.excludeTemplates?.slice(start, end);
-      const out = await this.predictTensorsAsync(batch, { excludeTemplates: exclude });
-      batch.dispose();
-      const [mapData, scoreData] = await Promise.all([out.map.data(), out.scores.data()]);
-      tf.dispose([out.map, out.scores, ...out.levelMaps]);
-      scores.set(scoreData as Float32Array, start);
-      templateIndices.set(out.templateIndices, start);
-      const pixels = size * size;
-      for (let i = 0; i < end - start; i++) maps.push((mapData as Float32Array).slice(i * pixels, (i + 1) * pixels));
-    }
-    return { scores, maps, size, templateIndices };
+  async predict(images: DetectorInput, options: PredictOptions = {}): Promise<Prediction> {
+    if (!Array.isArray(images)) this.checkSize(images as tf.Tensor4D);
+    const prediction = await predictInBatches(images, async (batch, start, end) => {
+      const out = await this.predictTensors(batch, { excludeTemplates: options.excludeTemplates?.slice(start, end) });
+      return { map: out.map, scores: out.scores, dispose: out.levelMaps, extras: Array.from(out.templateIndices, (template) => ({ template })) };
+    }, { batchSize: options.batchSize ?? this.config.batchSize, size: this.config.imageSize, who: 'ThfrModel.predict images', onProgress: options.onProgress, signal: options.signal });
+    return { ...prediction, templateIndices: Int32Array.from(prediction.extras, (e) => e.template as number) };
   }
 
   /** Score relative to normal images: 0 at their mean, 1 at the calibrated threshold. */

@@ -6,11 +6,13 @@ import { FeatureCache } from './feature-cache.js';
 import { measureLevels } from './geometry.js';
 import { imagesToTensor, type RgbImageLike } from './images.js';
 import { restorationLoss } from './loss.js';
-import { ThfrNetwork } from './network.js';
+import { ThfrNetwork, countNetworkParameters } from './network.js';
+import { assertTrainingFits, estimateTrainingMemory, type TrainingMemoryEstimate } from './memory-estimate.js';
 import { SeededRandom } from './random.js';
 import { templateReference } from './template-reference.js';
 import { ThfrModel } from './thfr-model.js';
 import { normalStatistics } from './calibration.js';
+import { checkCalibrationScores, checkResumable } from './training-checks.js';
 
 export type TrainPhase = 'features' | 'bank' | 'train' | 'calibrate';
 
@@ -53,18 +55,14 @@ export interface TrainOptions {
   /** Stop after this many epochs in this call (e.g. to test resuming); the config's epochs stays the target. */
   stopAfterEpochs?: number;
   signal?: AbortSignal;
+  /** Called once before any work with the estimated training memory (checked against the wasm heap). */
+  onMemoryEstimate?: (estimate: TrainingMemoryEstimate) => void;
 }
 
 /** Training losses per epoch, kept on the model for reports. */
 export interface TrainResult {
   model: ThfrModel;
   lossHistory: number[];
-}
-
-function checkResumable(config: ThfrConfig, checkpoint: TrainingCheckpoint): void {
-  const a = JSON.stringify({ ...config, epochs: 0 });
-  const b = JSON.stringify({ ...checkpoint.config, epochs: 0 });
-  if (a !== b) throw new Error('resumeFrom: the checkpoint was made with a different config; resume with the same settings');
 }
 
 /**
@@ -79,6 +77,10 @@ export async function trainThfr(backbone: FeatureExtractor, images: readonly Rgb
   const progress = options.onProgress ?? (() => {});
   const started = performance.now();
   const levels = measureLevels(backbone, config.imageSize);
+  // Fail before any work when the run cannot fit (the wasm heap stops at 4 GiB and crashes past it).
+  const memory = estimateTrainingMemory(levels, config, images.length, countNetworkParameters(levels, config));
+  assertTrainingFits(memory, tf.getBackend());
+  options.onMemoryEstimate?.(memory);
   const cache = await FeatureCache.build(backbone, images.length, config.batchSize,
     (start, end) => imagesToTensor(images.slice(start, end), config.imageSize),
     (done, total) => progress({ phase: 'features', done, total }));
@@ -95,10 +97,10 @@ export async function trainThfr(backbone: FeatureExtractor, images: readonly Rgb
       progress({ phase: 'bank', done: 0, total: images.length });
       const reference = templateReference(cache.levels(), codeSize);
       // Async reads: WebGPU in Node has no synchronous readback.
-      fullBank = await TemplateBank.fromFeaturesAsync(cache.level(levels.length - 1), [reference], { storage: config.bankStorage });
+      fullBank = await TemplateBank.fromFeatures(cache.level(levels.length - 1), [reference], { storage: config.bankStorage });
       reference.dispose();
       const exclude = Array.from({ length: images.length }, (_, i) => i);
-      candidates = (await fullBank.searchAsync(cache.level(levels.length - 1), { topN: Math.min(config.topN, images.length - 1), exclude })).indices;
+      candidates = (await fullBank.search(cache.level(levels.length - 1), { topN: Math.min(config.topN, images.length - 1), exclude })).indices;
       progress({ phase: 'bank', done: images.length, total: images.length });
     }
 
@@ -137,7 +139,7 @@ export async function trainThfr(backbone: FeatureExtractor, images: readonly Rgb
           const picks = Array.from(batchIndices, (i) => candidates[i][Math.floor(random.next() * candidates[i].length)]);
           [template] = fullBank.gather(picks);
         }
-        const loss = optimizer.minimize(() => restorationLoss(features, network!.forward(features, template)), true, variables)!;
+        const loss = optimizer.minimize(() => restorationLoss(features, network!.forward(features, template), config.lossForm), true, variables)!;
         const value = (await loss.data())[0];
         tf.dispose([loss, ...features, template]);
         if (!Number.isFinite(value)) throw new Error(`training diverged: loss is ${value} at epoch ${epoch + 1}, step ${b + 1}; lower the learning rate`);
@@ -164,29 +166,19 @@ export async function trainThfr(backbone: FeatureExtractor, images: readonly Rgb
 
     let bank = fullBank;
     if (fullBank && config.bankRatio < 1) {
-      bank = fullBank.subsample(config.bankRatio, { seed: config.seed });
+      bank = await fullBank.subsample(config.bankRatio, { seed: config.seed, signal: options.signal });
       fullBank.dispose();
     }
     fullBank = undefined;
     const model = new ThfrModel(config, backbone, levels, network, bank);
     network = undefined;
     model.training = { epochs: lastEpoch, images: n, finalLoss: lossHistory[lossHistory.length - 1] ?? NaN, seconds: (performance.now() - started) / 1000, backend: tf.getBackend() };
-
-    // Calibrate on normal images the network did not see as its own template.
-    const validation = options.validationImages ?? [];
-    const calibrationImages = validation.length > 0 ? validation : images;
-    const exclude = validation.length > 0 ? undefined : Array.from(calibrationImages, (_, i) => {
-      // The bank may have been subsampled: map training index -> bank index.
-      if (!bank) return undefined;
-      const at = Array.from(bank.sourceIndices).indexOf(i);
-      return at >= 0 ? at : undefined;
-    });
-    progress({ phase: 'calibrate', done: 0, total: calibrationImages.length });
-    const prediction = await model.predict(calibrationImages, { excludeTemplates: exclude });
-    let pixelMax = 0;
-    for (const map of prediction.maps) for (let i = 0; i < map.length; i++) if (map[i] > pixelMax) pixelMax = map[i];
-    model.normalStatistics = normalStatistics(prediction.scores, pixelMax, validation.length > 0 ? 'validation' : 'train-leave-one-out');
-    progress({ phase: 'calibrate', done: calibrationImages.length, total: calibrationImages.length });
+    try {
+      await calibrate(model, images, options.validationImages ?? [], progress);
+    } catch (error) {
+      model.dispose();
+      throw error;
+    }
     return { model, lossHistory };
   } finally {
     cache.dispose();
@@ -194,4 +186,23 @@ export async function trainThfr(backbone: FeatureExtractor, images: readonly Rgb
     network?.dispose();
     optimizer?.dispose();
   }
+}
+
+/** Calibrates on normal images the network did not see as its own template; refuses a collapsed model. */
+async function calibrate(model: ThfrModel, images: readonly RgbImageLike[], validation: readonly RgbImageLike[], progress: (p: TrainProgress) => void): Promise<void> {
+  const bank = model.bank;
+  const calibrationImages = validation.length > 0 ? validation : images;
+  const exclude = validation.length > 0 ? undefined : Array.from(calibrationImages, (_, i) => {
+    // The bank may have been subsampled: map training index -> bank index.
+    if (!bank) return undefined;
+    const at = Array.from(bank.sourceIndices).indexOf(i);
+    return at >= 0 ? at : undefined;
+  });
+  progress({ phase: 'calibrate', done: 0, total: calibrationImages.length });
+  const prediction = await model.predict(calibrationImages, { excludeTemplates: exclude });
+  checkCalibrationScores(prediction.scores);
+  let pixelMax = 0;
+  for (const map of prediction.maps) for (let i = 0; i < map.length; i++) if (map[i] > pixelMax) pixelMax = map[i];
+  model.normalStatistics = normalStatistics(prediction.scores, pixelMax, validation.length > 0 ? 'validation' : 'train-leave-one-out');
+  progress({ phase: 'calibrate', done: calibrationImages.length, total: calibrationImages.length });
 }

@@ -1,23 +1,33 @@
 /**
  * @thfr/patchcore/node — saving and loading PatchCore folders (manifest.json + memory-bank.bin),
- * atomically through @thfr/model's writeFolderAtomically.
+ * crash-safely through @thfr/detector/node's writeFolderAtomically, which refuses to replace anything but a
+ * previous PatchCore folder (a file, a foreign folder or a THFR model is left untouched).
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FeatureExtractor } from '@thfr/backbone';
-import { writeFolderAtomically } from '@thfr/model/node';
-import type { PatchCore } from './patchcore.js';
-import { deserializePatchCore, parsePatchCoreManifest, serializePatchCore, type PatchCoreManifest } from './serialization.js';
+import { fileRef, type DetectorMethod } from '@thfr/detector';
+import { readCheckedFile, readFolderManifest, recoverInterruptedSave, writeFolderAtomically, type OutputKind } from '@thfr/detector/node';
+import { PatchCore } from './patchcore.js';
+import type { PatchCoreConfig } from './config.js';
+import { deserializePatchCore, parsePatchCoreManifest, serializePatchCore, PATCHCORE_FORMAT, type PatchCoreManifest } from './serialization.js';
+
+/** What savePatchCore may replace: a folder whose manifest.json has format PATCHCORE_FORMAT. */
+export const PATCHCORE_OUTPUT: OutputKind = { label: 'PatchCore model', marker: 'manifest.json', format: PATCHCORE_FORMAT };
 
 /** Writes `dir/manifest.json` + `dir/memory-bank.bin`, replacing `dir` only once both are complete. */
-export async function savePatchCore(model: PatchCore, dir: string): Promise<PatchCoreManifest> {
+export async function savePatchCore(model: PatchCore, dir: string, options: { extraFiles?: Map<string, Uint8Array | string> } = {}): Promise<PatchCoreManifest> {
   const { manifest, bank } = await serializePatchCore(model);
-  await writeFolderAtomically(dir, new Map<string, Uint8Array | string>([[manifest.bank.path, bank], ['manifest.json', JSON.stringify(manifest, null, 2)]]));
+  const extra = [...(options.extraFiles ?? [])];
+  if (extra.length > 0) manifest.extraFiles = await Promise.all(extra.map(([path, content]) => fileRef(path, content)));
+  const files = new Map<string, Uint8Array | string>([...extra, [manifest.bank.path, bank], ['manifest.json', JSON.stringify(manifest, null, 2)]]);
+  await writeFolderAtomically(dir, files, { kind: PATCHCORE_OUTPUT, who: 'savePatchCore' });
   return manifest;
 }
 
 /** Loads a folder written by savePatchCore, with the backbone it was fitted with. */
 export async function loadPatchCore(dir: string, backbone: FeatureExtractor): Promise<PatchCore> {
+  await recoverInterruptedSave(dir);
   const manifestPath = join(dir, 'manifest.json');
   let text: string;
   try {
@@ -26,6 +36,7 @@ export async function loadPatchCore(dir: string, backbone: FeatureExtractor): Pr
     throw new Error(`${dir} is not a saved PatchCore model: ${manifestPath} is missing`);
   }
   const manifest = parsePatchCoreManifest(text, manifestPath);
+  for (const ref of manifest.extraFiles ?? []) await readCheckedFile(dir, ref, manifestPath);
   const bankPath = join(dir, manifest.bank.path);
   let bank: Uint8Array;
   try {
@@ -35,3 +46,18 @@ export async function loadPatchCore(dir: string, backbone: FeatureExtractor): Pr
   }
   return deserializePatchCore(manifest, bank, backbone, dir);
 }
+
+/** PatchCore in a method registry (@thfr/detector's DetectorMethod). Presets: 'default' (ratio 0.1) and 'paper' (ratio 0.01). */
+export const PATCHCORE_METHOD: DetectorMethod<FeatureExtractor, PatchCore> = {
+  name: 'patchcore',
+  summary: 'PatchCore (CVPR 2022): nearest-neighbour patch features against a coreset memory bank',
+  create: (backbone, options = {}) => {
+    const preset = options.preset ?? 'default';
+    if (preset !== 'default' && preset !== 'paper') throw new Error(`patchcore: unknown preset '${preset}': choose one of default, paper`);
+    return new PatchCore(backbone, { ...(preset === 'paper' ? { coresetRatio: 0.01 } : {}), ...(options.config as Partial<PatchCoreConfig>) });
+  },
+  recognizes: (manifest) => manifest.format === PATCHCORE_FORMAT,
+  inspect: async (dir) => parsePatchCoreManifest(await readFolderManifest(dir, 'saved PatchCore model'), join(dir, 'manifest.json')),
+  save: (detector, dir, options) => savePatchCore(detector, dir, options),
+  load: (dir, backbone) => loadPatchCore(dir, backbone),
+};

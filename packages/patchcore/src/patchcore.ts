@@ -1,20 +1,16 @@
 import { tf, type Tensor1D, type Tensor2D, type Tensor3D, type Tensor4D } from '@thfr/tensor';
-import type { Disposable } from '@thfr/tensor';
 import type { FeatureExtractor } from '@thfr/backbone';
 import { greedyKCenter, NearestNeighborIndex } from '@thfr/template-bank';
 import { gaussianBlur } from '@thfr/postprocess';
-import { imagesToTensor, type RgbImageLike } from '@thfr/model';
+import {
+  inputBatch, inputCount, predictInBatches, throwIfAborted,
+  type AnomalyDetector, type DetectorFitOptions, type DetectorFitSummary, type DetectorInput, type DetectorPrediction, type DetectorPredictOptions,
+} from '@thfr/detector';
 import { resolvePatchCoreConfig, selectLayers, type PatchCoreConfig } from './config.js';
 import { patchEmbedding, reductionMatrix } from './patch-features.js';
 
-/** Anomaly maps and image scores of a batch, read back to plain arrays. */
-export interface PatchCorePrediction {
-  /** Image scores (max of the smoothed map, or PatchCore's reweighted score). */
-  scores: Float32Array;
-  /** One map per image, size x size, row-major. */
-  maps: Float32Array[];
-  size: number;
-}
+/** Anomaly maps and image scores (max of the smoothed map, or PatchCore's reweighted score), read back to plain arrays. */
+export type PatchCorePrediction = DetectorPrediction;
 
 export type PatchCorePhase = 'features' | 'coreset';
 
@@ -24,11 +20,11 @@ export interface PatchCoreProgress {
   total: number;
 }
 
-export interface FitOptions {
+export interface FitOptions extends Omit<DetectorFitOptions, 'onProgress'> {
   onProgress?: (progress: PatchCoreProgress) => void;
 }
 
-export interface PatchCoreFitSummary {
+export interface PatchCoreFitSummary extends DetectorFitSummary {
   images: number;
   /** Training patches before subsampling. */
   patches: number;
@@ -52,7 +48,8 @@ export function coresetSize(ratio: number, n: number): number {
  * `predict` needs a fitted bank. `dispose` releases the bank but not the backbone, which the caller
  * passed in and may share.
  */
-export class PatchCore implements Disposable {
+export class PatchCore implements AnomalyDetector {
+  readonly method = 'patchcore';
   readonly config: PatchCoreConfig;
   /** Backbone level indices in use (resolved from config.layers). */
   readonly layers: number[];
@@ -81,6 +78,18 @@ export class PatchCore implements Disposable {
     return this.bankTensor !== undefined;
   }
 
+  get fitted(): boolean {
+    return this.isFitted;
+  }
+
+  get imageSize(): number {
+    return this.config.imageSize;
+  }
+
+  get batchSize(): number {
+    return this.config.batchSize;
+  }
+
   /** Patch features [B*h*w, d] of a batch of images [B, size, size, 3] in [0, 1]; the caller owns them. */
   embed(images: Tensor4D): { features: Tensor2D; grid: [number, number] } {
     const size = this.config.imageSize;
@@ -96,8 +105,8 @@ export class PatchCore implements Disposable {
   }
 
   /** Builds the memory bank from normal images: all their patch features, greedy k-center subsampled. */
-  async fit(images: readonly RgbImageLike[] | Tensor4D, options: FitOptions = {}): Promise<PatchCoreFitSummary> {
-    const count = Array.isArray(images) ? images.length : (images as Tensor4D).shape[0];
+  async fit(images: DetectorInput, options: FitOptions = {}): Promise<PatchCoreFitSummary> {
+    const count = inputCount(images);
     if (count < 1) throw new Error('PatchCore.fit: no training images given');
     const progress = options.onProgress ?? (() => {});
     const started = performance.now();
@@ -105,8 +114,9 @@ export class PatchCore implements Disposable {
     let all: Tensor2D | undefined;
     try {
       for (let start = 0; start < count; start += this.config.batchSize) {
+        throwIfAborted(options.signal);
         const end = Math.min(count, start + this.config.batchSize);
-        const batch = this.batchOf(images, start, end);
+        const batch = inputBatch(images, start, end, this.config.imageSize, 'PatchCore.fit images');
         try {
           parts.push(this.embed(batch).features);
         } finally {
@@ -129,9 +139,10 @@ export class PatchCore implements Disposable {
         all = undefined;
       } else {
         const every = Math.max(1, Math.floor(keep / 20));
-        const selected = greedyKCenter(all, keep, {
+        const selected = await greedyKCenter(all, keep, {
           projectionDim: this.config.coresetProjectionDim,
           seed: this.config.seed,
+          signal: options.signal,
           onProgress: (done, total) => { if (done % every === 0 || done === total) progress({ phase: 'coreset', done, total }); },
         });
         bank = tf.tidy(() => tf.gather(all!, tf.tensor1d(selected, 'int32')) as Tensor2D);
@@ -172,7 +183,7 @@ export class PatchCore implements Disposable {
     const { features, grid } = this.embed(images);
     let nearest;
     try {
-      nearest = await index.queryAsync(features, 1);
+      nearest = await index.query(features, 1);
     } catch (error) {
       features.dispose();
       throw error;
@@ -194,29 +205,11 @@ export class PatchCore implements Disposable {
   }
 
   /** Anomaly maps and scores for RGB images (resized to imageSize) or a [B, size, size, 3] tensor in [0, 1]. */
-  async predict(images: readonly RgbImageLike[] | Tensor4D, options: { batchSize?: number } = {}): Promise<PatchCorePrediction> {
+  async predict(images: DetectorInput, options: DetectorPredictOptions = {}): Promise<PatchCorePrediction> {
     this.requireIndex();
-    const count = Array.isArray(images) ? images.length : (images as Tensor4D).shape[0];
-    const batchSize = options.batchSize ?? this.config.batchSize;
-    const size = this.config.imageSize;
-    const scores = new Float32Array(count);
-    const maps: Float32Array[] = [];
-    for (let start = 0; start < count; start += batchSize) {
-      const end = Math.min(count, start + batchSize);
-      const batch = this.batchOf(images, start, end);
-      let out;
-      try {
-        out = await this.predictTensors(batch);
-      } finally {
-        batch.dispose();
-      }
-      const [mapData, scoreData] = await Promise.all([out.map.data(), out.scores.data()]);
-      tf.dispose([out.map, out.scores]);
-      scores.set(scoreData as Float32Array, start);
-      const pixels = size * size;
-      for (let i = 0; i < end - start; i++) maps.push((mapData as Float32Array).slice(i * pixels, (i + 1) * pixels));
-    }
-    return { scores, maps, size };
+    return predictInBatches(images, (batch) => this.predictTensors(batch), {
+      batchSize: options.batchSize ?? this.config.batchSize, size: this.config.imageSize, who: 'PatchCore.predict images', onProgress: options.onProgress, signal: options.signal,
+    });
   }
 
   /** Bytes held by the memory bank (its prepared search index included) and the reduction matrix. */
@@ -255,7 +248,7 @@ export class PatchCore implements Disposable {
       centres: tf.gather(bank, tf.tensor1d(Int32Array.from(worst, (p) => nearest.indices[p]), 'int32')) as Tensor2D,
     }));
     try {
-      const support = await index.queryAsync(centres, b);
+      const support = await index.query(centres, b);
       const supportRows = tf.tidy(() => tf.gather(bank, tf.tensor1d(support.indices, 'int32')));
       const [q, s] = await Promise.all([queries.data(), supportRows.data()]);
       supportRows.dispose();
@@ -278,12 +271,6 @@ export class PatchCore implements Disposable {
     } finally {
       tf.dispose([queries, centres]);
     }
-  }
-
-  private batchOf(images: readonly RgbImageLike[] | Tensor4D, start: number, end: number): Tensor4D {
-    return Array.isArray(images)
-      ? imagesToTensor((images as readonly RgbImageLike[]).slice(start, end), this.config.imageSize)
-      : (tf.slice(images as Tensor4D, [start, 0, 0, 0], [end - start, -1, -1, -1]) as Tensor4D);
   }
 
   private requireIndex(): NearestNeighborIndex {

@@ -1,4 +1,5 @@
 import { tf } from '@thfr/tensor';
+import { sha256Hex, type FileRef } from '@thfr/detector';
 import type { BackboneIdentity, FeatureExtractor } from '@thfr/backbone';
 import { resolvePatchCoreConfig, type PatchCoreConfig } from './config.js';
 import { PatchCore, type PatchCoreFitSummary } from './patchcore.js';
@@ -12,6 +13,8 @@ export const MEMORY_BANK_FILE = 'memory-bank.bin';
 export interface PatchCoreManifest {
   format: typeof PATCHCORE_FORMAT;
   version: number;
+  /** The registry name of the method ('patchcore'). */
+  method?: 'patchcore';
   createdAt: string;
   config: PatchCoreConfig;
   backbone: BackboneIdentity;
@@ -19,11 +22,8 @@ export interface PatchCoreManifest {
   featureDim: number;
   bank: { path: string; rows: number; dim: number; dtype: 'float32'; bytes: number; sha256: string };
   fit?: PatchCoreFitSummary;
-}
-
-async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = await globalThis.crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+  /** Other files saved in the folder (e.g. the exported backbone), checked by size and SHA-256 on load. */
+  extraFiles?: FileRef[];
 }
 
 function littleEndianFloat32(values: Float32Array): Uint8Array {
@@ -41,6 +41,7 @@ export async function serializePatchCore(model: PatchCore): Promise<{ manifest: 
   const manifest: PatchCoreManifest = {
     format: PATCHCORE_FORMAT,
     version: PATCHCORE_FORMAT_VERSION,
+    method: 'patchcore',
     createdAt: new Date().toISOString(),
     config: model.config,
     backbone: model.backbone.identity,

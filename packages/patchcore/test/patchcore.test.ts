@@ -6,7 +6,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { tf } from '@thfr/tensor';
 import { expectClose, expectNoLeak } from '@thfr/tensor/testing';
 import type { FeatureExtractor } from '@thfr/backbone';
-import { imagesToTensor } from '@thfr/model';
+import { imagesToTensor } from '@thfr/detector';
 import { PatchCore, adaptiveAveragePoolMatrix, coresetSize, locallyAwareFeatures, patchEmbedding, resolvePatchCoreConfig } from '../src/index.js';
 import { loadPatchCore, savePatchCore } from '../src/node.js';
 import { tinyBackbone, toyImages } from '@thfr/backbone/testing';

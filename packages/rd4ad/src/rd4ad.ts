@@ -1,5 +1,5 @@
 import type { FeatureExtractor } from '@thfr/backbone';
-import { DEFAULT_CONFIG, PAPER_CONFIG, resolveConfig, trainThfr, type RgbImageLike, type ThfrConfig, type ThfrModel, type TrainOptions, type TrainResult } from '@thfr/model';
+import { DEFAULT_CONFIG, PAPER_CONFIG, resolveConfig, trainThfr, ThfrDetector, type RgbImageLike, type ThfrConfig, type ThfrModel, type TrainOptions, type TrainResult } from '@thfr/model';
 
 /**
  * RD4AD (Deng & Li, "Anomaly Detection via Reverse Distillation from One-Class Embedding", CVPR 2022)
@@ -13,11 +13,18 @@ export const RD4AD_ARCHITECTURE = { bottleneck: 'lbn', template: false, relation
 /** RD4AD's optimiser (its train.py: Adam, lr 0.005, betas (0.5, 0.999)). */
 export const RD4AD_OPTIMIZER = { learningRate: 0.005, betas: [0.5, 0.999] as [number, number] };
 
-/** RD4AD sized for a CPU: DEFAULT_CONFIG's decoder depth, epochs and batch with RD4AD's architecture and optimiser. */
-export const RD4AD_DEFAULT_CONFIG: ThfrConfig = resolveConfig({ ...RD4AD_ARCHITECTURE, ...RD4AD_OPTIMIZER }, DEFAULT_CONFIG);
+/**
+ * RD4AD's own recipe where it differs from THFR's defaults (hq-deng/RD4AD): the OCBE is `make_layer(block, 512,
+ * 3, stride=2)`, three Bottlenecks after the multi-scale fusion; the loss (`loss_function` in main.py) is one
+ * cosine per sample over each level's flattened map. Overridable, unlike the architecture switches.
+ */
+export const RD4AD_RECIPE = { localBottleneckBlocks: 3, lossForm: 'flattened' } as const satisfies Partial<ThfrConfig>;
 
-/** RD4AD's published settings: WideResNet50-2, decoder [3, 4, 6], 200 epochs, batch 16, 256 px. */
-export const RD4AD_PAPER_CONFIG: ThfrConfig = resolveConfig({ ...RD4AD_ARCHITECTURE, ...RD4AD_OPTIMIZER, epochs: 200, batchSize: 16 }, PAPER_CONFIG);
+/** RD4AD sized for a CPU: DEFAULT_CONFIG's code width, decoder depth, epochs and batch with RD4AD's architecture, recipe and optimiser. */
+export const RD4AD_DEFAULT_CONFIG: ThfrConfig = resolveConfig({ ...RD4AD_ARCHITECTURE, ...RD4AD_RECIPE, ...RD4AD_OPTIMIZER }, DEFAULT_CONFIG);
+
+/** RD4AD's published settings: WideResNet50-2, OCBE of 3 blocks, decoder [3, 4, 6], 200 epochs, batch 16, 256 px. */
+export const RD4AD_PAPER_CONFIG: ThfrConfig = resolveConfig({ ...RD4AD_ARCHITECTURE, ...RD4AD_RECIPE, ...RD4AD_OPTIMIZER, epochs: 200, batchSize: 16 }, PAPER_CONFIG);
 
 /** A trained RD4AD: a ThfrModel whose config is RD4AD-shaped (no template bank, local bottleneck only). */
 export type Rd4adModel = ThfrModel;
@@ -56,4 +63,18 @@ export async function trainRd4ad(backbone: FeatureExtractor, images: readonly Rg
   const resolved = resolveRd4adConfig(config, baseConfig);
   if (images.length < 2) throw new Error(`trainRd4ad: need at least 2 normal training images, got ${images.length}`);
   return trainThfr(backbone, images, { ...rest, config: resolved, baseConfig: resolved });
+}
+
+/** Named presets of RD4AD's config. */
+export const RD4AD_PRESETS: Record<string, ThfrConfig> = { default: RD4AD_DEFAULT_CONFIG, paper: RD4AD_PAPER_CONFIG };
+
+/**
+ * RD4AD as an AnomalyDetector (@thfr/detector): a restoration detector (@thfr/model's shared network and
+ * training loop) whose config is fixed to RD4AD's architecture and whose saved manifests say method 'rd4ad'.
+ */
+export class Rd4adDetector extends ThfrDetector {
+  constructor(backbone: FeatureExtractor, options: { config?: Partial<Rd4adConfig>; baseConfig?: ThfrConfig } = {}) {
+    const config = resolveRd4adConfig(options.config, options.baseConfig);
+    super(backbone, { method: 'rd4ad', config, baseConfig: config });
+  }
 }

@@ -12,7 +12,8 @@ import { loadRd4ad, saveRd4ad } from '../src/node.js';
 import { tinyBackbone, toyImages } from '@thfr/backbone/testing';
 
 const backbone = tinyBackbone();
-const tiny = { imageSize: 64, epochs: 8, batchSize: 4, seed: 3 };
+// Full code width: DEFAULT_CONFIG's 0.25 is sized for ResNet-50's 1024 channels, not this 16-channel toy backbone.
+const tiny = { imageSize: 64, epochs: 8, batchSize: 4, seed: 3, codeWidthRatio: 1 };
 let dir: string;
 
 beforeAll(async () => {
@@ -27,11 +28,13 @@ afterAll(async () => {
 describe('RD4AD config', () => {
   it('is THFR with the local bottleneck, no template and RD4AD\'s optimiser', () => {
     for (const config of [RD4AD_DEFAULT_CONFIG, RD4AD_PAPER_CONFIG]) {
-      expect(config).toMatchObject({ bottleneck: 'lbn', template: false, learningRate: 0.005, betas: [0.5, 0.999] });
+      expect(config).toMatchObject({ bottleneck: 'lbn', template: false, learningRate: 0.005, betas: [0.5, 0.999], localBottleneckBlocks: 3, lossForm: 'flattened' });
       expect(isRd4adConfig(config)).toBe(true);
     }
     expect(RD4AD_PAPER_CONFIG).toMatchObject({ decoderBlocks: [3, 4, 6], epochs: 200, batchSize: 16, imageSize: 256 });
     expect(resolveRd4adConfig({ epochs: 3 }).epochs).toBe(3);
+    // The recipe is RD4AD's default, not a lock: a caller can still train the literal eq. 3 loss.
+    expect(resolveRd4adConfig({ lossForm: 'position' }).lossForm).toBe('position');
   });
 
   it('rejects architecture overrides and too few images by name', async () => {
@@ -59,7 +62,7 @@ describe('training, prediction, save/load', () => {
     expect(Array.from(prediction.templateIndices)).toEqual([-1, -1, -1, -1, -1, -1]);
 
     const x = imagesToTensor(test, 64);
-    await expectNoLeak(() => { const p = model.predictTensors(x); tf.dispose([p.map, p.scores, ...p.levelMaps]); }, 2, 'predictTensors');
+    await expectNoLeak(async () => { const p = await model.predictTensors(x); tf.dispose([p.map, p.scores, ...p.levelMaps]); }, 2, 'predictTensors');
     x.dispose();
 
     await saveRd4ad(model, join(dir, 'rd4ad'));

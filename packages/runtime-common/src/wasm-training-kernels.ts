@@ -15,6 +15,7 @@ import {
   unsortedSegmentSumByMatMul,
   maxPoolInputGradient,
 } from './conv-gradients.js';
+import { registerWasmSliceKernels } from './wasm-slice-kernels.js';
 
 type TensorInfo = { dataId: object; shape: number[]; dtype: string };
 type KernelArgs = { inputs: Record<string, TensorInfo>; attrs?: Record<string, unknown>; backend: unknown };
@@ -47,6 +48,11 @@ export interface WasmTrainingKernelOptions {
   backendName?: string;
   /** Replace wasm's own (naive, ~10x slower) Conv2DBackpropInput. Default true. */
   replaceBackpropInput?: boolean;
+  /**
+   * Replace wasm's Slice and SplitV, which copy the whole input out of the heap on every call, with
+   * ones that copy only the slice (wasm-slice-kernels.ts). Default true.
+   */
+  replaceSlice?: boolean;
 }
 
 /**
@@ -124,5 +130,6 @@ export function registerWasmTrainingKernels(options: WasmTrainingKernelOptions =
       attrs.dimRoundingMode as undefined,
     ),
   );
+  if (options.replaceSlice ?? true) registered.push(...registerWasmSliceKernels(backendName));
   return registered;
 }

@@ -6,7 +6,8 @@ export { initRuntime } from './init-runtime.js';
 export type { NodeRuntime, NodeRuntimeOptions } from './init-runtime.js';
 export { installDawnWebGpu } from './webgpu-dawn.js';
 export type { DawnAdapter } from './webgpu-dawn.js';
-export { wasmBinaryFolder } from './wasm-node.js';
+export { wasmBinaryFolder, defaultWasmThreads, wasmThreadsCount } from './wasm-node.js';
+export { MAX_WASM_THREADS } from './wasm-threads.js';
 export {
   checkTrainingSupport,
   assertTrainingSupport,

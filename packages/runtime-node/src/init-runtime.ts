@@ -3,12 +3,15 @@ import type { BackendCandidate, SkippedBackend } from '@thfr/tensor';
 import { NODE_BACKEND_PRIORITY, backendOrder, describeBackend } from '@thfr/runtime-common';
 import type { BackendDescription, NodeBackendName } from '@thfr/runtime-common';
 import { installDawnWebGpu } from './webgpu-dawn.js';
-import { installWasm } from './wasm-node.js';
+import { installWasm, wasmThreadsCount } from './wasm-node.js';
 
 export interface NodeRuntimeOptions {
   /** Backends to try, in order. Default: webgpu, tensorflow, wasm, cpu. Env THFR_BACKEND forces one. */
   prefer?: NodeBackendName[];
-  /** wasm threads. Node runs wasm single-threaded (see README), so only 1 is accepted. */
+  /**
+   * Threads of the wasm backend (1-8). More than 1 runs tfjs' threaded SIMD build on worker_threads
+   * (see README). Default: env THFR_WASM_THREADS, else `defaultWasmThreads()`.
+   */
   threads?: number;
   /** Options for Dawn's create(), e.g. ['backend=vulkan'] (SwiftShader needs it). Env THFR_DAWN_OPTIONS (comma-separated) is the default. */
   dawnOptions?: string[];
@@ -69,6 +72,9 @@ export async function initRuntime(options: NodeRuntimeOptions = {}): Promise<Nod
   };
   const candidates: BackendCandidate[] = order.map((name) => ({ name, init: install[name] }));
   const { backend, skipped } = await selectBackend(candidates);
-  if (backend === 'wasm') details.simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
+  if (backend === 'wasm') {
+    details.simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
+    details.threads = await wasmThreadsCount();
+  }
   return { backend: backend as NodeBackendName, skipped, description: describeBackend(details) };
 }

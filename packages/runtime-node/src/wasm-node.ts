@@ -8,6 +8,8 @@
 import { createRequire as requireFrom } from 'node:module';
 import { dirname, join } from 'node:path';
 import { registerWasmTrainingKernels } from '@thfr/runtime-common';
+import { configureWasmThreads, resolveWasmThreads } from './wasm-threads.js';
+import type { WasmPackage } from './wasm-threads.js';
 
 /** The folder (ending in '/') holding tfjs-backend-wasm's .wasm files. */
 export function wasmBinaryFolder(): string {
@@ -20,15 +22,27 @@ export function wasmBinaryFolder(): string {
   return join(dirname(packageJson), 'dist') + '/';
 }
 
+/**
+ * Threads the wasm backend uses when neither the option nor THFR_WASM_THREADS says: see docs/backends.md
+ * ("wasm threads in Node") for the measurement behind it.
+ */
+export function defaultWasmThreads(): number {
+  return 1;
+}
+
 export async function installWasm(options: { wasmPaths?: string; threads?: number }): Promise<Record<string, string | number | boolean>> {
-  if (options.threads != null && options.threads > 1) {
-    // tfjs forces WASM_HAS_MULTITHREAD_SUPPORT to false in Node (tfjs issue 3830); see README.
-    throw new Error(`threads: ${options.threads} was asked for, but the wasm backend runs single-threaded in Node (see @thfr/runtime-node README)`);
-  }
-  const wasm = (await import('@tensorflow/tfjs-backend-wasm')) as { setWasmPaths(prefix: string, usePlatformFetch?: boolean): void };
+  const threads = resolveWasmThreads(options.threads, defaultWasmThreads());
+  const wasm = (await import('@tensorflow/tfjs-backend-wasm')) as unknown as WasmPackage;
   const folder = options.wasmPaths ?? wasmBinaryFolder();
   // Emscripten in Node reads a plain path with fs; a file: URL would be fetched.
   wasm.setWasmPaths(folder.startsWith('file:') ? new URL(folder).pathname : folder);
+  configureWasmThreads(wasm, folder, threads);
   registerWasmTrainingKernels();
   return { wasmPaths: folder };
+}
+
+/** Threads of the active wasm backend's pool (1 for the single-threaded build). */
+export async function wasmThreadsCount(): Promise<number> {
+  const wasm = (await import('@tensorflow/tfjs-backend-wasm')) as unknown as WasmPackage;
+  return wasm.getThreadsCount();
 }

@@ -2,6 +2,7 @@
  * WebGPU in Node through Dawn (the npm package `webgpu`, an optional peer dependency: its native
  * binding is ~20 MB, so it is loaded only when asked for and its absence is a reason, not an error).
  */
+import { ensureRuntimeDir, probeDawnAdapter } from './dawn-probe.js';
 
 export interface DawnAdapter {
   /** Adapter description as Dawn reports it, e.g. "nvidia-h200" or "SwiftShader Device (Subzero)". */
@@ -22,6 +23,12 @@ function describeAdapterInfo(info: Record<string, string> | undefined): string {
  * at import time, so the order matters). Throws with a readable reason when any step fails.
  */
 export async function installDawnWebGpu(dawnOptions: string[] = []): Promise<DawnAdapter> {
+  const g0 = globalThis as { navigator?: { gpu?: unknown } };
+  if (g0.navigator?.gpu == null) {
+    ensureRuntimeDir();
+    const probe = await probeDawnAdapter(dawnOptions);
+    if (probe && !probe.found) throw noAdapterError(dawnOptions, probe.messages);
+  }
   let dawn: { create(options: string[]): unknown; globals: Record<string, unknown> };
   try {
     dawn = (await import('webgpu')) as never;
@@ -39,14 +46,18 @@ export async function installDawnWebGpu(dawnOptions: string[] = []): Promise<Daw
     }
   }
   const adapter = await (g.navigator!.gpu as GpuLike).requestAdapter();
-  if (adapter == null) {
-    const icd = process.env.VK_ICD_FILENAMES;
-    throw new Error(
-      `Dawn found no WebGPU adapter (dawn options [${dawnOptions.join(', ')}]${icd ? `, VK_ICD_FILENAMES=${icd}` : ''}); ` +
-        `without a GPU, point Vulkan at SwiftShader: VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json and dawnOptions ['backend=vulkan']`,
-    );
-  }
+  if (adapter == null) throw noAdapterError(dawnOptions, '');
   const info = adapter.info ?? (adapter.requestAdapterInfo ? await adapter.requestAdapterInfo() : undefined);
   await import('@tensorflow/tfjs-backend-webgpu');
   return { description: describeAdapterInfo(info) };
+}
+
+/** The reason webgpu is skipped when Dawn finds no adapter; `messages` are what Dawn/Vulkan printed (first line kept). */
+function noAdapterError(dawnOptions: string[], messages: string): Error {
+  const icd = process.env.VK_ICD_FILENAMES;
+  const said = messages.split('\n').map((l) => l.trim()).find((l) => l !== '');
+  return new Error(
+    `Dawn found no WebGPU adapter (dawn options [${dawnOptions.join(', ')}]${icd ? `, VK_ICD_FILENAMES=${icd}` : ''}${said ? `; Dawn said: ${said}` : ''}); ` +
+      `without a GPU, point Vulkan at SwiftShader: VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json and dawnOptions ['backend=vulkan']`,
+  );
 }

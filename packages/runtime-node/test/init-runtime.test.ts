@@ -39,10 +39,10 @@ describe('initRuntime', () => {
   });
 
   it('says why each backend failed when none works', async () => {
-    const error = await initRuntime({ prefer: ['tensorflow', 'wasm'], threads: 4 }).catch((e) => e);
+    const error = await initRuntime({ prefer: ['tensorflow', 'wasm'], threads: 0 }).catch((e) => e);
     expect(error).toBeInstanceOf(BackendSelectionError);
     expect(error.message).toContain('tensorflow: @tensorflow/tfjs-node-gpu is not installed');
-    expect(error.message).toContain('wasm: threads: 4 was asked for, but the wasm backend runs single-threaded in Node');
+    expect(error.message).toContain('wasm: wasm threads must be a whole number >= 1, got 0');
   });
 
   it('reports "no adapter" from Dawn as the reason webgpu is skipped', async () => {

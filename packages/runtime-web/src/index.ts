@@ -12,3 +12,5 @@ export {
   WEB_BACKEND_PRIORITY,
 } from '@thfr/runtime-common';
 export type { WebBackendName, TrainingSupport, BackendDescription } from '@thfr/runtime-common';
+export { softwareRendererIn, probeWebGpuAdapter, probeWebGlRenderer } from './software-gpu.js';
+export type { GpuProbe, AdapterLike } from './software-gpu.js';

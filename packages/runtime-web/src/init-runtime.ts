@@ -2,6 +2,7 @@ import { tf, selectBackend } from '@thfr/tensor';
 import type { BackendCandidate, SkippedBackend } from '@thfr/tensor';
 import { WEB_BACKEND_PRIORITY, backendOrder, describeBackend, registerWasmTrainingKernels } from '@thfr/runtime-common';
 import type { BackendDescription, WebBackendName } from '@thfr/runtime-common';
+import { probeWebGlRenderer, probeWebGpuAdapter, type AdapterLike } from './software-gpu.js';
 
 export interface WebRuntimeOptions {
   /** Backends to try, in order. Default: webgpu, webgl, wasm, cpu. */
@@ -13,8 +14,14 @@ export interface WebRuntimeOptions {
    * name to URL. Default './': next to the page.
    */
   wasmPaths?: string | Record<string, string>;
-  /** Force one backend (as THFR_BACKEND does in Node), e.g. from a URL parameter. */
+  /** Force one backend (as THFR_BACKEND does in Node), e.g. from a URL parameter; a forced GPU backend is used even on a software device. */
   force?: WebBackendName;
+  /**
+   * Use WebGPU / WebGL on a software device too: a fallback adapter (`isFallbackAdapter`) or a CPU
+   * rasteriser (SwiftShader, llvmpipe, ...) named by the adapter info or the WebGL renderer. Default false:
+   * such a backend is skipped with the reason, since wasm is 5-30x faster on the same CPU.
+   */
+  allowSoftwareGpu?: boolean;
 }
 
 export interface WebRuntime {
@@ -23,23 +30,38 @@ export interface WebRuntime {
   description: BackendDescription;
 }
 
-type GpuNavigator = { gpu?: { requestAdapter(): Promise<unknown | null> } };
+type GpuNavigator = { gpu?: { requestAdapter(): Promise<AdapterLike | null> } };
+
+/** Appended to a software-device skip reason: how to use the backend anyway. */
+const FORCE_HINT = (name: string) => `; wasm is faster on this machine (force '${name}' to use it anyway)`;
 
 /**
  * Picks the fastest tensor backend that works in this browser and makes it active: WebGPU, WebGL2,
  * wasm (with thfr's training kernels), cpu. Returns the chosen name and why earlier ones were skipped.
+ * A WebGPU fallback adapter and a WebGL software renderer (SwiftShader, llvmpipe, ...) are skipped, with
+ * the reason, unless that backend is forced or `allowSoftwareGpu` is set: on the CPU, wasm is faster.
  */
 export async function initRuntime(options: WebRuntimeOptions = {}): Promise<WebRuntime> {
   const order = backendOrder(WEB_BACKEND_PRIORITY, options.prefer, options.force);
   const details: Record<string, string | number | boolean> = {};
+  const allowSoftware = (name: WebBackendName) => options.allowSoftwareGpu === true || options.force === name;
+  // What each GPU probe found; only the chosen backend's findings go into the description.
+  const found: Partial<Record<WebBackendName, Record<string, string | boolean>>> = {};
   const install: Record<WebBackendName, () => Promise<void>> = {
     webgpu: async () => {
       const nav = (globalThis as { navigator?: GpuNavigator }).navigator;
       if (nav?.gpu == null) throw new Error('navigator.gpu is not available (WebGPU is off or unsupported in this browser)');
-      if ((await nav.gpu.requestAdapter()) == null) throw new Error('navigator.gpu found no adapter');
+      const adapter = await nav.gpu.requestAdapter();
+      if (adapter == null) throw new Error('navigator.gpu found no adapter');
+      const probe = await probeWebGpuAdapter(adapter);
+      if (probe.software && !allowSoftware('webgpu')) throw new Error(probe.software + FORCE_HINT('webgpu'));
+      found.webgpu = { ...(probe.renderer ? { adapter: probe.renderer } : {}), ...(probe.software ? { software: true } : {}) };
       await import('@tensorflow/tfjs-backend-webgpu');
     },
     webgl: async () => {
+      const probe = probeWebGlRenderer();
+      if (probe.software && !allowSoftware('webgl')) throw new Error(probe.software + FORCE_HINT('webgl'));
+      found.webgl = { ...(probe.renderer ? { renderer: probe.renderer } : {}), ...(probe.software ? { software: true } : {}) };
       await import('@tensorflow/tfjs-backend-webgl');
     },
     wasm: async () => {
@@ -58,6 +80,7 @@ export async function initRuntime(options: WebRuntimeOptions = {}): Promise<WebR
   };
   const candidates: BackendCandidate[] = order.map((name) => ({ name, init: install[name] }));
   const { backend, skipped } = await selectBackend(candidates);
+  Object.assign(details, found[backend as WebBackendName]);
   if (backend === 'wasm') {
     details.simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
     details.threads = Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'));

@@ -15,7 +15,7 @@ const fmt = (bytes: number): string => `${(bytes / MB).toFixed(1)} MiB`;
  * [b, 2, 2, 1024] features (drawing 262k normals per image for 10,000 images would dominate the run);
  * exact search does not care, pooled keys see the random part.
  */
-function buildBank(n: number, opts: TemplateBankOptions, withValues: boolean, seed = 1): TemplateBank {
+async function buildBank(n: number, opts: TemplateBankOptions, withValues: boolean, seed = 1): Promise<TemplateBank> {
   const builder = TemplateBank.builder({ ...opts, levelNames: ['T'] });
   const batch = 50;
   for (let start = 0; start < n; start += batch) {
@@ -27,7 +27,7 @@ function buildBank(n: number, opts: TemplateBankOptions, withValues: boolean, se
       const values = withValues ? (tf.randomNormal([b, 8, 8, 1792], 0, 1, 'float32', seed + start + 1) as tf.Tensor4D) : (tf.zeros([b, 1, 1, 1]) as tf.Tensor4D);
       return [keys, values];
     });
-    builder.add(keys, [values as tf.Tensor4D]);
+    await builder.add(keys, [values as tf.Tensor4D]);
     tf.dispose([keys, values]);
   }
   const bank = builder.build();
@@ -35,13 +35,13 @@ function buildBank(n: number, opts: TemplateBankOptions, withValues: boolean, se
   return bank;
 }
 
-function timeSearch(bank: TemplateBank, repeats: number): { medianMs: number; minMs: number } {
+async function timeSearch(bank: TemplateBank, repeats: number): Promise<{ medianMs: number; minMs: number }> {
   const query = tf.randomNormal([1, 16, 16, 1024], 0, 1, 'float32', 99);
-  bank.search(query); // warm-up
+  await bank.search(query); // warm-up
   const times: number[] = [];
   for (let r = 0; r < repeats; r++) {
     const t0 = performance.now();
-    bank.search(query, { topN: 1 });
+    await bank.search(query, { topN: 1 });
     times.push(performance.now() - t0);
   }
   query.dispose();
@@ -63,10 +63,10 @@ it('template bank memory and search time (wasm)', async () => {
     ['avg-pool 2 (D=65,536)', { storage: 'float16', keyPooling: 2 }],
     ['avg-pool 8 (D=4,096)', { storage: 'float16', keyPooling: 8 }],
   ] as Array<[string, TemplateBankOptions]>) {
-    const bank = buildBank(100, opts, true);
+    const bank = await buildBank(100, opts, true);
     for (const ratio of [1, 0.5, 0.25, 0.1]) {
       const t0 = performance.now();
-      const sub = bank.subsample(ratio, { seed: 0 });
+      const sub = await bank.subsample(ratio, { seed: 0 });
       const ms = performance.now() - t0;
       const keyBytes = sub.size * sub.keyDim * 4;
       console.log(`| ${label} | ${opts.storage} | ${ratio * 100}% | ${sub.size} | ${fmt(keyBytes)} | ${fmt(sub.memoryBytes() - keyBytes)} | ${fmt(sub.memoryBytes())} | ${ratio === 1 ? '-' : `${ms.toFixed(0)} ms`} |`);
@@ -85,8 +85,8 @@ it('template bank memory and search time (wasm)', async () => {
     [1000, 'avg-pool 8', { keyPooling: 8 }],
     [10000, 'avg-pool 8', { keyPooling: 8 }],
   ] as Array<[number, string, TemplateBankOptions]>) {
-    const bank = buildBank(n, opts, false);
-    const { medianMs, minMs } = timeSearch(bank, n >= 1000 ? 20 : 30);
+    const bank = await buildBank(n, opts, false);
+    const { medianMs, minMs } = await timeSearch(bank, n >= 1000 ? 20 : 30);
     console.log(`| ${n} | ${label} | ${bank.keyDim} | ${fmt(bank.size * bank.keyDim * 4)} | ${medianMs.toFixed(2)} | ${minMs.toFixed(2)} |`);
     bank.dispose();
   }

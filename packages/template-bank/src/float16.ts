@@ -90,7 +90,11 @@ export function encodeFloat16(values: Float32Array, out = new Uint16Array(values
 /** Decodes half bit patterns to float32 values (exact). */
 export function decodeFloat16(halves: Uint16Array, out = new Float32Array(halves.length)): Float32Array {
   if (out.length !== halves.length) throw new RangeError(`decodeFloat16: output length ${out.length} != input length ${halves.length}`);
+  // Copied as bits: a float round trip through a JS number may quiet signalling NaNs (V8's optimised code
+  // does, nondeterministically), and numpy keeps them.
   const table = halfToFloatTable();
-  for (let i = 0; i < halves.length; i++) out[i] = table[halves[i]];
+  const tableBits = new Uint32Array(table.buffer, table.byteOffset, table.length);
+  const outBits = new Uint32Array(out.buffer, out.byteOffset, out.length);
+  for (let i = 0; i < halves.length; i++) outBits[i] = tableBits[halves[i]];
   return out;
 }

@@ -1,6 +1,6 @@
 import { tf, assertRank } from '@thfr/tensor';
+import { createRandom, throwIfAborted } from '@thfr/detector';
 import { randomProjection, type ProjectionKind } from './random-projection.js';
-import { createRandom } from './seeded-random.js';
 
 export interface GreedyKCenterOptions {
   /** Project to this many dimensions first (default 128); none when the features have <= this many, or when 0. */
@@ -14,6 +14,8 @@ export interface GreedyKCenterOptions {
   projection?: tf.Tensor2D;
   /** Called after each selected centre with (selected so far, count). */
   onProgress?: (done: number, total: number) => void;
+  /** Checked every 64 selected centres; aborting throws the signal's reason. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -25,8 +27,9 @@ export interface GreedyKCenterOptions {
  *
  * Runs on the projected features read back to JS: O(N * count * p) multiply-adds, which is
  * exact and backend independent (for PatchCore-sized inputs, 150k x 1.5k x 128, tens of seconds).
+ * The read-back is asynchronous, so it runs on every backend (WebGPU in Node included).
  */
-export function greedyKCenter(features: tf.Tensor2D, count: number, opts: GreedyKCenterOptions = {}): Int32Array {
+export async function greedyKCenter(features: tf.Tensor2D, count: number, opts: GreedyKCenterOptions = {}): Promise<Int32Array> {
   assertRank(features, 2, 'greedyKCenter features');
   const [n, d] = features.shape;
   if (n < 1) throw new RangeError('greedyKCenter: features has no rows');
@@ -35,11 +38,12 @@ export function greedyKCenter(features: tf.Tensor2D, count: number, opts: Greedy
   const startIndex = opts.startIndex ?? Math.floor(createRandom(seed ^ 0x5bd1e995)() * n);
   if (!Number.isInteger(startIndex) || startIndex < 0 || startIndex >= n) throw new RangeError(`greedyKCenter: startIndex must be an integer in [0, ${n - 1}], got ${startIndex}`);
 
-  const { data, dim } = projectedRows(features, opts, seed);
+  const { data, dim } = await projectedRows(features, opts, seed);
   const minDistance = new Float64Array(n).fill(Infinity);
   const selected = new Int32Array(count);
   let next = startIndex;
   for (let s = 0; s < count; s++) {
+    if (s % 64 === 0) throwIfAborted(opts.signal);
     selected[s] = next;
     // -Infinity marks "selected" so duplicates of a centre (distance 0) can still be chosen later.
     minDistance[next] = -Infinity;
@@ -68,27 +72,28 @@ export function greedyKCenter(features: tf.Tensor2D, count: number, opts: Greedy
   return selected;
 }
 
-function projectedRows(features: tf.Tensor2D, opts: GreedyKCenterOptions, seed: number): { data: Float32Array; dim: number } {
+async function projectedRows(features: tf.Tensor2D, opts: GreedyKCenterOptions, seed: number): Promise<{ data: Float32Array; dim: number }> {
   const d = features.shape[1];
   if (opts.projection) {
     assertRank(opts.projection, 2, 'greedyKCenter projection');
     if (opts.projection.shape[0] !== d) throw new RangeError(`greedyKCenter: projection must have ${d} rows (the feature dim), got shape [${opts.projection.shape.join(', ')}]`);
-    const projected = tf.tidy(() => tf.matMul(features, opts.projection as tf.Tensor2D));
-    const data = projected.dataSync() as Float32Array;
-    projected.dispose();
-    return { data, dim: opts.projection.shape[1] };
+    return { data: await readBack(tf.tidy(() => tf.matMul(features, opts.projection as tf.Tensor2D))), dim: opts.projection.shape[1] };
   }
   const projectionDim = opts.projectionDim ?? 128;
   if (!Number.isInteger(projectionDim) || projectionDim < 0) throw new RangeError(`greedyKCenter: projectionDim must be a non-negative integer, got ${projectionDim}`);
   if (projectionDim === 0 || d <= projectionDim) {
-    const data = features.dataSync();
+    const data = await features.data();
     return { data: data instanceof Float32Array ? data : Float32Array.from(data), dim: d };
   }
-  const projected = tf.tidy(() => {
-    const matrix = randomProjection(d, projectionDim, seed, opts.projectionKind);
-    return tf.matMul(features, matrix);
-  });
-  const data = projected.dataSync() as Float32Array;
-  projected.dispose();
-  return { data, dim: projectionDim };
+  const projected = tf.tidy(() => tf.matMul(features, randomProjection(d, projectionDim, seed, opts.projectionKind)));
+  return { data: await readBack(projected), dim: projectionDim };
+}
+
+/** Reads a tensor back asynchronously and disposes it. */
+async function readBack(t: tf.Tensor): Promise<Float32Array> {
+  try {
+    return (await t.data()) as Float32Array;
+  } finally {
+    t.dispose();
+  }
 }

@@ -71,18 +71,11 @@ export class NearestNeighborIndex {
     }
   }
 
-  /** The k nearest bank rows of each query row [Q, D], nearest first (ties: lower index first). */
-  query(query: tf.Tensor2D, k: number): NeighborResult {
-    const { scores, indices, perRow } = this.candidateTensors(query, k);
-    try {
-      return this.merge(scores.dataSync() as Float32Array, indices.dataSync() as Int32Array, query.shape[0], perRow, k);
-    } finally {
-      tf.dispose([scores, indices]);
-    }
-  }
-
-  /** As query, but reads results back asynchronously (needed on WebGPU/WebGL to avoid blocking reads). */
-  async queryAsync(query: tf.Tensor2D, k: number): Promise<NeighborResult> {
+  /**
+   * The k nearest bank rows of each query row [Q, D], nearest first (ties: lower index first). Reads the
+   * results back asynchronously, so it runs on every backend (WebGPU in Node has no synchronous reads).
+   */
+  async query(query: tf.Tensor2D, k: number): Promise<NeighborResult> {
     const { scores, indices, perRow } = this.candidateTensors(query, k);
     try {
       const [s, i] = await Promise.all([scores.data(), indices.data()]);
@@ -93,13 +86,7 @@ export class NearestNeighborIndex {
   }
 
   /** The prepared bank rows read back as [M, D] row-major (normalised for cosine). */
-  rowsData(): Float32Array {
-    this.throwIfDisposed();
-    return this.untranspose(this.chunks.map((chunk) => chunk.transposed.dataSync() as Float32Array));
-  }
-
-  /** As rowsData, read back asynchronously (WebGPU in Node has no synchronous reads). */
-  async rowsDataAsync(): Promise<Float32Array> {
+  async rowsData(): Promise<Float32Array> {
     this.throwIfDisposed();
     return this.untranspose(await Promise.all(this.chunks.map((chunk) => chunk.transposed.data() as Promise<Float32Array>)));
   }
@@ -189,10 +176,10 @@ export class NearestNeighborIndex {
  * chunk. Returns flat [Q*k] indices and distances, nearest first. For repeated queries against the same
  * bank, build a NearestNeighborIndex once instead.
  */
-export function nearestNeighbors(query: tf.Tensor2D, bank: tf.Tensor2D, k: number, opts: NearestNeighborOptions = {}): NeighborResult {
+export async function nearestNeighbors(query: tf.Tensor2D, bank: tf.Tensor2D, k: number, opts: NearestNeighborOptions = {}): Promise<NeighborResult> {
   const index = new NearestNeighborIndex(bank, opts);
   try {
-    return index.query(query, k);
+    return await index.query(query, k);
   } finally {
     index.dispose();
   }

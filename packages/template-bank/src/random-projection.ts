@@ -1,5 +1,5 @@
 import { tf } from '@thfr/tensor';
-import { createGaussian, createRandom } from './seeded-random.js';
+import { createGaussian, createRandom } from '@thfr/detector';
 
 export type ProjectionKind = 'gaussian' | 'sparse';
 

@@ -12,29 +12,29 @@ beforeAll(async () => {
 });
 
 describe('greedyKCenter (against the NumPy reference)', () => {
-  it('selects the same sequence from the same start index (no projection)', () => {
+  it('selects the same sequence from the same start index (no projection)', async () => {
     const f = fixture.plain;
     const features = tf.tensor2d(f.features, [f.n, f.dim]);
     const progress: number[] = [];
-    const selected = greedyKCenter(features, f.count, { startIndex: f.start, projectionDim: 0, onProgress: (done) => progress.push(done) });
+    const selected = await greedyKCenter(features, f.count, { startIndex: f.start, projectionDim: 0, onProgress: (done) => progress.push(done) });
     expect(Array.from(selected)).toEqual(f.selected);
     expect(progress).toEqual(Array.from({ length: f.count }, (_, i) => i + 1));
     // projectionDim >= dim also means "no projection".
-    expect(Array.from(greedyKCenter(features, f.count, { startIndex: f.start, projectionDim: 128 }))).toEqual(f.selected);
+    expect(Array.from(await greedyKCenter(features, f.count, { startIndex: f.start, projectionDim: 128 }))).toEqual(f.selected);
     features.dispose();
   });
 
-  it('selects the same sequence on projected features (given projection)', () => {
+  it('selects the same sequence on projected features (given projection)', async () => {
     const f = fixture.projected;
     const features = tf.tensor2d(f.features, [f.n, f.dim]);
     const projection = tf.tensor2d(f.projection, [f.dim, f.projDim]);
-    expect(Array.from(greedyKCenter(features, f.count, { startIndex: f.start, projection }))).toEqual(f.selected);
+    expect(Array.from(await greedyKCenter(features, f.count, { startIndex: f.start, projection }))).toEqual(f.selected);
     tf.dispose([features, projection]);
   });
 
-  it('returns distinct indices even for duplicate rows, and all of them for count = N', () => {
+  it('returns distinct indices even for duplicate rows, and all of them for count = N', async () => {
     const features = tf.tensor2d([0, 0, 0, 0, 1, 1, 1, 1, 0, 0], [5, 2]);
-    const selected = greedyKCenter(features, 5, { startIndex: 0 });
+    const selected = await greedyKCenter(features, 5, { startIndex: 0 });
     expect(new Set(selected).size).toBe(5);
     expect(Array.from(selected.slice(0, 2))).toEqual([0, 2]);
     features.dispose();
@@ -42,23 +42,23 @@ describe('greedyKCenter (against the NumPy reference)', () => {
 
   it('is repeatable for a seed and leaks no tensors with a generated projection', async () => {
     const features = tf.randomNormal([60, 300], 0, 1, 'float32', 1) as tf.Tensor2D;
-    const a = greedyKCenter(features, 10, { seed: 7, projectionDim: 32 });
-    const b = greedyKCenter(features, 10, { seed: 7, projectionDim: 32 });
+    const a = await greedyKCenter(features, 10, { seed: 7, projectionDim: 32 });
+    const b = await greedyKCenter(features, 10, { seed: 7, projectionDim: 32 });
     expect(Array.from(a)).toEqual(Array.from(b));
     await expectNoLeak(() => greedyKCenter(features, 5, { seed: 1, projectionDim: 16 }), 2, 'greedyKCenter');
     features.dispose();
   });
 
-  it('rejects a bad count with a clear error', () => {
+  it('rejects a bad count with a clear error', async () => {
     const features = tf.zeros([4, 2]) as tf.Tensor2D;
-    expect(() => greedyKCenter(features, 5)).toThrow(/count must be an integer in \[1, 4\]/);
-    expect(() => greedyKCenter(features, 2, { startIndex: 9 })).toThrow(/startIndex/);
+    await expect(greedyKCenter(features, 5)).rejects.toThrow(/count must be an integer in \[1, 4\]/);
+    await expect(greedyKCenter(features, 2, { startIndex: 9 })).rejects.toThrow(/startIndex/);
     features.dispose();
   });
 });
 
 describe('randomProjection', () => {
-  it('is seeded and keeps squared norms on average (Johnson-Lindenstrauss scaling)', () => {
+  it('is seeded and keeps squared norms on average (Johnson-Lindenstrauss scaling)', async () => {
     for (const kind of ['gaussian', 'sparse'] as const) {
       const p1 = randomProjection(400, 64, 11, kind);
       const p2 = randomProjection(400, 64, 11, kind);

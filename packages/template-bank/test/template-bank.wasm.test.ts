@@ -14,7 +14,7 @@ beforeAll(async () => {
 });
 
 describe('on the wasm backend', () => {
-  it('runs on wasm', () => {
+  it('runs on wasm', async () => {
     expect(tf.getBackend()).toBe('wasm');
   });
 
@@ -25,8 +25,8 @@ describe('on the wasm backend', () => {
     const level0 = tf.randomNormal([n, 2, 2, 4], 0, 1, 'float32', 8) as tf.Tensor4D;
     const queries = tf.tensor4d(f.queries, [f.queries.length / 48, 3, 2, 8]);
     for (const storage of ['float32', 'float16'] as const) {
-      const bank = TemplateBank.fromFeatures(keys, [level0], { storage, chunkSize: 16 });
-      const result = bank.search(queries, { topN: f.k });
+      const bank = await TemplateBank.fromFeatures(keys, [level0], { storage, chunkSize: 16 });
+      const result = await bank.search(queries, { topN: f.k });
       expect(result.indices.map((r) => Array.from(r))).toEqual(f.indices);
       expectClose(result.distances.flatMap((r) => Array.from(r)), f.distances.flat(), 1e-5, `wasm cosine distances (${storage})`, 1e-6);
       const [gathered] = bank.gather([5, 0, 39]);
@@ -42,11 +42,11 @@ describe('on the wasm backend', () => {
     tf.dispose([keys, level0, queries]);
   });
 
-  it('nearestNeighbors (euclidean, chunked) matches the reference', () => {
+  it('nearestNeighbors (euclidean, chunked) matches the reference', async () => {
     const f = fixture.euclidean;
     const bank = tf.tensor2d(f.bank, [f.bank.length / f.dim, f.dim]);
     const query = tf.tensor2d(f.queries, [f.queries.length / f.dim, f.dim]);
-    const result = nearestNeighbors(query, bank, f.k, { metric: 'euclidean', chunkSize: 64 });
+    const result = await nearestNeighbors(query, bank, f.k, { metric: 'euclidean', chunkSize: 64 });
     expect(Array.from(result.indices)).toEqual(f.indices.flat());
     expectClose(result.distances, f.distances.flat(), 1e-5, 'wasm euclidean distances');
     tf.dispose([bank, query]);

@@ -51,6 +51,9 @@ export async function serveStatic(mounts: Record<string, string>): Promise<Stati
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
+    // Node's fetch reuses idle connections; on a loaded machine the default 5 s keep-alive can close one just as
+    // it is reused (ECONNRESET), e.g. while the ResNet backbone is being built between two requests.
+    server.keepAliveTimeout = 120_000;
     server.listen(0, '127.0.0.1', () => resolve());
   });
   const address = server.address();

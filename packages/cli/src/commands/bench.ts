@@ -1,9 +1,10 @@
 import { tf } from '@thfr/tensor';
 import { TemplateBank } from '@thfr/template-bank';
 import { DEFAULT_CONFIG, PAPER_CONFIG, ThfrNetwork, measureLevels, restorationLoss, resolveConfig, templateReference, ThfrModel, type ThfrConfig } from '@thfr/model';
-import type { FeatureExtractor } from '@thfr/backbone';
+import { ResNetBackbone, type FeatureExtractor } from '@thfr/backbone';
+import { benchBackboneAgainstPytorch, type PeerResult } from './bench-peer.js';
 import { numberOption, type CommandSpec } from '../command.js';
-import { openBackbone } from '../backbones.js';
+import { DEFAULT_BACKBONE_NAME, openBackbone } from '../backbones.js';
 import { setupRuntime } from '../runtime.js';
 import type { Output } from '../output.js';
 
@@ -23,6 +24,36 @@ async function timeIt(repeats: number, fn: () => Promise<void>): Promise<number>
   return (performance.now() - started) / repeats;
 }
 
+/** Forward time of each pretrained backbone at `size` px (taps at strides 4/8/16), with the tensor memory it holds. */
+async function benchBackbones(names: string[], batches: number[], size: number, repeats: number, output: Output, peer?: { python: string; results: PeerResult[] }): Promise<Array<{ backbone: string; batch: number; msPerBatch: number; msPerImage: number; weightBytes: number }>> {
+  const rows: Array<{ backbone: string; batch: number; msPerBatch: number; msPerImage: number; weightBytes: number }> = [];
+  for (const name of names) {
+    const before = tf.memory().numBytes;
+    const backbone = await openBackbone({ name });
+    const weightBytes = tf.memory().numBytes - before;
+    try {
+      for (const batch of batches) {
+        const images = tf.randomUniform([batch, size, size, 3], 0, 1, 'float32', 7) as tf.Tensor4D;
+        const ms = await timeIt(repeats, async () => {
+          const features = backbone.extract(images);
+          await Promise.all(features.map((f) => f.data()));
+          tf.dispose(features);
+        });
+        images.dispose();
+        rows.push({ backbone: name, batch, msPerBatch: ms, msPerImage: ms / batch, weightBytes });
+        output.line(`backbone ${name} at ${size} px, batch ${batch}: ${ms.toFixed(0)} ms per batch, ${(ms / batch).toFixed(0)} ms per image (weights held: ${(weightBytes / 2 ** 20).toFixed(0)} MiB)`);
+      }
+      if (peer && backbone instanceof ResNetBackbone) {
+        const own = new Map(rows.filter((r) => r.backbone === name).map((r) => [r.batch, r.msPerBatch]));
+        peer.results.push(await benchBackboneAgainstPytorch(backbone, own, size, repeats, peer.python, output));
+      }
+    } finally {
+      backbone.dispose();
+    }
+  }
+  return rows;
+}
+
 /** Random images through a random-weight network: the timings do not depend on the values. */
 async function benchConfig(label: 'default' | 'paper', config: ThfrConfig, backbone: FeatureExtractor, batches: number[], trainBatch: number, repeats: number, output: Output): Promise<ConfigBench> {
   const levels = measureLevels(backbone, config.imageSize);
@@ -31,7 +62,7 @@ async function benchConfig(label: 'default' | 'paper', config: ThfrConfig, backb
   const images = tf.randomUniform([bankImages, config.imageSize, config.imageSize, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
   const features = backbone.extract(images);
   const reference = templateReference(features, network.codeSize);
-  const bank = await TemplateBank.fromFeaturesAsync(features[features.length - 1], [reference]);
+  const bank = await TemplateBank.fromFeatures(features[features.length - 1], [reference]);
   tf.dispose([reference]);
   const model = new ThfrModel(config, backbone, levels, network, bank);
   try {
@@ -42,7 +73,7 @@ async function benchConfig(label: 'default' | 'paper', config: ThfrConfig, backb
       output.note(`${label}: timing inference at batch ${batch}`);
       const x = tf.randomUniform([batch, config.imageSize, config.imageSize, 3], 0, 1, 'float32', 2) as tf.Tensor4D;
       const ms = await timeIt(repeats, async () => {
-        const out = await model.predictTensorsAsync(x);
+        const out = await model.predictTensors(x);
         await out.scores.data();
         tf.dispose([out.map, out.scores, ...out.levelMaps]);
       });
@@ -92,10 +123,10 @@ async function benchSearch(sizes: number[], keyDim: number, output: Output): Pro
     output.note(`template search: N = ${n}, D = ${keyDim}`);
     const keys = tf.randomNormal([n, keyDim], 0, 1, 'float32', 3);
     const values = tf.zeros([n, 1, 1, 1]) as tf.Tensor4D;
-    const bank = await TemplateBank.fromFeaturesAsync(keys, [values]);
+    const bank = await TemplateBank.fromFeatures(keys, [values]);
     tf.dispose([keys, values]);
     const query = tf.randomNormal([1, keyDim], 0, 1, 'float32', 4);
-    const ms = await timeIt(5, async () => { await bank.searchAsync(query, { topN: 1 }); });
+    const ms = await timeIt(5, async () => { await bank.search(query, { topN: 1 }); });
     rows.push({ templates: n, keyDim, msPerQuery: ms });
     tf.dispose(query);
     bank.dispose();
@@ -114,15 +145,23 @@ export const benchCommand: CommandSpec = {
     'search-sizes': { type: 'string', help: 'bank sizes for the search benchmark', default: '100,1000,10000', valueName: 'LIST' },
     'search-dim': { type: 'string', help: 'key dimension for the search benchmark (the paper\'s exact I3 key is 262144; 4096 = I3 average-pooled to 2x2)', default: '4096', valueName: 'D' },
     weights: { type: 'string', help: 'WideResNet50-2 safetensors for the paper config (default: random weights, same speed)', valueName: 'FILE' },
+    backbone: { type: 'string', help: 'backbone of the default config (default: resnet50_imagenet_v1)', valueName: 'NAME' },
+    backbones: { type: 'string', help: "pretrained backbones whose forward time is measured at 256 px ('' to skip)", default: 'resnet50_imagenet_v1,mobilenet_v2', valueName: 'LIST' },
+    peer: { type: 'string', help: "'pytorch': also time the ResNet backbones in PyTorch with the same weights (Debian python3-torch) and print the ratios", valueName: 'NAME' },
+    python: { type: 'string', help: 'the Python with torch for --peer pytorch', default: '/usr/bin/python3', valueName: 'PATH' },
   },
   examples: ['thfr bench', 'thfr bench --configs default --batches 1,16 --json', 'thfr bench --backend webgpu'],
   async run(values, output) {
     const backend = await setupRuntime(values.backend as string | undefined, output);
     const repeats = numberOption(values, 'repeats', { integer: true, min: 1 }) ?? 2;
     const batches = String(values.batches ?? '1,16').split(',').map(Number);
-    const configs = String(values.configs ?? 'default,paper').split(',');
+    const configs = String(values.configs ?? 'default,paper').split(',').filter((c) => c.length > 0);
     const sizes = String(values['search-sizes'] ?? '100,1000,10000').split(',').map(Number);
     const keyDim = numberOption(values, 'search-dim', { integer: true, min: 1 }) ?? 4096;
+    const backboneNames = String(values.backbones ?? 'resnet50_imagenet_v1,mobilenet_v2').split(',').filter((n) => n.length > 0);
+    if (values.peer !== undefined && values.peer !== 'pytorch') throw new Error(`--peer takes 'pytorch', got '${String(values.peer)}'`);
+    const peer = values.peer === 'pytorch' ? { python: String(values.python ?? '/usr/bin/python3'), results: [] as PeerResult[] } : undefined;
+    const backbones = await benchBackbones(backboneNames, [1, 8], 256, repeats, output, peer);
     const search = await benchSearch(sizes, keyDim, output);
     for (const s of search) output.line(`template search, N = ${s.templates}, D = ${s.keyDim}: ${s.msPerQuery.toFixed(2)} ms per query`);
     const results: ConfigBench[] = [];
@@ -132,7 +171,7 @@ export const benchCommand: CommandSpec = {
       const config = resolveConfig({}, label === 'paper' ? PAPER_CONFIG : DEFAULT_CONFIG);
       const backbone = await openBackbone(label === 'paper'
         ? { name: 'wide_resnet50_2', weights: values.weights as string | undefined, randomSeed: values.weights ? undefined : 0 }
-        : { name: 'mobilenet_v2' });
+        : { name: (values.backbone as string | undefined) ?? DEFAULT_BACKBONE_NAME });
       try {
         let row: ConfigBench;
         try {
@@ -153,6 +192,6 @@ export const benchCommand: CommandSpec = {
         backbone.dispose();
       }
     }
-    output.result({ backend, configs: results, failures, search });
+    output.result({ backend, backbones, peer: peer?.results, configs: results, failures, search });
   },
 };

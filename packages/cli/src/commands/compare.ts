@@ -1,12 +1,12 @@
 import { join, resolve } from 'node:path';
-import { loadCategory, writeSyntheticCategory, type CategoryData } from '@thfr/data/node';
-import { ThfrModel, type ThfrConfig } from '@thfr/model';
-import { PatchCore } from '@thfr/patchcore';
-import { RD4AD_DEFAULT_CONFIG, RD4AD_PAPER_CONFIG, trainRd4ad } from '@thfr/rd4ad';
+import { REAL_PHOTO_CATEGORIES, REAL_PHOTO_CATEGORY_NAMES, writeRealPhotoCategory, writeSyntheticCategory, type CategoryData } from '@thfr/data/node';
+import { checkOutputPath, type OutputKind } from '@thfr/detector/node';
+import type { AnomalyDetector } from '@thfr/detector';
 import type { FeatureExtractor } from '@thfr/backbone';
 import { numberOption, type CommandSpec } from '../command.js';
 import { openBackbone } from '../backbones.js';
-import { computeMetrics, predictTestSet, type EvaluationMetrics, type Predictor } from '../evaluate.js';
+import { computeMetrics, predictTestSet, type EvaluationMetrics } from '../evaluate.js';
+import { CLI_METHODS, cliMethod, type CliMethod } from '../methods.js';
 import { writeFileAtomically } from '../files.js';
 import { ProgressBar, formatDuration } from '../progress.js';
 import { setupRuntime } from '../runtime.js';
@@ -14,18 +14,18 @@ import { MODEL_OPTIONS, backboneNameFromFlags, configFromFlags, type Values } fr
 import type { Output } from '../output.js';
 import { trainCategory } from './train.js';
 
-/** Method ids `--methods` accepts, in the order they run. */
-export const COMPARE_METHODS = ['thfr-gl', 'thfr-bank', 'thfr-gbn', 'thfr-lbn', 'thfr-no-template', 'thfr-no-relation', 'rd4ad', 'patchcore'] as const;
-type MethodId = (typeof COMPARE_METHODS)[number];
-
-/** THFR ablations (paper Tables 4, 5): the train flags that make each. */
-const THFR_VARIANTS: Array<{ id: MethodId; label: string; flags: Values }> = [
+/** THFR ablations (paper Tables 4, 5): the train flags that make each (all fitted through the registry's 'thfr'). */
+const THFR_VARIANTS: Array<{ id: string; label: string; flags: Values }> = [
   { id: 'thfr-gl', label: 'THFR G-L (bank 100%)', flags: {} },
   { id: 'thfr-gbn', label: 'THFR GBN only', flags: { bottleneck: 'gbn' } },
   { id: 'thfr-lbn', label: 'THFR LBN only', flags: { bottleneck: 'lbn' } },
   { id: 'thfr-no-template', label: 'THFR G-L without template', flags: { 'no-template': true } },
   { id: 'thfr-no-relation', label: 'THFR G-L without relation', flags: { 'no-relation': true } },
 ];
+
+/** Method ids `--methods` accepts, in the order they run: THFR's variants, its bank ratios, then every other registered method. */
+export const COMPARE_METHODS: readonly string[] = ['thfr-gl', 'thfr-bank', ...THFR_VARIANTS.slice(1).map((v) => v.id), ...Object.keys(CLI_METHODS).filter((m) => m !== 'thfr')];
+type MethodId = string;
 
 /** One row of the comparison table. */
 export interface CompareRow {
@@ -50,19 +50,8 @@ export interface CompareRow {
   bankBytes: number;
 }
 
-/** PatchCore seen through predictTestSet's eyes (no templates). */
-function patchCorePredictor(model: PatchCore): Predictor {
-  return {
-    config: { batchSize: model.config.batchSize, imageSize: model.config.imageSize },
-    predict: async (images) => {
-      const p = await model.predict(images as Parameters<PatchCore['predict']>[0]);
-      return { ...p, templateIndices: new Int32Array(p.scores.length).fill(-1) };
-    },
-  };
-}
-
 /** Predicts the test set (after a two-image warm-up so kernel setup is not timed) and computes the metrics. */
-async function evaluate(predictor: Predictor, data: CategoryData, label: string, output: Output): Promise<EvaluationMetrics> {
+async function evaluate(predictor: AnomalyDetector, data: CategoryData, label: string, output: Output): Promise<EvaluationMetrics> {
   await predictor.predict(data.test.slice(0, Math.min(2, data.test.length)).map((r) => r.image));
   const { prediction, seconds } = await predictTestSet(predictor, data, new ProgressBar(`evaluating ${label}`, output.quiet));
   return computeMetrics(data, prediction, seconds).metrics;
@@ -84,11 +73,6 @@ function rowOf(metrics: EvaluationMetrics, method: string, fields: Pick<CompareR
   };
 }
 
-function thfrMemory(model: ThfrModel): Pick<CompareRow, 'modelBytes' | 'bankBytes'> {
-  const m = model.memoryBytes();
-  return { modelBytes: m.network, bankBytes: m.bank };
-}
-
 /** The Markdown table of the rows (percentages with one decimal, MiB with two). */
 export function compareMarkdown(rows: readonly CompareRow[]): string {
   const pct = (v: number | null) => (v === null ? '–' : Number.isFinite(v) ? (100 * v).toFixed(1) : 'n/a');
@@ -106,6 +90,42 @@ function listOption(values: Values, name: string, fallback: string): string[] {
   return String(values[name] ?? fallback).split(',').map((s) => s.trim()).filter(Boolean);
 }
 
+/** What `--categories` accepts besides the real-photo category names: the synthetic kinds and group names. */
+const CATEGORY_GROUPS: Record<string, readonly string[]> = {
+  real: REAL_PHOTO_CATEGORY_NAMES,
+  'real-texture': REAL_PHOTO_CATEGORY_NAMES.filter((n) => REAL_PHOTO_CATEGORIES[n].kind === 'texture'),
+  'real-loco': REAL_PHOTO_CATEGORY_NAMES.filter((n) => REAL_PHOTO_CATEGORIES[n].kind === 'loco'),
+};
+
+/**
+ * Expands `--categories`: 'ad' and 'loco' (the synthetic categories), real-photo category names
+ * (real-texture-gravel, ..., real-loco-coins), globs over them ('real-texture-*') and the groups 'real',
+ * 'real-texture', 'real-loco'. Keeps the order given and drops repeats.
+ */
+export function expandCompareCategories(list: readonly string[]): string[] {
+  const out: string[] = [];
+  const add = (name: string) => {
+    if (!out.includes(name)) out.push(name);
+  };
+  for (const item of list) {
+    if (item === 'ad' || item === 'loco' || Object.hasOwn(REAL_PHOTO_CATEGORIES, item)) add(item);
+    else if (Object.hasOwn(CATEGORY_GROUPS, item)) CATEGORY_GROUPS[item].forEach(add);
+    else if (item.includes('*')) {
+      const escaped = item.split('*').map((part) => part.replace(/[.+?^$(){}|[\]\\]/g, '\\$&'));
+      const re = new RegExp('^' + escaped.join('.*') + '$');
+      const matched = REAL_PHOTO_CATEGORY_NAMES.filter((n) => re.test(n));
+      if (matched.length === 0) throw new Error(`--categories: '${item}' matches no real-photo category (${REAL_PHOTO_CATEGORY_NAMES.join(', ')})`);
+      matched.forEach(add);
+    } else {
+      throw new Error(`--categories takes 'ad', 'loco', real-photo categories (${REAL_PHOTO_CATEGORY_NAMES.join(', ')}), globs such as 'real-texture-*', or the groups ${Object.keys(CATEGORY_GROUPS).join(', ')}; got '${item}'`);
+    }
+  }
+  return out;
+}
+
+/** A compare working folder, recognised by its compare.json (written before anything else goes into it). */
+export const COMPARE_OUTPUT: OutputKind = { label: 'thfr compare output', marker: 'compare.json' };
+
 /** Flags of the comparison that shape every THFR-family config; the size defaults are the command's own. */
 function sizedFlags(values: Values): Values {
   const paper = values.config === 'paper';
@@ -114,11 +134,11 @@ function sizedFlags(values: Values): Values {
 
 export const compareCommand: CommandSpec = {
   name: 'compare',
-  summary: 'Benchmark THFR (G-L), its ablations (GBN only, LBN only, without template, without relation, bank 10/25/50/100%), PatchCore and RD4AD on generated MVTec-AD-like and MVTec-LOCO-like categories; writes one table (image/pixel AUROC, PRO, sPRO, train time, images/s, memory) as JSON and Markdown. The default size took 30 minutes on 2 shared CPU cores (wasm); budget 40.',
+  summary: 'Benchmark THFR (G-L), its ablations (GBN only, LBN only, without template, without relation, bank 10/25/50/100%), RD4AD, PatchCore and PaDiM (every method of the registry) on generated MVTec-AD-like and MVTec-LOCO-like categories (synthetic, or built from real photos); writes one table (image/pixel AUROC, PRO, sPRO, train time, images/s, memory) as JSON and Markdown. The default size took 30 minutes on 2 shared CPU cores (wasm); budget 40.',
   usage: 'thfr compare [--out DIR] [--train-count N] [--test-count N] [--epochs N] [options]',
   options: {
     out: { type: 'string', help: 'working folder (data, compare.json, compare.md)', default: 'runs/compare', valueName: 'DIR' },
-    categories: { type: 'string', help: "comma-separated synthetic kinds: 'ad', 'loco'", default: 'ad,loco', valueName: 'LIST' },
+    categories: { type: 'string', help: "comma-separated categories: synthetic 'ad', 'loco'; real-photo ones (real-texture-gravel, real-texture-brick, real-texture-ihc, real-loco-coins), globs ('real-texture-*') or groups ('real', 'real-texture', 'real-loco')", default: 'ad,loco', valueName: 'LIST' },
     methods: { type: 'string', help: `comma-separated subset of ${COMPARE_METHODS.join(', ')}`, default: 'all', valueName: 'LIST' },
     'train-count': { type: 'string', help: 'normal training images per category', default: '32', valueName: 'N' },
     'test-count': { type: 'string', help: 'test images per category', default: '40', valueName: 'N' },
@@ -136,12 +156,12 @@ export const compareCommand: CommandSpec = {
     'thfr compare',
     'thfr compare --train-count 60 --test-count 60 --epochs 30 --out runs/compare-large',
     'thfr compare --methods thfr-gl,patchcore --categories ad --epochs 5',
+    "thfr compare --categories 'ad,loco,real-texture-*,real-loco'",
   ],
   async run(values, output, argv) {
     const started = performance.now();
     const outDir = resolve((values.out as string | undefined) ?? 'runs/compare');
-    const kinds = listOption(values, 'categories', 'ad,loco');
-    for (const kind of kinds) if (kind !== 'ad' && kind !== 'loco') throw new Error(`--categories takes 'ad' and/or 'loco', got '${kind}'`);
+    const kinds = expandCompareCategories(listOption(values, 'categories', 'ad,loco'));
     const methodList = listOption(values, 'methods', 'all');
     const methods = new Set<MethodId>(methodList.includes('all') ? COMPARE_METHODS : (methodList as MethodId[]));
     for (const m of methods) if (!(COMPARE_METHODS as readonly string[]).includes(m)) throw new Error(`--methods: unknown method '${m}' (choose from ${COMPARE_METHODS.join(', ')}, or all)`);
@@ -156,6 +176,9 @@ export const compareCommand: CommandSpec = {
     const coresetRatio = numberOption(values, 'coreset-ratio', { min: 1e-6, max: 1 }) ?? 0.1;
     const flags = sizedFlags(values);
     configFromFlags(flags); // reject bad flags before generating anything
+    // --out may be new, empty or an earlier compare folder (rewritten); never a file, a foreign folder or one holding --weights.
+    const weights = values.weights as string | undefined;
+    await checkOutputPath(outDir, { kind: COMPARE_OUTPUT, flag: '--out', merge: true, inputs: weights ? [{ path: weights, flag: '--weights' }] : [] });
 
     const backend = await setupRuntime(values.backend as string | undefined, output);
     const backbone = await openBackbone({ name: backboneNameFromFlags(values), weights: values.weights as string | undefined });
@@ -175,10 +198,16 @@ export const compareCommand: CommandSpec = {
       await write();
     };
     try {
+      await write(); // compare.json first, so that an interrupted or repeated run is recognised as a compare folder
       for (const kind of kinds) {
-        const name = kind === 'ad' ? 'synthetic_ad' : 'synthetic_loco';
+        const synthetic = kind === 'ad' || kind === 'loco';
+        const name = synthetic ? (kind === 'ad' ? 'synthetic_ad' : 'synthetic_loco') : kind;
+        const loco = kind === 'loco' || REAL_PHOTO_CATEGORIES[kind]?.kind === 'loco';
         output.note(`generating ${name}: ${trainCount} train + ${testCount} test images`);
-        const dataDir = await writeSyntheticCategory(join(outDir, 'data', name), { kind: kind as 'ad' | 'loco', name, seed: 7, trainCount, testCount, validationCount: kind === 'loco' ? 10 : 0, size: 256 });
+        const generation = { name, seed: 7, trainCount, testCount, validationCount: loco ? 10 : 0, size: 256 };
+        const dataDir = synthetic
+          ? await writeSyntheticCategory(join(outDir, 'data', name), { ...generation, kind: kind as 'ad' | 'loco' })
+          : await writeRealPhotoCategory(join(outDir, 'data', name), { ...generation, category: kind });
         await compareCategory(dataDir, backbone, flags, methods, { bankRatios, coresetRatio }, output, add);
       }
       const summary = await write();
@@ -192,76 +221,39 @@ export const compareCommand: CommandSpec = {
 };
 
 async function compareCategory(dataDir: string, backbone: FeatureExtractor, flags: Values, methods: Set<MethodId>, options: { bankRatios: number[]; coresetRatio: number }, output: Output, add: (row: CompareRow) => Promise<void>): Promise<void> {
-  let data: CategoryData | undefined;
+  const fitAndEvaluate = async (entry: CliMethod, label: string | undefined, methodFlags: Values, after?: (detector: AnomalyDetector, data: CategoryData, trainSeconds: number) => Promise<void>) => {
+    output.note(`--- ${label ?? entry.method.name}`);
+    const trained = await trainCategory(dataDir, backbone, { ...methodFlags, method: entry.method.name }, output);
+    const { detector } = trained;
+    try {
+      const name = label ?? entry.label(detector);
+      const trainSeconds = detector.fitSummary?.seconds ?? NaN;
+      await add(rowOf(await evaluate(detector, trained.data, name, output), name, { trainSeconds, extraSeconds: 0, ...entry.memory(detector) }));
+      await after?.(detector, trained.data, trainSeconds);
+    } finally {
+      detector.dispose();
+    }
+  };
+  const thfr = cliMethod('thfr');
   for (const variant of THFR_VARIANTS) {
     if (!methods.has(variant.id)) continue;
-    output.note(`--- ${variant.label}`);
-    const trained = await trainCategory(dataDir, backbone, { ...flags, ...variant.flags }, output);
-    data = trained.data;
-    const model = trained.model;
-    try {
-      const trainSeconds = model.training?.seconds ?? NaN;
-      await add(rowOf(await evaluate(model, data, variant.label, output), variant.label, { trainSeconds, extraSeconds: 0, ...thfrMemory(model) }));
-      if (variant.id === 'thfr-gl' && methods.has('thfr-bank')) await compareBankRatios(model, data, options.bankRatios, output, add);
-    } finally {
-      model.dispose();
-    }
+    const bankRows = variant.id === 'thfr-gl' && methods.has('thfr-bank') && thfr.derive;
+    await fitAndEvaluate(thfr, variant.label, { ...flags, ...variant.flags }, bankRows ? async (detector, categoryData, trainSeconds) => {
+      // Bank ratios (paper Table 6) from the trained G-L model, without retraining (see the registry's THFR.derive).
+      for await (const derived of thfr.derive!(detector, options.bankRatios)) {
+        try {
+          const label = derived.label.replace(/ \(.*\)$/, '');
+          output.note(`--- ${derived.label}, subsampled in ${derived.extraSeconds.toFixed(2)} s`);
+          await add(rowOf(await evaluate(derived.detector, categoryData, label, output), label, { trainSeconds: trainSeconds + derived.extraSeconds, extraSeconds: derived.extraSeconds, ...thfr.memory(derived.detector) }));
+        } finally {
+          derived.dispose();
+        }
+      }
+    } : undefined);
   }
-  data ??= await loadCategory(dataDir, { imageSize: configFromFlags(flags).imageSize });
-  const config = configFromFlags(flags, data.layout);
-
-  if (methods.has('rd4ad')) {
-    output.note('--- RD4AD');
-    const bar = new ProgressBar('training RD4AD', output.quiet);
-    const { model } = await trainRd4ad(backbone, data.train.map((r) => r.image), {
-      baseConfig: flags.config === 'paper' ? RD4AD_PAPER_CONFIG : RD4AD_DEFAULT_CONFIG,
-      config: { epochs: config.epochs, batchSize: config.batchSize, imageSize: config.imageSize, sigma: config.sigma, seed: config.seed },
-      validationImages: data.validation.map((r) => r.image),
-      onProgress: (p) => { if (p.phase === 'train') bar.update(p.done, p.total, `epoch ${p.epoch}/${p.epochs} loss ${p.loss?.toFixed(4)}`); },
-    });
-    try {
-      await add(rowOf(await evaluate(model, data, 'RD4AD', output), 'RD4AD', { trainSeconds: model.training?.seconds ?? NaN, extraSeconds: 0, ...thfrMemory(model) }));
-    } finally {
-      model.dispose();
-    }
-  }
-
-  if (methods.has('patchcore')) {
-    const label = `PatchCore (coreset ${Math.round(options.coresetRatio * 100)}%)`;
-    output.note(`--- ${label}`);
-    const model = new PatchCore(backbone, { imageSize: config.imageSize, coresetRatio: options.coresetRatio, seed: config.seed, batchSize: config.batchSize });
-    try {
-      const bars = { features: new ProgressBar('PatchCore features', output.quiet), coreset: new ProgressBar('PatchCore coreset', output.quiet) };
-      const fit = await model.fit(data.train.map((r) => r.image), { onProgress: (p) => bars[p.phase].update(p.done, p.total) });
-      output.note(`PatchCore: ${fit.patches} patches -> ${fit.bankSize} in the memory bank (features ${formatDuration(fit.featureSeconds)}, coreset ${formatDuration(fit.coresetSeconds)})`);
-      const memory = model.memoryBytes();
-      await add(rowOf(await evaluate(patchCorePredictor(model), data, 'PatchCore', output), label, { trainSeconds: fit.seconds, extraSeconds: 0, modelBytes: memory.reduction, bankBytes: memory.bank }));
-    } finally {
-      model.dispose();
-    }
-  }
-}
-
-/**
- * Bank ratios (paper Table 6) without retraining: trainThfr trains with the full bank and subsamples it
- * only at the end, so subsampling the trained G-L model's bank with the same seed gives exactly the
- * model `--bank-ratio r` would train. The network is shared with the G-L model (not disposed here).
- */
-async function compareBankRatios(gl: ThfrModel, data: CategoryData, ratios: number[], output: Output, add: (row: CompareRow) => Promise<void>): Promise<void> {
-  if (!gl.bank) throw new Error('compare: the G-L model has no template bank');
-  for (const ratio of ratios) {
-    const label = `THFR G-L, bank ${Math.round(ratio * 100)}%`;
-    output.note(`--- ${label}`);
-    const started = performance.now();
-    const bank = gl.bank.subsample(ratio, { seed: gl.config.seed });
-    const extraSeconds = (performance.now() - started) / 1000;
-    const config: ThfrConfig = { ...gl.config, bankRatio: ratio };
-    const model = new ThfrModel(config, gl.backbone, gl.levels, gl.network, bank, gl.normalStatistics, gl.training);
-    try {
-      output.note(`${label}: ${bank.size} of ${gl.bank.size} templates (subsampled in ${extraSeconds.toFixed(2)} s)`);
-      await add(rowOf(await evaluate(model, data, label, output), label, { trainSeconds: (gl.training?.seconds ?? NaN) + extraSeconds, extraSeconds, ...thfrMemory(model) }));
-    } finally {
-      bank.dispose();
-    }
+  // Every other registered method, fitted with the same size flags (RD4AD: THFR's epochs, batch and sigma).
+  for (const [name, entry] of Object.entries(CLI_METHODS)) {
+    if (name === 'thfr' || !methods.has(name)) continue;
+    await fitAndEvaluate(entry, undefined, { ...flags, 'coreset-ratio': String(options.coresetRatio) });
   }
 }

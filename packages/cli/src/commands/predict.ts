@@ -3,9 +3,13 @@ import { tf } from '@thfr/tensor';
 import { encodePng, resizeRgb } from '@thfr/data';
 import { loadCategory, readImageFile } from '@thfr/data/node';
 import { renderHeatmap } from '@thfr/postprocess';
-import { requiredString, type CommandSpec } from '../command.js';
+import { PREDICTIONS_OUTPUT } from '@thfr/model/node';
+import { requireFlags, type CommandSpec } from '../command.js';
+import { checkOutputFlag, requireFolder } from '../paths.js';
+import { writePredictionsMarker } from '../predictions-marker.js';
 import { writeFileAtomically } from '../files.js';
-import { openModel } from '../open-model.js';
+import { inspectModel, openModel } from '../open-model.js';
+import { METHOD_OPTION } from './train.js';
 import { ProgressBar } from '../progress.js';
 import { setupRuntime } from '../runtime.js';
 import { encodeFloat32Tiff } from '../tiff.js';
@@ -23,27 +27,33 @@ export const predictCommand: CommandSpec = {
   options: {
     model: { type: 'string', help: 'model folder written by thfr train', valueName: 'DIR' },
     data: { type: 'string', help: 'category folder (its test/ images are predicted)', valueName: 'DIR' },
-    out: { type: 'string', help: 'output folder', valueName: 'DIR' },
+    out: { type: 'string', help: 'output folder: new, empty, or an earlier thfr predict output (maps of more categories go into it); never inside --data or --model', valueName: 'DIR' },
     weights: { type: 'string', help: 'safetensors weights when the model uses a ResNet backbone', valueName: 'FILE' },
     'no-overlay': { type: 'boolean', help: 'skip the heatmap overlay PNGs' },
+    method: METHOD_OPTION,
   },
   examples: ['thfr predict --model ./models/pushpins --data ./loco/pushpins --out ./anomaly_maps'],
   async run(values, output) {
-    const modelDir = requiredString(values, 'model', 'predict');
-    const dataDir = requiredString(values, 'data', 'predict');
-    const outDir = requiredString(values, 'out', 'predict');
-    await setupRuntime(values.backend as string | undefined, output);
-    const { model, backbone } = await openModel(modelDir, values.weights as string | undefined);
+    const { model: modelDir, data: dataDir, out: outDir } = requireFlags(values, ['model', 'data', 'out'], 'predict');
+    await requireFolder(modelDir, '--model');
+    await inspectModel(modelDir, values.method as string | undefined);
+    await requireFolder(dataDir, '--data');
+    await checkOutputFlag({ path: outDir, flag: '--out', kind: PREDICTIONS_OUTPUT, merge: true, inputs: [{ path: dataDir, flag: '--data' }, { path: modelDir, flag: '--model' }] });
+    await setupRuntime(values.backend as string | undefined, output, Boolean(values.verbose));
+    const { detector, backbone, entry } = await openModel(modelDir, { weights: values.weights as string | undefined, method: values.method as string | undefined });
     try {
-      const data = await loadCategory(dataDir, { imageSize: model.config.imageSize });
+      const data = await loadCategory(dataDir, { imageSize: detector.imageSize });
       if (data.test.length === 0) throw new Error(`${dataDir}: no test images to predict`);
-      const size = model.config.imageSize;
+      await writePredictionsMarker(outDir, data.name, modelDir);
+      const size = detector.imageSize;
       const bar = new ProgressBar('predicting', output.quiet);
-      const range: [number, number] = [0, model.normalStatistics ? Math.max(model.normalStatistics.pixelMax * 1.5, 1e-6) : 1];
+      // Calibrated methods give the overlay's range; otherwise each batch's largest value.
+      const calibrated = entry.pixelRange?.(detector);
       const written: Array<{ image: string; map: string; score: number }> = [];
-      for (let start = 0; start < data.test.length; start += model.config.batchSize) {
-        const records = data.test.slice(start, start + model.config.batchSize);
-        const prediction = await model.predict(records.map((r) => r.image));
+      for (let start = 0; start < data.test.length; start += detector.batchSize) {
+        const records = data.test.slice(start, start + detector.batchSize);
+        const prediction = await detector.predict(records.map((r) => r.image));
+        const range: [number, number] = calibrated ?? [0, Math.max(1e-6, ...prediction.maps.map((m) => m.reduce((a, v) => (v > a ? v : a), 0)))];
         for (let i = 0; i < records.length; i++) {
           const r = records[i];
           const relative = r.relativePath.replace(/^test\//, '');
@@ -63,7 +73,7 @@ export const predictCommand: CommandSpec = {
       output.line(`wrote ${written.length} anomaly maps under ${join(outDir, data.name, 'test')}`);
       output.result({ out: outDir, category: data.name, maps: written });
     } finally {
-      model.dispose();
+      detector.dispose();
       backbone.dispose();
     }
   },

@@ -1,0 +1,190 @@
+/**
+ * The registry of detection methods the CLI knows: every method-specific decision of `train`, `eval`,
+ * `predict`, `demo` and `compare` is here (how the shared flags become a method's config, its saved
+ * folder kind, how its memory is reported); the commands only use the AnomalyDetector contract.
+ * A new method plugs in with one entry (see docs/architecture.md).
+ */
+import type { FeatureExtractor } from '@thfr/backbone';
+import { DetectorRegistry, type AnomalyDetector, type DetectorCreateOptions, type DetectorMethod } from '@thfr/detector';
+import type { OutputKind } from '@thfr/detector/node';
+import { ThfrModel, type ThfrDetector, type ThfrFitOptions } from '@thfr/model';
+import { CHECKPOINT_OUTPUT, MODEL_OUTPUT, THFR_METHOD, disposeCheckpoint, loadCheckpoint, saveCheckpoint } from '@thfr/model/node';
+import { RD4AD_METHOD } from '@thfr/rd4ad/node';
+import type { PatchCore } from '@thfr/patchcore';
+import { PATCHCORE_METHOD, PATCHCORE_OUTPUT } from '@thfr/patchcore/node';
+import type { Padim } from '@thfr/padim';
+import { PADIM_METHOD, PADIM_OUTPUT } from '@thfr/padim/node';
+import { numberOption } from './command.js';
+import { configFromFlags, type Values } from './train-options.js';
+
+export type Layout = 'mvtec-ad' | 'mvtec-loco';
+
+/** Fit options a method takes from the train flags, and what to release after the fit. */
+export interface MethodFitExtras {
+  options: Record<string, unknown>;
+  dispose(): void;
+}
+
+/** A derived detector that costs no new fit (e.g. THFR with a subsampled bank), for compare. */
+export interface DerivedDetector {
+  label: string;
+  detector: AnomalyDetector;
+  extraSeconds: number;
+  dispose(): void;
+}
+
+export interface CliMethod {
+  readonly method: DetectorMethod<FeatureExtractor>;
+  /** What its saved folders look like to `train --out` (which replaces only its own kind). */
+  readonly output: OutputKind;
+  /** Whether --checkpoint-dir / --resume apply. */
+  readonly checkpoints: boolean;
+  /** Create options from the shared flags; `layout` picks dataset-dependent defaults (sigma). Validates the flags. */
+  createOptions(values: Values, layout?: Layout): DetectorCreateOptions;
+  /** A short label of a detector (reports, compare rows). */
+  label(detector: AnomalyDetector): string;
+  /** One line about a created detector's config (train notes). */
+  describe(detector: AnomalyDetector): string;
+  fitExtras?(flags: { checkpointDir?: string; checkpointEvery?: number; resume?: string }): Promise<MethodFitExtras>;
+  /** The heatmap range of predict's overlays when the method is calibrated on normal images. */
+  pixelRange?(detector: AnomalyDetector): [number, number] | undefined;
+  /** Bytes of the learned model and of its bank (compare rows); the shared backbone is not counted. */
+  memory(detector: AnomalyDetector): { modelBytes: number; bankBytes: number };
+  /** Detectors derived from a fitted one without refitting (compare's THFR bank ratios). */
+  derive?(detector: AnomalyDetector, ratios: number[]): AsyncIterable<DerivedDetector>;
+}
+
+const sizeFlags = (values: Values, layout?: Layout) => {
+  const c = configFromFlags(values, layout); // validates every shared number flag
+  return { imageSize: c.imageSize, batchSize: c.batchSize, seed: c.seed, sigma: c.sigma, epochs: c.epochs };
+};
+
+/** THFR and RD4AD share the restoration detector: checkpoints, calibration range and memory. */
+const restoration = {
+  checkpoints: true,
+  async fitExtras(flags: { checkpointDir?: string; checkpointEvery?: number; resume?: string }): Promise<MethodFitExtras> {
+    const resumeFrom = flags.resume ? await loadCheckpoint(flags.resume) : undefined;
+    const options: Partial<ThfrFitOptions> = {
+      resumeFrom,
+      checkpointEvery: flags.checkpointDir ? (flags.checkpointEvery ?? 10) : undefined,
+      onCheckpoint: flags.checkpointDir ? (c) => saveCheckpoint(c, flags.checkpointDir!) : undefined,
+    };
+    return { options, dispose: () => { if (resumeFrom) disposeCheckpoint(resumeFrom); } };
+  },
+  pixelRange(detector: AnomalyDetector): [number, number] | undefined {
+    const stats = (detector as ThfrDetector).model.normalStatistics;
+    return stats ? [0, Math.max(stats.pixelMax * 1.5, 1e-6)] : undefined;
+  },
+  memory(detector: AnomalyDetector) {
+    const m = detector.memoryBytes();
+    return { modelBytes: m.network ?? 0, bankBytes: m.bank ?? 0 };
+  },
+};
+
+export const THFR: CliMethod = {
+  method: THFR_METHOD,
+  output: MODEL_OUTPUT,
+  ...restoration,
+  createOptions: (values, layout) => ({ preset: (values.config as string | undefined) ?? 'default', config: { ...configFromFlags(values, layout) } }),
+  label: () => 'THFR',
+  describe: (d) => {
+    const config = (d as ThfrDetector).config;
+    return `${config.bottleneck}${config.template ? '' : ', no template'}${config.template && !config.relation ? ', no relation' : ''}, ${config.epochs} epochs, batch ${config.batchSize}, ${config.imageSize}px`;
+  },
+  /**
+   * Bank ratios (paper Table 6) without retraining: trainThfr trains with the full bank and subsamples
+   * it only at the end, so subsampling the trained model's bank with the same seed gives exactly the
+   * model `--bank-ratio r` would train. The network stays the fitted detector's.
+   */
+  async *derive(detector, ratios) {
+    const gl = (detector as ThfrDetector).model;
+    if (!gl.bank) throw new Error('the THFR model has no template bank to subsample');
+    for (const ratio of ratios) {
+      const started = performance.now();
+      const bank = await gl.bank.subsample(ratio, { seed: gl.config.seed });
+      const extraSeconds = (performance.now() - started) / 1000;
+      const model = new ThfrModel({ ...gl.config, bankRatio: ratio }, gl.backbone, gl.levels, gl.network, bank, gl.normalStatistics, gl.training);
+      const view: AnomalyDetector = {
+        method: 'thfr', imageSize: gl.config.imageSize, batchSize: gl.config.batchSize, backbone: gl.backbone, fitted: true,
+        fit: () => Promise.reject(new Error('a derived detector cannot be refitted')),
+        predict: (images, options) => model.predict(images, options),
+        memoryBytes: () => model.memoryBytes(),
+        dispose: () => bank.dispose(),
+      };
+      yield { label: `THFR G-L, bank ${Math.round(ratio * 100)}% (${bank.size} of ${gl.bank.size} templates)`, detector: view, extraSeconds, dispose: () => bank.dispose() };
+    }
+  },
+};
+
+export const RD4AD: CliMethod = {
+  method: RD4AD_METHOD,
+  output: MODEL_OUTPUT,
+  ...restoration,
+  createOptions: (values, layout) => {
+    const { epochs, batchSize, imageSize, sigma, seed } = sizeFlags(values, layout);
+    return { preset: (values.config as string | undefined) ?? 'default', config: { epochs, batchSize, imageSize, sigma, seed } };
+  },
+  label: () => 'RD4AD',
+  describe: (d) => {
+    const config = (d as ThfrDetector).config;
+    return `RD4AD (local bottleneck, no template), ${config.epochs} epochs, batch ${config.batchSize}, ${config.imageSize}px`;
+  },
+};
+
+export const PATCHCORE: CliMethod = {
+  method: PATCHCORE_METHOD,
+  output: PATCHCORE_OUTPUT,
+  checkpoints: false,
+  createOptions: (values, layout) => {
+    const { batchSize, imageSize, seed } = sizeFlags(values, layout);
+    const coresetRatio = numberOption(values, 'coreset-ratio', { min: 1e-6, max: 1 });
+    const sigma = numberOption(values, 'sigma', { min: 0 });
+    return { preset: (values.config as string | undefined) ?? 'default', config: { imageSize, batchSize, seed, ...(coresetRatio === undefined ? {} : { coresetRatio }), ...(sigma === undefined ? {} : { sigma }) } };
+  },
+  label: (d) => `PatchCore (coreset ${Math.round((d as PatchCore).config.coresetRatio * 100)}%)`,
+  describe: (d) => {
+    const c = (d as PatchCore).config;
+    return `PatchCore, coreset ${c.coresetRatio}, ${c.imageSize}px`;
+  },
+  memory: (d) => {
+    const m = (d as PatchCore).memoryBytes();
+    return { modelBytes: m.reduction, bankBytes: m.bank };
+  },
+};
+
+export const PADIM: CliMethod = {
+  method: PADIM_METHOD,
+  output: PADIM_OUTPUT,
+  checkpoints: false,
+  createOptions: (values, layout) => {
+    const { batchSize, imageSize, seed } = sizeFlags(values, layout);
+    const sigma = numberOption(values, 'sigma', { min: 0 });
+    return { config: { imageSize, batchSize, seed, ...(sigma === undefined ? {} : { sigma }) } };
+  },
+  label: () => 'PaDiM',
+  describe: (d) => {
+    const p = d as Padim;
+    return `PaDiM, ${p.channels.length} channels of levels ${p.layers.join('+')}, ${p.config.imageSize}px`;
+  },
+  memory: (d) => {
+    const m = (d as Padim).memoryBytes();
+    return { modelBytes: 0, bankBytes: m.mean + m.precision };
+  },
+};
+
+/** Every method, by registry name, in the order help and compare list them. */
+export const CLI_METHODS: Record<string, CliMethod> = { thfr: THFR, rd4ad: RD4AD, patchcore: PATCHCORE, padim: PADIM };
+
+export const METHOD_REGISTRY = new DetectorRegistry<FeatureExtractor>(Object.values(CLI_METHODS).map((m) => m.method));
+
+/** The entry called `name` (an error lists the choices). */
+export function cliMethod(name: string): CliMethod {
+  return CLI_METHODS[METHOD_REGISTRY.get(name).name];
+}
+
+/** The entry of the method that wrote a parsed manifest. */
+export function cliMethodForManifest(manifest: Record<string, unknown>, source: string): CliMethod {
+  return CLI_METHODS[METHOD_REGISTRY.forManifest(manifest, source).name];
+}
+
+export { CHECKPOINT_OUTPUT };

@@ -1,0 +1,78 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeSyntheticCategory } from '@thfr/data/node';
+import { runCli } from '../src/index.js';
+import { CLI_METHODS, METHOD_REGISTRY, cliMethodForManifest } from '../src/methods.js';
+import { COMPARE_METHODS } from '../src/commands/compare.js';
+
+let root: string;
+let data: string;
+
+async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => { stdout += String(chunk); return true; });
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => { stderr += String(chunk); return true; });
+  try {
+    return { code: await runCli(args), stdout, stderr };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
+}
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'thfr-methods-'));
+  data = await writeSyntheticCategory(join(root, 'ad'), { kind: 'ad', name: 'toy_ad', seed: 1, trainCount: 6, testCount: 6, size: 64 });
+});
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+describe('the method registry', () => {
+  it('knows every method, finds a folder\'s method by manifest, and lists them in compare', () => {
+    expect(METHOD_REGISTRY.names).toEqual(['thfr', 'rd4ad', 'patchcore', 'padim']);
+    expect(Object.keys(CLI_METHODS)).toEqual(METHOD_REGISTRY.names);
+    // Folders saved before manifests named their method: by format and (THFR / RD4AD) config.
+    expect(cliMethodForManifest({ format: 'thfr-model', config: { bottleneck: 'gl', template: true } }, 'm').method.name).toBe('thfr');
+    expect(cliMethodForManifest({ format: 'thfr-model', config: { bottleneck: 'lbn', template: false } }, 'm').method.name).toBe('rd4ad');
+    expect(cliMethodForManifest({ format: 'thfr-patchcore' }, 'm').method.name).toBe('patchcore');
+    expect(cliMethodForManifest({ format: 'thfr-model', method: 'rd4ad', config: {} }, 'm').method.name).toBe('rd4ad');
+    expect(() => cliMethodForManifest({ format: 'other' }, 'x/manifest.json')).toThrow(/x\/manifest.json \(format 'other'\) was not written by any known method/);
+    expect(COMPARE_METHODS).toEqual(['thfr-gl', 'thfr-bank', 'thfr-gbn', 'thfr-lbn', 'thfr-no-template', 'thfr-no-relation', 'rd4ad', 'patchcore', 'padim']);
+  });
+
+  for (const method of ['patchcore', 'padim'] as const) {
+    it(`train --method ${method} saves a folder that eval and predict open by its manifest`, async () => {
+      const model = join(root, `model-${method}`);
+      const common = ['--backbone', 'mobilenet_v2', '--image-size', '64', '--batch-size', '4', '--backend', 'wasm', '--json', '--quiet'];
+      const train = await cli('train', '--method', method, '--data', data, '--out', model, ...common);
+      expect(train.code, train.stderr).toBe(0);
+      expect(JSON.parse(train.stdout)).toMatchObject({ method, training: { images: 6 } });
+      const manifest = JSON.parse(readFileSync(join(model, 'manifest.json'), 'utf8'));
+      expect(manifest.method).toBe(method);
+      expect(manifest.backbone.architecture).toBe('mobilenet_v2');
+      expect(existsSync(join(model, 'backbone', 'model.json'))).toBe(true);
+
+      const evaluation = await cli('eval', '--model', model, '--data', data, '--backend', 'wasm', '--json', '--quiet');
+      expect(evaluation.code, evaluation.stderr).toBe(0);
+      expect(JSON.parse(evaluation.stdout).imageAuroc).toBeGreaterThanOrEqual(0);
+
+      const wrong = await cli('predict', '--method', 'thfr', '--model', model, '--data', data, '--out', join(root, `maps-${method}`), '--backend', 'wasm');
+      expect(wrong.stderr).toContain(`--method thfr: ${model} holds a ${method} model`);
+      const predicted = await cli('predict', '--model', model, '--data', data, '--out', join(root, `maps-${method}`), '--backend', 'wasm', '--json', '--quiet', '--no-overlay');
+      expect(predicted.code, predicted.stderr).toBe(0);
+      expect(JSON.parse(predicted.stdout).maps).toHaveLength(6);
+    });
+  }
+
+  it('refuses checkpoints for methods that do not train in epochs', async () => {
+    const r = await cli('train', '--method', 'patchcore', '--data', data, '--out', join(root, 'x'), '--checkpoint-dir', join(root, 'ck'));
+    expect(r.stderr).toContain('--resume and --checkpoint-dir are for methods that train in epochs (thfr, rd4ad), not patchcore');
+    const unknown = await cli('train', '--method', 'nope', '--data', data, '--out', join(root, 'y'));
+    expect(unknown.stderr).toContain("unknown method 'nope': choose one of thfr, rd4ad, patchcore, padim");
+  });
+});

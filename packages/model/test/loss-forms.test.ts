@@ -1,0 +1,39 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import '@tensorflow/tfjs-backend-cpu';
+import { tf } from '@thfr/tensor';
+import { expectNoLeak } from '@thfr/tensor/testing';
+import { resolveConfig, restorationLoss } from '../src/index.js';
+
+const fixture = JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'loss-forms.json'), 'utf8')) as {
+  features: Array<{ shape: number[]; values: number[] }>;
+  restored: Array<{ shape: number[]; values: number[] }>;
+  flattened: number;
+  position: number;
+};
+const toTensors = (list: Array<{ shape: number[]; values: number[] }>) => list.map((t) => tf.tensor4d(t.values, t.shape as [number, number, number, number]));
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+describe('restoration loss forms against PyTorch (fixtures/make_loss_fixtures.py)', () => {
+  it("'position' is paper eq. 3 (per-position cosine) and 'flattened' is RD4AD's loss_function", async () => {
+    const features = toTensors(fixture.features);
+    const restored = toTensors(fixture.restored);
+    const position = restorationLoss(features, restored, 'position');
+    const flattened = restorationLoss(features, restored, 'flattened');
+    expect((await position.data())[0]).toBeCloseTo(fixture.position, 5);
+    expect((await flattened.data())[0]).toBeCloseTo(fixture.flattened, 5);
+    expect(Math.abs(fixture.position - fixture.flattened)).toBeGreaterThan(0.01); // the two forms differ here
+    await expectNoLeak(() => tf.dispose([restorationLoss(features, restored, 'flattened'), restorationLoss(features, restored)]));
+    tf.dispose([...features, ...restored, position, flattened]);
+  });
+
+  it('the config names a bad form and a bad OCBE depth', () => {
+    expect(() => resolveConfig({ lossForm: 'l2' as never })).toThrow(/'lossForm' must be 'position' or 'flattened', got 'l2'/);
+    expect(() => resolveConfig({ localBottleneckBlocks: 0 })).toThrow(/'localBottleneckBlocks' must be a positive integer, got 0/);
+  });
+});

@@ -1,0 +1,56 @@
+/**
+ * Training memory: the estimate follows the network and the run, and a configuration that cannot fit the wasm
+ * heap fails before any feature is computed, with the estimate in the message (not a wasm crash).
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initRuntime } from '@thfr/runtime-node';
+import { tinyBackbone, toyImages } from '@thfr/backbone/testing';
+import { tf } from '@thfr/tensor';
+import { DEFAULT_CONFIG, PAPER_CONFIG, TrainingMemoryError, WASM_HEAP_LIMIT_BYTES, countNetworkParameters, estimateTrainingMemory, resolveConfig, trainThfr, type TrainProgress } from '../src/index.js';
+
+const RESNET50_LEVELS = (size: number) => [
+  { name: 'layer1', channels: 256, size: size / 4 },
+  { name: 'layer2', channels: 512, size: size / 8 },
+  { name: 'layer3', channels: 1024, size: size / 16 },
+];
+
+beforeAll(async () => {
+  await initRuntime({ prefer: ['wasm'] });
+});
+
+describe('training memory estimate', () => {
+  it('counts parameters, the feature cache and activations, and scales with batch and width', () => {
+    const config = resolveConfig({});
+    const levels = RESNET50_LEVELS(config.imageSize);
+    const params = countNetworkParameters(levels, config);
+    const e = estimateTrainingMemory(levels, config, 30, params);
+    expect(e.parameterBytes).toBe(params * 16);
+    expect(e.featureCacheBytes).toBe(30 * (32 * 32 * 256 + 16 * 16 * 512 + 8 * 8 * 1024) * 4);
+    expect(e.totalBytes).toBe(e.parameterBytes + e.featureCacheBytes + e.activationBytes);
+    const doubled = estimateTrainingMemory(levels, { ...config, batchSize: 16 }, 30, params);
+    expect(doubled.activationBytes).toBeCloseTo(2 * e.activationBytes, 0);
+    const wider = resolveConfig({ codeWidthRatio: 0.5 });
+    expect(countNetworkParameters(levels, wider)).toBeGreaterThan(params * 1.5);
+  });
+
+  it('the default config on ResNet-50 features fits the wasm heap; the paper config at 256 px does not', () => {
+    const fits = estimateTrainingMemory(RESNET50_LEVELS(DEFAULT_CONFIG.imageSize), DEFAULT_CONFIG, 60, countNetworkParameters(RESNET50_LEVELS(DEFAULT_CONFIG.imageSize), DEFAULT_CONFIG));
+    expect(fits.totalBytes).toBeLessThan(WASM_HEAP_LIMIT_BYTES / 2);
+    const paper = estimateTrainingMemory(RESNET50_LEVELS(256), PAPER_CONFIG, 60, countNetworkParameters(RESNET50_LEVELS(256), PAPER_CONFIG));
+    expect(paper.totalBytes).toBeGreaterThan(WASM_HEAP_LIMIT_BYTES);
+  });
+
+  it('refuses a run that cannot fit before computing any feature, and leaks nothing', async () => {
+    expect(tf.getBackend()).toBe('wasm');
+    // 1024 channels at the deepest level and batch 64 at 256 px: far beyond 4 GiB.
+    const backbone = tinyBackbone([256, 512, 1024]);
+    const before = tf.memory().numTensors;
+    const phases: TrainProgress['phase'][] = [];
+    const run = trainThfr(backbone, toyImages(4, 256, 1), { config: { imageSize: 256, batchSize: 64, codeWidthRatio: 1 }, onProgress: (p) => phases.push(p.phase) });
+    await expect(run).rejects.toThrow(TrainingMemoryError);
+    await expect(run).rejects.toThrow(/needs about \d+\.\d\d GiB of wasm memory .* more than the 4\.00 GiB the wasm backend can address\. Lower batchSize/);
+    expect(phases).toEqual([]);
+    expect(tf.memory().numTensors).toBe(before);
+    backbone.dispose();
+  });
+});

@@ -1,0 +1,176 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import '@tensorflow/tfjs-backend-cpu';
+import { tf } from '@thfr/tensor';
+import { expectClose, expectNoLeak } from '@thfr/tensor/testing';
+import { FusedAdam } from '../src/index.js';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+// A small network whose variables have different shapes and ranks: conv kernel, biases, a dense
+// matrix, a scale vector and a 1-element parameter.
+const SHAPES: number[][] = [[3, 3, 2, 4], [4], [3, 3, 4, 4], [4], [64, 5], [5], [5], [1]];
+
+function makeVariables(seed: number): tf.Variable[] {
+  return SHAPES.map((shape, i) => tf.tidy(() => tf.variable(tf.randomNormal(shape, 0, 0.3, 'float32', seed + i))));
+}
+
+function cloneVariables(vars: readonly tf.Variable[]): tf.Variable[] {
+  return vars.map((v) => tf.tidy(() => tf.variable(tf.clone(v))));
+}
+
+const x = tf.keep(tf.randomNormal([2, 4, 4, 2], 0, 1, 'float32', 101)) as tf.Tensor4D;
+const target = tf.keep(tf.randomNormal([2, 5], 0, 1, 'float32', 102)) as tf.Tensor2D;
+afterAll(() => tf.dispose([x, target]));
+
+function lossOf(vars: readonly tf.Variable[], skip: number[] = []): () => tf.Scalar {
+  const [k1, b1, k2, b2, w, b, scale, shift] = vars;
+  return () =>
+    tf.tidy(() => {
+      let h = tf.relu(tf.add(tf.conv2d(x, k1 as tf.Tensor4D, 1, 'same'), b1)) as tf.Tensor4D;
+      h = tf.relu(tf.add(tf.conv2d(h, k2 as tf.Tensor4D, 1, 'same'), b2)) as tf.Tensor4D;
+      let y = tf.add(tf.matMul(tf.reshape(h, [2, 64]), w as tf.Tensor2D), b);
+      if (!skip.includes(6)) y = tf.mul(y, scale);
+      if (!skip.includes(7)) y = tf.add(y, shift);
+      return tf.mean(tf.square(tf.sub(y, target))) as tf.Scalar;
+    });
+}
+
+async function expectSameValues(actual: readonly tf.Tensor[], expected: readonly tf.Tensor[], what: string): Promise<void> {
+  expect(actual.length).toBe(expected.length);
+  for (let i = 0; i < expected.length; i++) {
+    expect(actual[i].shape, `${what} ${i}`).toEqual(expected[i].shape);
+    expectClose(await actual[i].data(), await expected[i].data(), 1e-6, `${what} ${i} [${expected[i].shape}]`);
+  }
+}
+
+describe('FusedAdam', () => {
+  // 40 values per bucket: the 72-value conv kernels get buckets of their own, the small ones share.
+  for (const bucketSize of [undefined, 40]) {
+    const buckets = bucketSize ? `, buckets of ${bucketSize} values` : '';
+    it(`matches tf.train.adam within 1e-6 over 5 steps (values, losses, moments${buckets})`, async () => {
+      const reference = makeVariables(1);
+      const fusedVars = cloneVariables(reference);
+      const adam = tf.train.adam(0.01, 0.9, 0.999);
+      const fused = new FusedAdam(fusedVars, { learningRate: 0.01, beta1: 0.9, beta2: 0.999, bucketSize });
+      expect(fused.epsilon).toBe(1e-7);
+      expect(fused.size).toBe(SHAPES.reduce((s, shape) => s + shape.reduce((a, b) => a * b, 1), 0));
+      for (let step = 0; step < 5; step++) {
+        const l1 = adam.minimize(lossOf(reference), true, reference)!;
+        const l2 = fused.minimize(lossOf(fusedVars));
+        expectClose(await l2.data(), await l1.data(), 1e-6, `loss at step ${step + 1}`);
+        tf.dispose([l1, l2]);
+        await expectSameValues(fusedVars, reference, `variable after step ${step + 1}`);
+      }
+      expect(fused.iterations).toBe(5);
+      const [w1, w2] = [await adam.getWeights(), await fused.getWeights()];
+      const rename = new Map(reference.map((v, i) => [v.name, fusedVars[i].name]));
+      expect(w2.map((w) => w.name)).toEqual(w1.map((w) => w.name.replace(/^(.*)\/([mv])$/, (_, n, mv) => `${rename.get(n)}/${mv}`)));
+      expect(w2[1].name).toBe(`${fusedVars[0].name}/m`);
+      expect(await w2[0].tensor.data()).toEqual(await w1[0].tensor.data());
+      await expectSameValues(w2.slice(1).map((w) => w.tensor), w1.slice(1).map((w) => w.tensor), 'moment');
+      tf.dispose([w1[0].tensor, ...w2.map((w) => w.tensor)]);
+      adam.dispose();
+      fused.dispose();
+      tf.dispose([...reference, ...fusedVars]);
+    });
+
+    it(`leaves variables without a gradient (and their moments) untouched, as tf.train.adam does${buckets}`, async () => {
+      const reference = makeVariables(21);
+      const fusedVars = cloneVariables(reference);
+      const adam = tf.train.adam(0.05);
+      const fused = new FusedAdam(fusedVars, { learningRate: 0.05, bucketSize });
+      for (let step = 0; step < 4; step++) {
+        // Steps 2 and 3 do not use `scale` (6) / `shift` (7).
+        const skip = step === 1 ? [6] : step === 2 ? [6, 7] : [];
+        // tfjs' variableGrads leaves out variables the loss does not reach; minimize with a varList then
+        // passes them to applyGradients without a tensor, which skips them.
+        adam.minimize(lossOf(reference, skip), true, reference)!.dispose();
+        fused.minimize(lossOf(fusedVars, skip)).dispose();
+        await expectSameValues(fusedVars, reference, `variable after step ${step + 1}`);
+      }
+      const [w1, w2] = [await adam.getWeights(), await fused.getWeights()];
+      await expectSameValues(w2.slice(1).map((w) => w.tensor), w1.slice(1).map((w) => w.tensor), 'moment');
+      tf.dispose([w1[0].tensor, ...w2.map((w) => w.tensor)]);
+      adam.dispose();
+      fused.dispose();
+      tf.dispose([...reference, ...fusedVars]);
+    });
+
+    it(`leaks no tensor across steps, getWeights/setWeights and dispose${buckets}`, async () => {
+      const vars = makeVariables(31);
+      const before = tf.memory().numTensors;
+      const fused = new FusedAdam(vars, { learningRate: 0.01, bucketSize });
+      await expectNoLeak(() => fused.minimize(lossOf(vars)).dispose(), 3, 'FusedAdam.minimize');
+      await expectNoLeak(() => fused.minimize(lossOf(vars, [7])).dispose(), 3, 'FusedAdam.minimize with a variable without gradient');
+      await expectNoLeak(async () => {
+        const state = await fused.getWeights();
+        await fused.setWeights(state);
+        tf.dispose(state.map((w) => w.tensor));
+      }, 3, 'getWeights + setWeights');
+      fused.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+      expect(() => fused.minimize(lossOf(vars))).toThrow('FusedAdam: used after dispose()');
+      tf.dispose(vars);
+    });
+  }
+
+  it('resumes from its own getWeights and from tf.train.adam state, and tf.train.adam resumes from it', async () => {
+    const steps = async (opt: { minimize: (f: () => tf.Scalar) => tf.Scalar | null }, vars: tf.Variable[], n: number) => {
+      for (let i = 0; i < n; i++) opt.minimize(lossOf(vars))?.dispose();
+    };
+    // Reference: tf.train.adam, 3 steps, then 2 more.
+    const reference = makeVariables(11);
+    const adam = tf.train.adam(0.02, 0.8, 0.99, 1e-6);
+    const adamStep = { minimize: (f: () => tf.Scalar) => adam.minimize(f, true, reference) };
+    await steps(adamStep, reference, 3);
+    const afterThree = cloneVariables(reference);
+    const adamState = await adam.getWeights();
+
+    // FusedAdam resumed from tf.train.adam's state.
+    const fromTfjs = cloneVariables(afterThree);
+    const fusedA = new FusedAdam(fromTfjs, { learningRate: 0.02, beta1: 0.8, beta2: 0.99, epsilon: 1e-6 });
+    await fusedA.setWeights(adamState.map(({ name, tensor }) => ({ name, tensor })));
+    expect(fusedA.iterations).toBe(3);
+
+    // A second FusedAdam resumed from the first one's state.
+    const fusedStateVars = cloneVariables(afterThree);
+    const fusedB = new FusedAdam(fusedStateVars, { learningRate: 0.02, beta1: 0.8, beta2: 0.99, epsilon: 1e-6, bucketSize: 100 });
+    const stateA = await fusedA.getWeights();
+    await fusedB.setWeights(stateA);
+
+    // tf.train.adam resumed from FusedAdam's state (it takes the tensors over as its variables).
+    const tfjsVars = cloneVariables(afterThree);
+    const adam2 = tf.train.adam(0.02, 0.8, 0.99, 1e-6);
+    await adam2.setWeights(stateA.map(({ name, tensor }) => ({ name, tensor: tf.clone(tensor) })));
+    tf.dispose(stateA.map((w) => w.tensor));
+
+    await steps(adamStep, reference, 2);
+    await steps(fusedA, fromTfjs, 2);
+    await steps(fusedB, fusedStateVars, 2);
+    await steps({ minimize: (f) => adam2.minimize(f, true, tfjsVars) }, tfjsVars, 2);
+    await expectSameValues(fromTfjs, reference, 'FusedAdam from tf.train.adam state');
+    await expectSameValues(fusedStateVars, reference, 'FusedAdam from FusedAdam state');
+    await expectSameValues(tfjsVars, reference, 'tf.train.adam from FusedAdam state');
+
+    tf.dispose(adamState[0].tensor); // tfjs' 'iter' scalar is new; its m/v are its own variables
+    [adam, adam2, fusedA, fusedB].forEach((o) => o.dispose());
+    tf.dispose([...reference, ...afterThree, ...fromTfjs, ...fusedStateVars, ...tfjsVars]);
+  });
+
+
+  it('rejects a state of other variables with one clear error', async () => {
+    const vars = makeVariables(41);
+    const fused = new FusedAdam(vars);
+    const state = await fused.getWeights();
+    await expect(fused.setWeights(state.slice(0, 5))).rejects.toThrow('FusedAdam.setWeights: 4 moment tensors for 8 variables; expected 16 (m then v per variable) or none');
+    const swapped = [state[0], state[2], state[1], ...state.slice(3)];
+    await expect(fused.setWeights(swapped)).rejects.toThrow(/'.*\/m' has shape \[4\], expected \[3,3,2,4\] \(m of variable 0/);
+    tf.dispose(state.map((w) => w.tensor));
+    expect(() => new FusedAdam([])).toThrow('FusedAdam: no variables to optimise');
+    expect(() => new FusedAdam([vars[0], vars[0]])).toThrow(/is listed twice/);
+    fused.dispose();
+    tf.dispose(vars);
+  });
+});

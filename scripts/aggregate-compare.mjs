@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+// Merges the compare.json of several `thfr compare --seed N` runs into one markdown table of mean ± std
+// (population std over the seeds) per category and method, with the number of seeds behind each row.
+// Usage: node scripts/aggregate-compare.mjs runs/compare-s0/compare.json runs/compare-s1/compare.json ... > table.md
+import { readFileSync } from 'node:fs';
+
+const files = process.argv.slice(2);
+if (files.length === 0) {
+  console.error('usage: node scripts/aggregate-compare.mjs COMPARE_JSON...');
+  process.exit(2);
+}
+const groups = new Map();
+for (const file of files) {
+  const run = JSON.parse(readFileSync(file, 'utf8'));
+  if (!Array.isArray(run.rows)) throw new Error(`${file}: no 'rows' array (not a compare.json)`);
+  for (const row of run.rows) {
+    const key = `${row.category}\u0000${row.method}`;
+    if (!groups.has(key)) groups.set(key, { category: row.category, method: row.method, rows: [] });
+    groups.get(key).rows.push(row);
+  }
+}
+const stat = (values) => {
+  const v = values.filter((x) => typeof x === 'number' && Number.isFinite(x));
+  if (v.length === 0) return '–';
+  const mean = v.reduce((a, b) => a + b, 0) / v.length;
+  const std = Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / v.length);
+  return v.length > 1 ? `${(100 * mean).toFixed(1)} ± ${(100 * std).toFixed(1)}` : (100 * mean).toFixed(1);
+};
+const lines = [
+  '| Category | Method | seeds | Image AUROC | Pixel AUROC | PRO | sPRO (LOCO) | sPRO logical / structural | Train s |',
+  '|---|---|---:|---:|---:|---:|---:|---:|---:|',
+];
+for (const g of groups.values()) {
+  const col = (name) => stat(g.rows.map((r) => r[name]));
+  const train = g.rows.map((r) => r.trainSeconds).reduce((a, b) => a + b, 0) / g.rows.length;
+  const sproSplit = g.rows[0].sproLogical == null ? '–' : `${col('sproLogical')} / ${col('sproStructural')}`;
+  lines.push(`| ${g.category} | ${g.method} | ${g.rows.length} | ${col('imageAuroc')} | ${col('pixelAuroc')} | ${col('pro')} | ${col('spro')} | ${sproSplit} | ${train.toFixed(0)} |`);
+}
+console.log(lines.join('\n'));
