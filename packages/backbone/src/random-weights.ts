@@ -1,4 +1,4 @@
-import { convBnsOf, planResNet, resolveResNetSpec, type ResNetArchitecture, type ResNetSpec } from './resnet-spec.js';
+import { convBnsOf, parameterShapesOf, planResNet, resolveResNetSpec, type ResNetArchitecture, type ResNetSpec } from './resnet-spec.js';
 import type { NamedFloatArrays } from './resnet-weights.js';
 import { buildResNet, type ResNetBackbone, type ResNetOptions } from './resnet.js';
 
@@ -24,11 +24,8 @@ export class RandomResNetWeights implements NamedFloatArrays {
 
   constructor(spec: ResNetSpec, readonly seed = 0) {
     this.source = `random weights (seed ${seed})`;
-    for (const convBn of convBnsOf(planResNet(spec), 3)) {
-      const c = convBn.outChannels;
-      this.shapes.set(`${convBn.conv}.weight`, [c, convBn.inChannels, convBn.kernel, convBn.kernel]);
-      for (const p of ['weight', 'bias', 'running_mean', 'running_var']) this.shapes.set(`${convBn.bn}.${p}`, [c]);
-    }
+    // The plan's own parameter list (conv biases included for the v1 layout; they start at zero like BN shifts).
+    for (const convBn of convBnsOf(planResNet(spec), 3)) for (const [key, shape] of parameterShapesOf(convBn)) this.shapes.set(key, shape);
   }
 
   keys(): string[] {

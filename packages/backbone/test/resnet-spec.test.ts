@@ -16,7 +16,9 @@ function shapesOnly(entries: Array<[string, number[]]>, source: string): NamedFl
 }
 
 describe('ResNet plans match torchvision', () => {
-  for (const arch of Object.keys(RESNET_SPECS) as ResNetArchitecture[]) {
+  // resnet50_v1 is the Keras/Caffe layout, not a torchvision model: checked against its own fixture below and in
+  // resnet50-imagenet.test.ts (parity with an independent PyTorch ResNet-50 v1).
+  for (const arch of (Object.keys(RESNET_SPECS) as ResNetArchitecture[]).filter((a) => a !== 'resnet50_v1')) {
     it(`${arch}: every conv/BN parameter name and shape`, () => {
       const expected = torchvision[arch].filter(([k]) => !k.startsWith('fc.') && !k.endsWith('num_batches_tracked'));
       const ours = new RandomResNetWeights(RESNET_SPECS[arch]);
@@ -26,6 +28,18 @@ describe('ResNet plans match torchvision', () => {
       expect(validateResNetWeights(shapesOnly(torchvision[arch], arch), planResNet(RESNET_SPECS[arch]), 3)).toBe('');
     });
   }
+
+  it('resnet50_v1: torchvision resnet50 names and shapes plus a bias per conv, stride on the first 1x1 conv', () => {
+    const v15 = new RandomResNetWeights(RESNET_SPECS.resnet50);
+    const v1 = new RandomResNetWeights(RESNET_SPECS.resnet50_v1);
+    const convs = v15.keys().filter((k) => /(conv\d|downsample\.0)\.weight$/.test(k) || k === 'conv1.weight');
+    expect(v1.keys().sort()).toEqual([...v15.keys(), ...convs.map((k) => k.replace(/\.weight$/, '.bias'))].sort());
+    for (const key of v15.keys()) expect(v1.info(key)?.shape, key).toEqual(v15.info(key)?.shape);
+    const block = planResNet(RESNET_SPECS.resnet50_v1).stages[1].blocks[0];
+    expect(block.convs.map((c) => c.stride)).toEqual([2, 1, 1]);
+    expect(planResNet(RESNET_SPECS.resnet50).stages[1].blocks[0].convs.map((c) => c.stride)).toEqual([1, 2, 1]);
+    expect(block.downsample?.stride).toBe(2);
+  });
 
   it('reports strides and channels of the standard nets', () => {
     const wide = planResNet(RESNET_SPECS.wide_resnet50_2);

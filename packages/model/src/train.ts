@@ -1,4 +1,5 @@
 import { tf } from '@thfr/tensor';
+import { FusedAdam } from '@thfr/nn';
 import type { FeatureExtractor } from '@thfr/backbone';
 import { TemplateBank } from '@thfr/template-bank';
 import { resolveConfig, type ThfrConfig } from './config.js';
@@ -86,7 +87,7 @@ export async function trainThfr(backbone: FeatureExtractor, images: readonly Rgb
     (done, total) => progress({ phase: 'features', done, total }));
   let fullBank: TemplateBank | undefined;
   let network: ThfrNetwork | undefined;
-  let optimizer: tf.AdamOptimizer | undefined;
+  let optimizer: FusedAdam | undefined;
   try {
     network = new ThfrNetwork(levels, config);
     const codeSize = network.codeSize;
@@ -104,18 +105,19 @@ export async function trainThfr(backbone: FeatureExtractor, images: readonly Rgb
       progress({ phase: 'bank', done: images.length, total: images.length });
     }
 
-    optimizer = tf.train.adam(config.learningRate, config.betas[0], config.betas[1]);
+    // Adam over flat buckets: the same update as tf.train.adam (within 1e-6, @thfr/nn's test) with 7-12x fewer
+    // kernels per step; its checkpoints are interchangeable with tf.train.adam's.
+    optimizer = new FusedAdam(network.trainableVariables(), { learningRate: config.learningRate, beta1: config.betas[0], beta2: config.betas[1] });
     const random = new SeededRandom(config.seed + 1);
     const lossHistory: number[] = [];
     let startEpoch = 0;
     if (options.resumeFrom) {
       network.loadStateDict(options.resumeFrom.weights, 'checkpoint weights');
-      await optimizer.setWeights(options.resumeFrom.optimizer.map(({ name, tensor }) => ({ name, tensor: tf.clone(tensor) })));
+      await optimizer.setWeights(options.resumeFrom.optimizer);
       random.setState(options.resumeFrom.randomState);
       startEpoch = options.resumeFrom.epoch;
       lossHistory.push(...options.resumeFrom.lossHistory);
     }
-    const variables = network.trainableVariables();
     const n = images.length;
     // A batch of one would make batch norm after the global max pool see a single value: merge it.
     const batchStarts: number[] = [];
@@ -139,7 +141,7 @@ export async function trainThfr(backbone: FeatureExtractor, images: readonly Rgb
           const picks = Array.from(batchIndices, (i) => candidates[i][Math.floor(random.next() * candidates[i].length)]);
           [template] = fullBank.gather(picks);
         }
-        const loss = optimizer.minimize(() => restorationLoss(features, network!.forward(features, template), config.lossForm), true, variables)!;
+        const loss = optimizer.minimize(() => restorationLoss(features, network!.forward(features, template), config.lossForm));
         const value = (await loss.data())[0];
         tf.dispose([loss, ...features, template]);
         if (!Number.isFinite(value)) throw new Error(`training diverged: loss is ${value} at epoch ${epoch + 1}, step ${b + 1}; lower the learning rate`);
@@ -156,10 +158,14 @@ export async function trainThfr(backbone: FeatureExtractor, images: readonly Rgb
       const every = options.checkpointEvery ?? 0;
       if (options.onCheckpoint && every > 0 && ((epoch + 1) % every === 0 || epoch + 1 === lastEpoch)) {
         const optimizerWeights = await optimizer.getWeights();
-        await options.onCheckpoint({
-          epoch: epoch + 1, config, weights: network.stateDict(), optimizer: optimizerWeights,
-          randomState: random.getState(), lossHistory: [...lossHistory],
-        });
+        try {
+          await options.onCheckpoint({
+            epoch: epoch + 1, config, weights: network.stateDict(), optimizer: optimizerWeights,
+            randomState: random.getState(), lossHistory: [...lossHistory],
+          });
+        } finally {
+          tf.dispose(optimizerWeights.map((w) => w.tensor));
+        }
       }
     }
     network.eval();

@@ -100,6 +100,9 @@ describe('crash-safe saves', () => {
     const seen = new Set<string>();
     let seed = 12345;
     for (let round = 0; round < 30; round++) {
+      // Each round starts from model A, so that a kill before the child's first complete save shows A and a later
+      // one shows B, whatever the machine's load (a loaded machine once made every round see only B).
+      await writeFolderAtomically(dir, folderFiles('A'), { kind: MODEL_OUTPUT });
       const child = spawn(process.execPath, [childScript, dir, 'loop'], { env: { ...process.env, LOOP: '1' }, stdio: ['ignore', 'pipe', 'ignore'] });
       await new Promise<void>((ready) => child.stdout!.once('data', () => ready()));
       seed = (seed * 1103515245 + 12345) >>> 0;

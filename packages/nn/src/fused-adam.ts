@@ -37,10 +37,11 @@ export interface NamedOptimizerWeight {
 }
 
 /**
- * Adam over flat parameter buffers: the gradients of all variables are concatenated into one 1-D tensor
- * and the first/second moments are one flat tensor each, so a step runs a fixed handful of kernels
- * (two concats, the ~18 element-wise Adam kernels on the flat buffers, one split) instead of ~14 per
- * variable, which is what costs on WebGPU (one dispatch each) and in tfjs' per-op overhead.
+ * Adam over flat parameter buffers: the gradients of consecutive variables are concatenated into one 1-D
+ * tensor per bucket (`bucketSize`, default 2^24 values) and the first/second moments are one flat tensor
+ * per bucket, so a step runs 21 kernels for the first bucket and at most 17 for each further one (two
+ * concats, the element-wise Adam ops, one split; Reshapes aside) instead of 14 per variable, which is what
+ * costs on WebGPU (one dispatch each) and in tfjs' per-op overhead.
  *
  * Same arithmetic as tf.train.adam(learningRate, beta1, beta2, epsilon) in tfjs-core 4.22, op for op
  * (m, v, the bias corrections through accBeta1/accBeta2 = beta^(t+1), `p + (-lr) * mHat / (sqrt(vHat) + eps)`),

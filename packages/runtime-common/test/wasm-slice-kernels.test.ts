@@ -39,7 +39,8 @@ describe('wasm Slice / SplitV without whole-input copies', () => {
     for (const [name, shape, begin, size] of cases) {
       it(`slice ${name} ${dtype} equals tfjs' kernel`, () => {
         const n = shape.reduce((a, b) => a * b, 1);
-        const x = tf.tensor(Array.from({ length: n }, (_, i) => (dtype === 'bool' ? i % 3 === 0 : i * 1.5 - 7)), shape, dtype);
+        const values = Array.from({ length: n }, (_, i) => (dtype === 'bool' ? Number(i % 3 === 0) : i * 1.5 - 7));
+        const x = tf.tensor(values, shape, dtype);
         const got = tf.slice(x, begin, size);
         const [expected] = reference('Slice', x, { begin, size });
         expect(got.shape).toEqual(expected.shape);

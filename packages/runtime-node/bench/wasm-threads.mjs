@@ -5,7 +5,9 @@
 // Cases: conv2d 3x3 'same' B8 64x64x256->256 forward; the same conv forward+backward (tf.grads, both
 // gradients, thfr's composed wasm kernels); a small training step (two 3x3 convs + relu, B8 32x32x64,
 // mean-square loss, Adam through optimizer.minimize). Prints median wall ms and the process CPU ms
-// (user+system, all threads) per run; CPU/wall near N means the N threads really ran in parallel.
+// (user+system, all threads) per run; CPU/wall near N means the N threads really ran in parallel. On Linux it
+// also prints the CPU time of each busy thread of the process over the whole child run (/proc/self/task):
+// with N threads the work is shared by N threads whether or not free cores let them overlap.
 import { spawnSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +24,14 @@ if (args[0] !== '--child') {
   process.exit(0);
 }
 
+const { existsSync, readdirSync, readFileSync } = await import('node:fs');
+const threadTicks = () =>
+  existsSync('/proc/self/task')
+    ? Object.fromEntries(readdirSync('/proc/self/task').map((t) => {
+        const f = readFileSync(`/proc/self/task/${t}/stat`, 'utf8').split(') ')[1].split(' ');
+        return [t, Number(f[11]) + Number(f[12])]; // utime + stime, in clock ticks (10 ms)
+      }))
+    : {};
 const { tf } = await import('@thfr/tensor');
 const { initRuntime } = await import('../dist/index.js');
 const threads = Number(args[1]);
@@ -48,6 +58,7 @@ async function measure(fn) {
 }
 const fmt = (r, gflop) => `${r.wall.toFixed(0)} ms${gflop ? ` (${(gflop / r.wall * 1e3).toFixed(1)} GFLOP/s)` : ''}, cpu ${r.cpu.toFixed(0)} ms (x${(r.cpu / r.wall).toFixed(2)})`;
 
+const ticksBefore = threadTicks();
 const [b, h, w, cin, cout] = [8, 64, 64, 256, 256];
 const x = tf.randomUniform([b, h, w, cin], -1, 1, 'float32', 1);
 const k = tf.randomUniform([3, 3, cin, cout], -0.1, 0.1, 'float32', 2);
@@ -64,8 +75,10 @@ const opt = tf.train.adam(1e-3);
 const step = await measure(() =>
   opt.minimize(() => tf.mean(tf.square(tf.conv2d(tf.relu(tf.conv2d(sx, w1, 1, 'same')), w2, 1, 'same'))), true, [w1, w2]),
 );
+const ticksAfter = threadTicks();
+const busy = Object.entries(ticksAfter).map(([t, v]) => (v - (ticksBefore[t] ?? 0)) * 10).filter((ms) => ms >= 500).sort((p, q) => q - p);
 console.log(
-  `threads=${runtime.description.details.threads} (asked ${threads}): conv3x3 B8 64x64x256->256 forward ${fmt(fwd, gflop)}; ` +
+  `threads=${runtime.description.details.threads} (asked ${threads}): busy threads ${busy.length} (cpu ${busy.join(' + ')} ms); conv3x3 B8 64x64x256->256 forward ${fmt(fwd, gflop)}; ` +
     `forward+backward ${fmt(both, 3 * gflop)}; train step (2 convs B8 32x32x64, Adam) ${fmt(step)}`,
 );
 process.exit(0);

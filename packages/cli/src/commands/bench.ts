@@ -1,4 +1,5 @@
 import { tf } from '@thfr/tensor';
+import { FusedAdam } from '@thfr/nn';
 import { TemplateBank } from '@thfr/template-bank';
 import { DEFAULT_CONFIG, PAPER_CONFIG, ThfrNetwork, measureLevels, restorationLoss, resolveConfig, templateReference, ThfrModel, type ThfrConfig } from '@thfr/model';
 import { ResNetBackbone, type FeatureExtractor } from '@thfr/backbone';
@@ -12,9 +13,19 @@ interface ConfigBench {
   config: 'default' | 'paper';
   backbone: string;
   parameters: number;
-  trainStepMs: { batch: number; ms: number; error?: string };
+  trainStepMs: { batch: number; ms: number; error?: string; dispatches?: number; unfusedDispatches?: number };
   inference: Array<{ batch: number; msPerBatch: number; imagesPerSecond: number }>;
   bankMemory: Array<{ ratio: number; templates: number; float32Bytes: number; float16Bytes: number }>;
+}
+
+/** Kernels one call launches (tf.profile), Reshape excluded: it is a metadata change, not a dispatch. */
+async function countDispatches(fn: () => tf.Tensor): Promise<number> {
+  const info = await tf.profile(async () => {
+    const out = fn();
+    await out.data();
+    out.dispose();
+  });
+  return info.kernels.filter((k) => k.name !== 'Reshape').length;
 }
 
 async function timeIt(repeats: number, fn: () => Promise<void>): Promise<number> {
@@ -86,16 +97,22 @@ async function benchConfig(label: 'default' | 'paper', config: ThfrConfig, backb
     const idx = tf.tensor1d(Int32Array.from({ length: trainBatch }, (_, i) => i % bankImages), 'int32');
     const batchFeatures = features.map((f) => tf.gather(f, idx) as tf.Tensor4D);
     const [template] = bank.gather(Array.from({ length: trainBatch }, (_, i) => (i + 1) % bankImages));
-    const optimizer = tf.train.adam(config.learningRate, config.betas[0], config.betas[1]);
+    const optimizer = new FusedAdam(network.trainableVariables(), { learningRate: config.learningRate, beta1: config.betas[0], beta2: config.betas[1] });
     try {
       network.train();
-      const variables = network.trainableVariables();
+      const step = () => optimizer.minimize(() => restorationLoss(batchFeatures, network.forward(batchFeatures, template), config.lossForm));
       const ms = await timeIt(repeats, async () => {
-        const loss = optimizer.minimize(() => restorationLoss(batchFeatures, network.forward(batchFeatures, template)), true, variables)!;
+        const loss = step();
         await loss.data();
         loss.dispose();
       });
-      trainStepMs = { batch: trainBatch, ms };
+      // Kernel dispatches of one step (forward, backward and the fused Adam update), against tf.train.adam's update.
+      const dispatches = await countDispatches(step);
+      const unfused = tf.train.adam(config.learningRate, config.betas[0], config.betas[1]);
+      const variables = network.trainableVariables();
+      const unfusedDispatches = await countDispatches(() => unfused.minimize(() => restorationLoss(batchFeatures, network.forward(batchFeatures, template), config.lossForm), true, variables)!);
+      unfused.dispose();
+      trainStepMs = { batch: trainBatch, ms, dispatches, unfusedDispatches };
     } catch (error) {
       trainStepMs = { batch: trainBatch, ms: NaN, error: error instanceof Error ? error.message : String(error) };
     } finally {
@@ -185,7 +202,7 @@ export const benchCommand: CommandSpec = {
         }
         results.push(row);
         output.line(`${label} (${row.backbone}, ${(row.parameters / 1e6).toFixed(2)} M trainable parameters) on ${backend}:`);
-        output.line(`  training step, batch ${row.trainStepMs.batch}: ${row.trainStepMs.error ? `not measured: ${row.trainStepMs.error}` : `${row.trainStepMs.ms.toFixed(0)} ms`}`);
+        output.line(`  training step, batch ${row.trainStepMs.batch}: ${row.trainStepMs.error ? `not measured: ${row.trainStepMs.error}` : `${row.trainStepMs.ms.toFixed(0)} ms, ${row.trainStepMs.dispatches} kernel dispatches (with tf.train.adam: ${row.trainStepMs.unfusedDispatches})`}`);
         for (const r of row.inference) output.line(`  inference, batch ${r.batch}: ${r.msPerBatch.toFixed(0)} ms per batch, ${r.imagesPerSecond.toFixed(2)} images/s`);
         output.line(`  bank memory for 100 images: ${row.bankMemory.map((b) => `${b.ratio * 100}% ${(b.float32Bytes / 2 ** 20).toFixed(1)} MiB (fp16 values ${(b.float16Bytes / 2 ** 20).toFixed(1)})`).join(', ')}`);
       } finally {
