@@ -2,38 +2,16 @@
 // another command's output and a parent of --weights are refused and left untouched; a new or empty folder,
 // an earlier output of the same command (its marker) and a demo folder of a version without the marker
 // are accepted; the marker is the first thing written, so an interrupted run is recognised next time.
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from '../src/index.js';
+import { cli, refused } from './helpers/run-cli.js';
 
 let root: string;
 
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => { stdout += String(chunk); return true; });
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => { stderr += String(chunk); return true; });
-  try {
-    return { code: await runCli(args), stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
 
-/** A refusal made before the runtime started: exit 1, one prefixed error line, no backend line. */
-async function refused(args: string[], message: string | RegExp): Promise<void> {
-  const r = await cli(...args);
-  expect(r.code, r.stderr).toBe(1);
-  expect(r.stderr).not.toContain('backend:');
-  expect(r.stderr.trim().split('\n')).toHaveLength(1);
-  expect(r.stderr.startsWith(`thfr ${args[0]}: error: `), r.stderr).toBe(true);
-  if (typeof message === 'string') expect(r.stderr).toContain(message);
-  else expect(r.stderr).toMatch(message);
-}
 
 /** The --out check passed: the runtime starts and the next failure is the (unknown) backbone, opened after it. */
 async function accepted(args: string[]): Promise<void> {

@@ -1,42 +1,18 @@
 // The CLI refuses unsafe output paths and bad flags before the runtime starts (no 'backend:' line),
 // with one 'thfr <command>: error:' prefix, and leaves whatever was at the path untouched.
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { writeSyntheticCategory } from '@thfr/data/node';
-import { runCli } from '../src/index.js';
+import { cli, refused } from './helpers/run-cli.js';
 
 let root: string;
 let data: string;
 let model: string;
 
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => { stdout += String(chunk); return true; });
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => { stderr += String(chunk); return true; });
-  try {
-    return { code: await runCli(args), stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
 
-/** A refusal made before the runtime started: exit 1, one prefixed error line, no backend line. */
-async function refused(args: string[], message: string | RegExp): Promise<string> {
-  const r = await cli(...args);
-  expect(r.code, r.stderr).toBe(1);
-  expect(r.stderr).not.toContain('backend:');
-  expect(r.stderr.trim().split('\n')).toHaveLength(1);
-  expect(r.stderr.startsWith(`thfr ${args[0]}: error: `), r.stderr).toBe(true);
-  expect(r.stderr.match(/thfr \w+:/g), r.stderr).toHaveLength(1);
-  if (typeof message === 'string') expect(r.stderr).toContain(message);
-  else expect(r.stderr).toMatch(message);
-  return r.stderr;
-}
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'thfr-cli-safety-'));

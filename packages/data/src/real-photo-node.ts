@@ -1,12 +1,12 @@
 // Node side of the real-photo generator: loads the photos shipped in assets/real-photos/ and writes
 // categories to disk in the MVTec AD (texture) or MVTec LOCO AD (objects) layout.
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeImage } from './decode-image.js';
 import type { GrayImage } from './image-types.js';
 import { decodePng } from './png-decode.js';
-import { encodePng } from './png-encode.js';
+import { writeCategoryEntries } from './synthetic-writer.js';
 import { iterateRealPhotoCategory, realPhotoDefectsConfig, resolveRealPhotoOptions } from './real-photo.js';
 import type { CoinCutout, RealPhotoOptions, RealPhotoSources } from './real-photo-types.js';
 
@@ -53,10 +53,6 @@ export function loadRealPhotoSources(dir: string = REAL_PHOTO_ASSETS_DIR): Promi
   return p;
 }
 
-function pad3(i: number): string {
-  return String(i).padStart(3, '0');
-}
-
 /**
  * Generates a real-photo category and writes it under `<dir>/<name>/`; returns that folder. Texture categories
  * use the MVTec AD layout (masks `ground_truth/<defect>/<n>_mask.png`, 0/255); object categories the MVTec
@@ -67,33 +63,6 @@ export async function writeRealPhotoCategory(dir: string, opts: RealPhotoOptions
   const o = resolveRealPhotoOptions(opts);
   const src = sources ?? (await loadRealPhotoSources());
   const root = resolve(dir, o.name);
-  const made = new Set<string>();
-  const ensureDir = async (d: string) => {
-    if (made.has(d)) return;
-    await mkdir(d, { recursive: true });
-    made.add(d);
-  };
-  const png = (img: Parameters<typeof encodePng>[0]) => encodePng(img, { level: 1 });
-  const perFolder = new Map<string, number>();
-  await ensureDir(join(root, 'train', 'good'));
-  for (const e of iterateRealPhotoCategory(o, src)) {
-    const folder = e.split === 'test' ? join('test', e.defectType) : join(e.split, 'good');
-    const n = perFolder.get(folder) ?? 0;
-    perFolder.set(folder, n + 1);
-    await ensureDir(join(root, folder));
-    await writeFile(join(root, folder, `${pad3(n)}.png`), png(e.image));
-    if (e.masks.length === 0) continue;
-    if (o.spec.kind === 'texture') {
-      const gtDir = join(root, 'ground_truth', e.defectType);
-      await ensureDir(gtDir);
-      await writeFile(join(gtDir, `${pad3(n)}_mask.png`), png(e.masks[0]));
-    } else {
-      const gtDir = join(root, 'ground_truth', e.defectType, pad3(n));
-      await ensureDir(gtDir);
-      for (let k = 0; k < e.masks.length; k++) await writeFile(join(gtDir, `${pad3(k)}.png`), png(e.masks[k]));
-    }
-  }
-  const config = realPhotoDefectsConfig(o.category);
-  if (config) await writeFile(join(root, 'defects_config.json'), JSON.stringify(config, null, 2) + '\n');
+  await writeCategoryEntries(root, iterateRealPhotoCategory(o, src), o.spec.kind === 'texture' ? 'ad' : 'loco', realPhotoDefectsConfig(o.category));
   return root;
 }

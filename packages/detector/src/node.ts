@@ -14,19 +14,29 @@ export { checkOutputPath, canonicalPath, OutputPathError } from './output-guard.
 export type { OutputKind, OutputCheckOptions, OutputRefusal, OutputState } from './output-guard.js';
 
 /**
- * Reads `dir/manifest.json` as a JSON object (after recovering an interrupted save), with errors that
- * say the folder is not a saved model. The method's own parser checks the fields.
+ * Reads `dir/<fileName>` (default manifest.json) and parses it as JSON, any value (after recovering an interrupted
+ * save), with errors that say the folder is not a `what` or that the file is not JSON. The caller's own parser
+ * checks the value and its fields.
  */
-export async function readFolderManifest(dir: string, what = 'saved model'): Promise<Record<string, unknown>> {
+export async function readFolderJson(dir: string, what = 'saved model', fileName = 'manifest.json'): Promise<unknown> {
   await recoverInterruptedSave(dir);
-  const path = join(dir, 'manifest.json');
+  const path = join(dir, fileName);
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch {
     throw new Error(`${dir} is not a ${what}: ${path} is missing`);
   }
-  return parseManifestJson(text, path);
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new Error(`${path} is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+/** `readFolderJson` of `dir/manifest.json`, which must hold a JSON object. */
+export async function readFolderManifest(dir: string, what = 'saved model'): Promise<Record<string, unknown>> {
+  return parseManifestJson(await readFolderJson(dir, what), join(dir, 'manifest.json'));
 }
 
 /** Reads a file a manifest names and checks its size and SHA-256. */

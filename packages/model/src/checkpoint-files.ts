@@ -6,7 +6,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tf } from '@thfr/tensor';
-import { recoverInterruptedSave, writeFolderAtomically } from './atomic-folder.js';
+import { readFolderJson } from '@thfr/detector/node';
+import { writeFolderAtomically } from './atomic-folder.js';
 import { FILE_REF_SPEC, TENSOR_ENTRY_SPEC, validateEach, validateFields, type ObjectSpec } from './manifest-schema.js';
 import { CHECKPOINT_OUTPUT } from './output-guard.js';
 import { packTensors, sha256Hex, unpackTensors, type PackedTensorEntry } from './tensor-pack.js';
@@ -55,20 +56,8 @@ export async function saveCheckpoint(checkpoint: TrainingCheckpoint, dir: string
 
 /** Reads and checks checkpoint.json: format, version and every field, naming the one that is wrong. */
 export async function readCheckpointManifest(dir: string): Promise<CheckpointManifest> {
-  await recoverInterruptedSave(dir);
   const path = join(dir, 'checkpoint.json');
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch {
-    throw new Error(`${dir} is not a THFR checkpoint: ${path} is missing`);
-  }
-  let json: Partial<CheckpointManifest> | null;
-  try {
-    json = JSON.parse(text) as Partial<CheckpointManifest> | null;
-  } catch (error) {
-    throw new Error(`${path} is not valid JSON: ${(error as Error).message}`);
-  }
+  const json = (await readFolderJson(dir, 'THFR checkpoint', 'checkpoint.json')) as Partial<CheckpointManifest> | null;
   if (json?.format !== CHECKPOINT_FORMAT) throw new Error(`${path} is not a THFR checkpoint (format '${String(json?.format ?? 'missing')}', expected '${CHECKPOINT_FORMAT}')`);
   if (json.version !== CHECKPOINT_FORMAT_VERSION) {
     throw new Error(`${path} has checkpoint format version ${String(json.version)}; this @thfr/model reads version ${CHECKPOINT_FORMAT_VERSION}${json.version === 1 ? ' (version 1 has no checksums: start the training again)' : ''}`);

@@ -92,7 +92,7 @@ export class ThfrNetwork extends Module {
 export function countNetworkParameters(levels: LevelGeometry[], config: ThfrConfig): number {
   const network = new ThfrNetwork(levels, config);
   try {
-    return network.trainableVariables().reduce((n, v) => n + v.size, 0);
+    return network.parameterCount();
   } finally {
     network.dispose();
   }

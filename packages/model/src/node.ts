@@ -6,9 +6,10 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FeatureExtractor } from '@thfr/backbone';
-import { recoverInterruptedSave, writeFolderAtomically } from './atomic-folder.js';
+import { readCheckedFile, readFolderJson } from '@thfr/detector/node';
+import { writeFolderAtomically } from './atomic-folder.js';
 import { MODEL_OUTPUT } from './output-guard.js';
-import { deserializeModel, parseManifest, serializeModel, type ModelFileRef, type ModelManifest } from './serialization.js';
+import { deserializeModel, parseManifest, serializeModel, type ModelManifest } from './serialization.js';
 import { sha256Hex } from './tensor-pack.js';
 import type { ThfrModel } from './thfr-model.js';
 import type { DetectorMethod } from '@thfr/detector';
@@ -45,37 +46,11 @@ export async function saveModel(model: ThfrModel, dir: string, options: { extraF
 
 /** Reads and checks a model's manifest without loading weights (to find which backbone it needs). */
 export async function readModelManifest(dir: string): Promise<ModelManifest> {
-  await recoverInterruptedSave(dir);
   const path = join(dir, 'manifest.json');
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch {
-    throw new Error(`${dir} is not a saved THFR model: ${path} is missing`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new Error(`${path} is not valid JSON: ${(error as Error).message}`);
-  }
-  const manifest = parseManifest(json, path);
-  for (const ref of manifest.extraFiles ?? []) await checkFile(dir, ref, path);
+  const manifest = parseManifest(await readFolderJson(dir, 'saved THFR model'), path);
+  // Files the manifest lists besides its own (e.g. the exported backbone/weights.*), checked by size and SHA-256.
+  for (const ref of manifest.extraFiles ?? []) await readCheckedFile(dir, ref, path);
   return manifest;
-}
-
-/** Checks a file the manifest lists (e.g. the exported backbone/weights.bin) by size and SHA-256. */
-async function checkFile(dir: string, ref: ModelFileRef, manifestPath: string): Promise<void> {
-  const path = join(dir, ref.path);
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(await readFile(path));
-  } catch {
-    throw new Error(`${path} is missing (named in ${manifestPath})`);
-  }
-  if (bytes.byteLength !== ref.bytes) throw new Error(`${path} has ${bytes.byteLength} bytes, ${manifestPath} says ${ref.bytes} (truncated or replaced file)`);
-  const digest = await sha256Hex(bytes);
-  if (digest !== ref.sha256) throw new Error(`${path}: checksum mismatch (sha256 ${digest}, ${manifestPath} says ${ref.sha256})`);
 }
 
 /** Loads a model folder written by saveModel, with the backbone it was trained with. */

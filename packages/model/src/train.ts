@@ -7,7 +7,7 @@ import { FeatureCache } from './feature-cache.js';
 import { measureLevels } from './geometry.js';
 import { imagesToTensor, type RgbImageLike } from './images.js';
 import { restorationLoss } from './loss.js';
-import { ThfrNetwork, countNetworkParameters } from './network.js';
+import { ThfrNetwork } from './network.js';
 import { assertTrainingFits, estimateTrainingMemory, type TrainingMemoryEstimate } from './memory-estimate.js';
 import { SeededRandom } from './random.js';
 import { templateReference } from './template-reference.js';
@@ -78,18 +78,23 @@ export async function trainThfr(backbone: FeatureExtractor, images: readonly Rgb
   const progress = options.onProgress ?? (() => {});
   const started = performance.now();
   const levels = measureLevels(backbone, config.imageSize);
-  // Fail before any work when the run cannot fit (the wasm heap stops at 4 GiB and crashes past it).
-  const memory = estimateTrainingMemory(levels, config, images.length, countNetworkParameters(levels, config));
-  assertTrainingFits(memory, tf.getBackend());
-  options.onMemoryEstimate?.(memory);
-  const cache = await FeatureCache.build(backbone, images.length, config.batchSize,
-    (start, end) => imagesToTensor(images.slice(start, end), config.imageSize),
-    (done, total) => progress({ phase: 'features', done, total }));
+  let network: ThfrNetwork | undefined = new ThfrNetwork(levels, config);
+  let cache: FeatureCache;
+  try {
+    // Fail before any feature is computed when the run cannot fit (the wasm heap stops at 4 GiB and crashes past it).
+    const memory = estimateTrainingMemory(levels, config, images.length, network.parameterCount());
+    assertTrainingFits(memory, tf.getBackend());
+    options.onMemoryEstimate?.(memory);
+    cache = await FeatureCache.build(backbone, images.length, config.batchSize,
+      (start, end) => imagesToTensor(images.slice(start, end), config.imageSize),
+      (done, total) => progress({ phase: 'features', done, total }));
+  } catch (error) {
+    network.dispose();
+    throw error;
+  }
   let fullBank: TemplateBank | undefined;
-  let network: ThfrNetwork | undefined;
   let optimizer: FusedAdam | undefined;
   try {
-    network = new ThfrNetwork(levels, config);
     const codeSize = network.codeSize;
     // Candidates per training image: its top-n nearest other images (never itself), searched once
     // since the features do not change during training.
