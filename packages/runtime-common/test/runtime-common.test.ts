@@ -31,6 +31,12 @@ describe('composed convolution gradients agree with tfjs cpu kernels (rtol 1e-5)
     [[1, 10, 11, 3], [3, 3, 3, 2], 2, 'valid'],
     [[1, 6, 6, 4], [1, 1, 4, 3], 2, 'valid'],
     [[1, 8, 8, 2], [2, 2, 2, 3], [2, 1], 'same'],
+    // Filters whose taps tile the input (the matMul path of the input gradient), square and not.
+    [[2, 8, 8, 3], [2, 2, 3, 4], 2, 'valid'],
+    [[2, 6, 5, 3], [1, 1, 3, 4], 1, 'same'],
+    [[1, 6, 9, 2], [2, 3, 2, 3], [2, 3], 'valid'],
+    // Same filter and stride but an odd input: the last row is read by no tap, so the general path.
+    [[1, 7, 7, 2], [2, 2, 2, 3], 2, 'valid'],
   ];
   for (const [xs, ws, strides, pad] of geometries) {
     it(`conv2d x[${xs}] w[${ws}] strides ${strides} ${pad}`, () => {
