@@ -20,14 +20,18 @@ for seed in $seeds; do
     if [ -f "$dir/DONE" ]; then echo "skip seed $seed $category (done)"; continue; fi
     echo "$(date -u +%H:%M:%S) seed $seed $category: thfr compare --methods $methods $*"
     # A run killed half-way left a partial folder: start that (seed, category) again from scratch.
+    # (compare refuses to write into a folder it did not make, so the log goes beside it.)
     rm -rf "$dir"
-    mkdir -p "$dir"
-    if node "$root/packages/cli/dist/bin.js" compare --out "$dir" --categories "$category" --methods "$methods" --seed "$seed" "$@" > "$dir/log" 2>&1; then
+    mkdir -p "$out/s$seed"
+    if node "$root/packages/cli/dist/bin.js" compare --out "$dir" --categories "$category" --methods "$methods" --seed "$seed" "$@" > "$dir.log" 2>&1; then
       touch "$dir/DONE"
     else
-      echo "seed $seed $category failed, see $dir/log" >&2
+      echo "seed $seed $category failed, see $dir.log" >&2
     fi
-    node "$root/scripts/aggregate-compare.mjs" $(ls "$out"/s*/*/DONE | sed 's/DONE$/compare.json/') > "$out/table.md.tmp" && mv "$out/table.md.tmp" "$out/table.md"
+    finished=$(ls "$out"/s*/*/DONE 2>/dev/null | sed 's/DONE$/compare.json/')
+    if [ -n "$finished" ]; then
+      node "$root/scripts/aggregate-compare.mjs" $finished > "$out/table.md.tmp" && mv "$out/table.md.tmp" "$out/table.md"
+    fi
   done
 done
 echo "$(date -u +%H:%M:%S) finished; table: $out/table.md"

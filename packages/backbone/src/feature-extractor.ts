@@ -21,12 +21,28 @@ export interface BackboneIdentity {
  * `extract(images)` takes `[B, H, W, 3]` RGB images, either float32 in [0, 1] or int32 valued 0..255, does the
  * backbone's own normalisation inside and returns one new tensor per level `[B, H/stride, W/stride, C]` (rounded
  * as the network's padding rounds); the caller owns (and disposes) them.
+ *
+ * `extractAsync(images)`, when present, returns the same tensors through a promise. Extractors whose engine only
+ * runs asynchronously (onnxruntime's `run`, in `@thfr/backbone-onnx`) implement it and make `extract` throw, so
+ * code that may be handed any backbone calls `extractFeatures(backbone, images)`, which uses `extractAsync` when
+ * there is one and `extract` otherwise. Synchronous code keeps calling `extract` and so accepts only the tfjs
+ * backbones.
  */
 export interface FeatureExtractor {
   readonly identity: BackboneIdentity;
   readonly levels: FeatureLevel[];
   extract(images: tf.Tensor4D): tf.Tensor4D[];
+  /** As `extract`, through a promise; optional (see the interface's comment and `extractFeatures`). */
+  extractAsync?(images: tf.Tensor4D): Promise<tf.Tensor4D[]>;
   dispose(): void;
+}
+
+/**
+ * The features of `images`, one new tensor per level (the caller disposes them): `backbone.extractAsync` when the
+ * backbone has it (e.g. an ONNX backbone on onnxruntime), else `backbone.extract`. Use it in every async path.
+ */
+export async function extractFeatures(backbone: FeatureExtractor, images: tf.Tensor4D): Promise<tf.Tensor4D[]> {
+  return backbone.extractAsync ? backbone.extractAsync(images) : backbone.extract(images);
 }
 
 /**

@@ -2,7 +2,7 @@
  * @thfr/backbone — frozen feature extractors (browser-safe entry; Node-only loaders are in '@thfr/backbone/node').
  */
 export type { FeatureLevel, BackboneIdentity, FeatureExtractor } from './feature-extractor.js';
-export { imagesToUnitRange } from './feature-extractor.js';
+export { imagesToUnitRange, extractFeatures } from './feature-extractor.js';
 
 export { RESNET_SPECS, RESNET_LAYER_NAMES, planResNet, resolveResNetSpec } from './resnet-spec.js';
 export type { ResNetArchitecture, ResNetSpec, ResNetBlock, ResNetLayerName, ResNetPlan } from './resnet-spec.js';

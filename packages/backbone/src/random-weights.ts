@@ -1,18 +1,10 @@
 import { convBnsOf, parameterShapesOf, planResNet, resolveResNetSpec, type ResNetArchitecture, type ResNetSpec } from './resnet-spec.js';
 import type { NamedFloatArrays } from './resnet-weights.js';
 import { buildResNet, type ResNetBackbone, type ResNetOptions } from './resnet.js';
+// The seeded PRNG every package shares (mulberry32), so random backbones are reproducible across runs and platforms.
+import { mulberry32 } from '@thfr/detector/random';
 
-/** A small deterministic PRNG (mulberry32) so random backbones are reproducible across runs and platforms. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
 
 /**
  * He-initialised torch-layout weights with identity BatchNorm statistics, for benchmarks and as the

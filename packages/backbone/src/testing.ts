@@ -55,3 +55,22 @@ export function toyImages(count: number, size: number, seed: number, anomaly = f
     return { width: size, height: size, data };
   });
 }
+
+/**
+ * `backbone` as an engine that only runs asynchronously would expose it (onnxruntime, in @thfr/backbone-onnx):
+ * `extractAsync` gives its features, `extract` throws. Methods that pass `extractFeatures` work with it unchanged.
+ * Disposing the wrapper leaves `backbone` alone.
+ */
+export function asyncOnlyBackbone(backbone: FeatureExtractor): FeatureExtractor {
+  return {
+    identity: backbone.identity,
+    levels: backbone.levels,
+    extract(): tf.Tensor4D[] {
+      throw new Error(`asyncOnlyBackbone(${backbone.identity.architecture}): extract() called; use extractFeatures(backbone, images)`);
+    },
+    async extractAsync(images: tf.Tensor4D): Promise<tf.Tensor4D[]> {
+      return backbone.extract(images);
+    },
+    dispose() {},
+  };
+}

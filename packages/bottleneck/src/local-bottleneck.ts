@@ -57,7 +57,7 @@ export class LocalBottleneck extends Module {
       const chain: ConvBnAct[] = [];
       for (let step = k; step < levels.length - 1; step++) {
         const inChannels = step === k ? levels[step].channels : stepChannels(step - 1);
-        const conv = new ConvBnAct(inChannels, stepChannels(step), 3, init, true, 2);
+        const conv = new ConvBnAct(inChannels, stepChannels(step), 3, init, { stride: 2 });
         chain.push(this.registerModule(`level${k + 1}_down${step - k}`, conv));
       }
       this.downsamplers.push(chain);

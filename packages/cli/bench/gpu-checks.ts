@@ -121,7 +121,7 @@ async function thfrPaper(): Promise<void> {
   log(`thfr paper training step (batch ${BATCH}, ${SIZE}px, cached features)`, { ms_per_step: +stepMs.toFixed(1), images_per_s: +((BATCH * 1000) / stepMs).toFixed(1), peak_bytes: peakBytes });
   optimizer.dispose();
   tf.dispose([template, ...features]);
-  const model = new ThfrModel(config, backbone, levels, network, bank);
+  const model = new ThfrModel({ config, backbone, levels, network, bank });
   for (const batch of [1, BATCH]) {
     const x = tf.randomUniform([batch, SIZE, SIZE, 3], 0, 1, 'float32', 2) as tf.Tensor4D;
     const run = async () => { const out = await model.predictTensors(x); notePeak(); await out.scores.data(); tf.dispose([out.map, out.scores, ...out.levelMaps]); };

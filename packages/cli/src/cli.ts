@@ -8,8 +8,9 @@ import { predictCommand } from './commands/predict.js';
 import { demoCommand } from './commands/demo.js';
 import { benchCommand } from './commands/bench.js';
 import { compareCommand } from './commands/compare.js';
+import { exportOnnxCommand } from './commands/export-onnx.js';
 
-export const COMMANDS: CommandSpec[] = [trainCommand, evalCommand, predictCommand, benchCommand, demoCommand, compareCommand];
+export const COMMANDS: CommandSpec[] = [trainCommand, evalCommand, predictCommand, benchCommand, demoCommand, compareCommand, exportOnnxCommand];
 
 export function mainHelp(): string {
   return [

@@ -7,8 +7,11 @@
 import type { FeatureExtractor } from '@thfr/backbone';
 import { DetectorRegistry, type AnomalyDetector, type DetectorCreateOptions, type DetectorMethod } from '@thfr/detector';
 import type { OutputKind } from '@thfr/detector/node';
-import { ThfrModel, type ThfrDetector, type ThfrFitOptions } from '@thfr/model';
-import { CHECKPOINT_OUTPUT, MODEL_OUTPUT, THFR_METHOD, disposeCheckpoint, loadCheckpoint, saveCheckpoint } from '@thfr/model/node';
+import { ThfrModel, type ThfrDetector } from '@thfr/model';
+import { THFR_METHOD } from '@thfr/model/node';
+import type { RestorationConfig, RestorationDetector, RestorationFitOptions, RestorationModel } from '@thfr/restoration';
+import { CHECKPOINT_OUTPUT, MODEL_OUTPUT, disposeCheckpoint, loadCheckpoint, saveCheckpoint } from '@thfr/restoration/node';
+import type { Rd4adDetector } from '@thfr/rd4ad';
 import { RD4AD_METHOD } from '@thfr/rd4ad/node';
 import type { PatchCore } from '@thfr/patchcore';
 import { PATCHCORE_METHOD, PATCHCORE_OUTPUT } from '@thfr/patchcore/node';
@@ -52,6 +55,20 @@ export interface CliMethod {
   memory(detector: AnomalyDetector): { modelBytes: number; bankBytes: number };
   /** Detectors derived from a fitted one without refitting (compare's THFR bank ratios). */
   derive?(detector: AnomalyDetector, ratios: number[]): AsyncIterable<DerivedDetector>;
+  /**
+   * The rows `thfr compare` fits for this method (default: one row, id = the method's name): e.g. THFR's ablations
+   * (paper Tables 4, 5) as train flags. The first is the main row; `derive` rows come from its fitted detector.
+   */
+  compareVariants?: CompareVariant[];
+  /** The `--methods` id of the rows `derive` makes from the main row (e.g. 'thfr-bank'). */
+  derivedRowsId?: string;
+}
+
+/** One row of `thfr compare` for a method: an id for `--methods`, a label, and the train flags that make it. */
+export interface CompareVariant {
+  id: string;
+  label: string;
+  flags: Values;
 }
 
 const sizeFlags = (values: Values, layout?: Layout) => {
@@ -59,12 +76,12 @@ const sizeFlags = (values: Values, layout?: Layout) => {
   return { imageSize: c.imageSize, batchSize: c.batchSize, seed: c.seed, sigma: c.sigma, epochs: c.epochs };
 };
 
-/** THFR and RD4AD share the restoration detector: checkpoints, calibration range and memory. */
+/** THFR and RD4AD are restoration detectors (@thfr/restoration): the same checkpoints, calibration range and memory report. */
 const restoration = {
   checkpoints: true,
   async fitExtras(flags: { checkpointDir?: string; checkpointEvery?: number; resume?: string }): Promise<MethodFitExtras> {
     const resumeFrom = flags.resume ? await loadCheckpoint(flags.resume) : undefined;
-    const options: Partial<ThfrFitOptions> = {
+    const options: Partial<RestorationFitOptions> = {
       resumeFrom,
       checkpointEvery: flags.checkpointDir ? (flags.checkpointEvery ?? 10) : undefined,
       onCheckpoint: flags.checkpointDir ? (c) => saveCheckpoint(c, flags.checkpointDir!) : undefined,
@@ -72,7 +89,7 @@ const restoration = {
     return { options, dispose: () => { if (resumeFrom) disposeCheckpoint(resumeFrom); } };
   },
   pixelRange(detector: AnomalyDetector): [number, number] | undefined {
-    const stats = (detector as ThfrDetector).model.normalStatistics;
+    const stats = (detector as RestorationDetector<RestorationConfig, RestorationModel>).model.normalStatistics;
     return stats ? [0, Math.max(stats.pixelMax * 1.5, 1e-6)] : undefined;
   },
   memory(detector: AnomalyDetector) {
@@ -85,6 +102,15 @@ export const THFR: CliMethod = {
   method: THFR_METHOD,
   output: MODEL_OUTPUT,
   ...restoration,
+  // The ablations of paper Tables 4 and 5, each a network of its own (fitted through this entry with the flags).
+  compareVariants: [
+    { id: 'thfr-gl', label: 'THFR G-L (bank 100%)', flags: {} },
+    { id: 'thfr-gbn', label: 'THFR GBN only', flags: { bottleneck: 'gbn' } },
+    { id: 'thfr-lbn', label: 'THFR LBN only', flags: { bottleneck: 'lbn' } },
+    { id: 'thfr-no-template', label: 'THFR G-L without template', flags: { 'no-template': true } },
+    { id: 'thfr-no-relation', label: 'THFR G-L without relation', flags: { 'no-relation': true } },
+  ],
+  derivedRowsId: 'thfr-bank',
   createOptions: (values, layout) => ({ preset: (values.config as string | undefined) ?? 'default', config: { ...configFromFlags(values, layout) } }),
   label: () => 'THFR',
   describe: (d) => {
@@ -103,7 +129,7 @@ export const THFR: CliMethod = {
       const started = performance.now();
       const bank = await gl.bank.subsample(ratio, { seed: gl.config.seed });
       const extraSeconds = (performance.now() - started) / 1000;
-      const model = new ThfrModel({ ...gl.config, bankRatio: ratio }, gl.backbone, gl.levels, gl.network, bank, gl.normalStatistics, gl.training);
+      const model = new ThfrModel({ config: { ...gl.config, bankRatio: ratio }, backbone: gl.backbone, levels: gl.levels, network: gl.network, bank, normalStatistics: gl.normalStatistics, training: gl.training });
       const view: AnomalyDetector = {
         method: 'thfr', imageSize: gl.config.imageSize, batchSize: gl.config.batchSize, backbone: gl.backbone, fitted: true,
         fit: () => Promise.reject(new Error('a derived detector cannot be refitted')),
@@ -126,8 +152,8 @@ export const RD4AD: CliMethod = {
   },
   label: () => 'RD4AD',
   describe: (d) => {
-    const config = (d as ThfrDetector).config;
-    return `RD4AD (local bottleneck, no template), ${config.epochs} epochs, batch ${config.batchSize}, ${config.imageSize}px`;
+    const config = (d as Rd4adDetector).config;
+    return `RD4AD (OCBE of ${config.localBottleneckBlocks} blocks, no template), ${config.epochs} epochs, batch ${config.batchSize}, ${config.imageSize}px`;
   },
 };
 

@@ -7,7 +7,7 @@ export type {
   AnomalyDetector, DetectorPrediction, ImageExtras, FitProgress, DetectorFitOptions, DetectorFitSummary,
   DetectorPredictOptions, BackboneIdentityLike, DetectorCreateOptions, DetectorMethod,
 } from './contract.js';
-export { DetectorRegistry } from './registry.js';
+export { DetectorRegistry, presetOf } from './registry.js';
 export { imagesToTensor, inputBatch, inputCount } from './images.js';
 export type { RgbImageLike, DetectorInput } from './images.js';
 export { predictInBatches, throwIfAborted } from './predict-loop.js';

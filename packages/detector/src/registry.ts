@@ -40,3 +40,10 @@ export class DetectorRegistry<TBackbone = unknown> {
     throw new Error(`${source} (format '${String(manifest.format)}') was not written by any known method (${this.names.join(', ')})`);
   }
 }
+
+/** A method's named preset (`preset`, default 'default'), or an error naming the method and listing its presets. */
+export function presetOf<T>(presets: Record<string, T>, preset: string | undefined, method: string): T {
+  const name = preset ?? 'default';
+  if (!Object.hasOwn(presets, name)) throw new Error(`${method}: unknown preset '${name}': choose one of ${Object.keys(presets).join(', ')}`);
+  return presets[name];
+}

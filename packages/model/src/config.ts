@@ -1,48 +1,27 @@
-import type { RestorationLossForm } from './loss.js';
+import { mergeAndCheckConfig, type RestorationConfig } from '@thfr/restoration';
 /** Which bottleneck streams feed the decoder (paper Table 4). */
 export type BottleneckMode = 'gl' | 'gbn' | 'lbn';
 
-/** Everything that defines a THFR network and its training; saved in the model manifest. */
-export interface ThfrConfig {
-  /** Square input size in pixels; images are resized to it. */
-  imageSize: number;
+/**
+ * Everything that defines a THFR network and its training; saved in the model manifest. The fields shared
+ * with every restoration detector (input size, loss, local bottleneck depth, decoder, schedule) are
+ * @thfr/restoration's RestorationConfig; these are THFR's own.
+ */
+export interface ThfrConfig extends RestorationConfig {
   /** 'gl' = global + local streams fused (the paper), 'gbn' / 'lbn' = one stream (ablation). */
   bottleneck: BottleneckMode;
   /** Template-guided compensation on/off (ablation "without template"). */
   template: boolean;
   /** Pairwise relation feature inside the compensation (ablation "template without relation"). */
   relation: boolean;
-  /** Restoration loss form: 'flattened' (RD4AD's code, the default by measurement) or 'position' (paper eq. 3 read literally, per-position cosine). */
-  lossForm: RestorationLossForm;
-  /** ResBlocks of the local bottleneck's one-class embedding after the multi-scale fusion (RD4AD's OCBE: 3). */
-  localBottleneckBlocks: number;
   /** Training: the template is drawn uniformly among the n nearest other images (paper eq. 1). */
   topN: number;
   /** Fraction of training images kept in the bank by greedy k-center (paper Table 6). */
   bankRatio: number;
   bankStorage: 'float32' | 'float16';
-  /** Decoder blocks per stage, deepest stage first (RD4AD's WideResNet50 decoder: [3, 4, 6]). */
-  decoderBlocks: number[];
-  /** Middle width of decoder blocks as a fraction of the stage's output channels (RD4AD wide: 0.5). */
-  decoderWidthRatio: number;
-  /** Middle width of the bottleneck ResBlocks as a fraction of C_K (RD4AD wide: 1). */
-  bottleneckWidthRatio: number;
-  /**
-   * Channels of the compressed code S_G / S_L as a fraction of the paper's 2 C_K (1 = the paper). Below 1 the
-   * bottlenecks, compensation and the decoder's first stage shrink with it (parameters ~ ratio^2): the knob
-   * that makes 1024-channel ResNet-50 features trainable in a CPU's time and a wasm heap.
-   */
-  codeWidthRatio: number;
   /** 1x1 conv layers and ResBlocks in each compensation module. */
   compensationFuseLayers: number;
   compensationResBlocks: number;
-  /** Gaussian sigma of the anomaly map (4 for MVTec AD, 2 for MVTec LOCO). */
-  sigma: number;
-  epochs: number;
-  batchSize: number;
-  learningRate: number;
-  betas: [number, number];
-  seed: number;
 }
 
 /** The paper's settings (section 4.1): WideResNet50-2 backbone, 256 px, Adam 0.005, 200 epochs, batch 16. */
@@ -88,38 +67,12 @@ export const DEFAULT_CONFIG: ThfrConfig = {
   batchSize: 8,
 };
 
-/**
- * The largest input size: features, their gradients and the anomaly maps grow with imageSize^2; at 2048
- * the first level of WideResNet50-2 (stride 4, 256 channels) is 512*512*256*4 bytes = 256 MiB per image.
- */
-export const MAX_IMAGE_SIZE = 2048;
-
-function formatBytes(bytes: number): string {
-  return bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(1)} GiB` : `${(bytes / 2 ** 20).toFixed(0)} MiB`;
-}
-
-const POSITIVE_INTEGERS: Array<keyof ThfrConfig> = ['imageSize', 'topN', 'epochs', 'batchSize', 'compensationFuseLayers', 'localBottleneckBlocks'];
-
 /** Fills defaults and checks every field, naming the bad one. */
 export function resolveConfig(partial: Partial<ThfrConfig> = {}, base: ThfrConfig = DEFAULT_CONFIG): ThfrConfig {
-  const config: ThfrConfig = { ...base, ...Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined)) };
-  for (const key of POSITIVE_INTEGERS) {
-    const v = config[key];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new RangeError(`THFR config '${key}' must be a positive integer, got ${String(v)}`);
-  }
+  const config = mergeAndCheckConfig(partial, base, 'THFR', ['topN', 'compensationFuseLayers']);
   if (!['gl', 'gbn', 'lbn'].includes(config.bottleneck)) throw new RangeError(`THFR config 'bottleneck' must be 'gl', 'gbn' or 'lbn', got '${config.bottleneck}'`);
   if (!(config.bankRatio > 0 && config.bankRatio <= 1)) throw new RangeError(`THFR config 'bankRatio' must be in (0, 1], got ${config.bankRatio}`);
-  if (!(config.sigma >= 0)) throw new RangeError(`THFR config 'sigma' must be >= 0, got ${config.sigma}`);
-  if (config.lossForm !== 'position' && config.lossForm !== 'flattened') throw new RangeError(`THFR config 'lossForm' must be 'position' or 'flattened', got '${String(config.lossForm)}'`);
-  if (!(config.codeWidthRatio > 0 && config.codeWidthRatio <= 1)) throw new RangeError(`THFR config 'codeWidthRatio' must be in (0, 1], got ${config.codeWidthRatio}`);
-  if (!(config.learningRate > 0)) throw new RangeError(`THFR config 'learningRate' must be > 0, got ${config.learningRate}`);
-  if (!Array.isArray(config.decoderBlocks) || config.decoderBlocks.some((b) => !Number.isInteger(b) || b < 1)) {
-    throw new RangeError(`THFR config 'decoderBlocks' must be positive integers per stage, got ${JSON.stringify(config.decoderBlocks)}`);
-  }
-  if (config.imageSize > MAX_IMAGE_SIZE) {
-    throw new RangeError(`THFR config 'imageSize' must be at most ${MAX_IMAGE_SIZE} (8x the paper's 256), got ${config.imageSize}: memory grows with its square ` +
-      `(at ${MAX_IMAGE_SIZE} px a WideResNet50-2's first feature level alone is 256 MiB per image, and one ${config.imageSize} px float32 image is ${formatBytes(config.imageSize ** 2 * 12)})`);
-  }
-  if (config.imageSize % 32 !== 0) throw new RangeError(`THFR config 'imageSize' must be a multiple of 32 (the deepest level is at stride 16 and is halved once more), got ${config.imageSize}`);
   return config;
 }
+
+export { MAX_IMAGE_SIZE } from '@thfr/restoration';

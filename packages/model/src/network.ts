@@ -2,15 +2,10 @@ import { tf } from '@thfr/tensor';
 import { ConvBnAct, Initializer, Module } from '@thfr/nn';
 import { GlobalBottleneck, LocalBottleneck } from '@thfr/bottleneck';
 import { CompensationModule } from '@thfr/compensation';
+import { RestorationDecoder, type LevelGeometry, type RestorationNetwork } from '@thfr/restoration';
 import type { ThfrConfig } from './config.js';
-import { RestorationDecoder } from './decoder.js';
 
-/** Channels and spatial size of each backbone level at the configured input size, shallowest first. */
-export interface LevelGeometry {
-  name: string;
-  channels: number;
-  size: number;
-}
+export type { LevelGeometry };
 
 /**
  * The trainable part of THFR (paper Fig. 3): bottleneck stream(s), template-guided compensation of
@@ -18,7 +13,7 @@ export interface LevelGeometry {
  * modules exist, not just flags: 'gbn'/'lbn' build one stream, `template: false` builds no
  * compensation, `relation: false` builds compensation without theta/phi.
  */
-export class ThfrNetwork extends Module {
+export class ThfrNetwork extends Module implements RestorationNetwork {
   readonly gbn?: GlobalBottleneck;
   readonly lbn?: LocalBottleneck;
   readonly compensateGlobal?: CompensationModule;

@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { recoverInterruptedSave, writeFolderAtomically } from '../src/atomic-folder.js';
-import { MODEL_OUTPUT } from '../src/output-guard.js';
+import { recoverInterruptedSave, writeFolderAtomically } from '../src/node.js';
+import { MODEL_OUTPUT } from '../src/node.js';
 import { readModelManifest } from '../src/node.js';
 import { folderFiles } from './helpers/save-child.js';
 

@@ -292,7 +292,7 @@ describe('checkpoint folders', () => {
     await failsWith(load(await variant('text', () => 'epoch=3')), Error, `${file('text')} is not valid JSON`);
     await failsWith(load(await variant('model', (j) => { j.format = 'thfr-model'; })), Error, `${file('model')} is not a THFR checkpoint (format 'thfr-model', expected 'thfr-checkpoint')`);
     const future = CHECKPOINT_FORMAT_VERSION + 1;
-    await failsWith(load(await variant('future', (j) => { j.version = future; })), Error, `${file('future')} has checkpoint format version ${future}; this @thfr/model reads version ${CHECKPOINT_FORMAT_VERSION}`);
+    await failsWith(load(await variant('future', (j) => { j.version = future; })), Error, `${file('future')} has checkpoint format version ${future}; this @thfr/restoration reads version ${CHECKPOINT_FORMAT_VERSION}`);
     await failsWith(load(await variant('loss', (j) => { j.lossHistory = [0.5, 'x']; })), ManifestFieldError, `${file('loss')}: field 'lossHistory'`);
   });
 

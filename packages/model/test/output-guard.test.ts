@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkOutputPath, MODEL_OUTPUT, OutputPathError, PREDICTIONS_OUTPUT } from '../src/output-guard.js';
-import { writeFolderAtomically } from '../src/atomic-folder.js';
+import { checkOutputPath, MODEL_OUTPUT, OutputPathError, PREDICTIONS_OUTPUT } from '../src/node.js';
+import { writeFolderAtomically } from '../src/node.js';
 
 let root: string;
 let data: string;

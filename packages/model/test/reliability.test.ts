@@ -10,7 +10,7 @@ import { expectNoLeak } from '@thfr/tensor/testing';
 import { tinyBackbone, toyImages } from '@thfr/backbone/testing';
 import { parseManifest, resolveConfig, trainThfr, type ThfrConfig, type ThfrModel, type TrainingCheckpoint } from '../src/index.js';
 import { ManifestFieldError, loadCheckpoint, readModelManifest, saveCheckpoint, saveModel } from '../src/node.js';
-import { checkCalibrationScores, checkResumable } from '../src/training-checks.js';
+import { checkCalibrationScores, checkResumable } from '@thfr/restoration';
 
 const backbone = tinyBackbone();
 const tiny: Partial<ThfrConfig> = { imageSize: 64, decoderBlocks: [1, 1, 1], epochs: 1, batchSize: 4, seed: 3 };
@@ -97,7 +97,7 @@ describe('checkpoints', () => {
     await writeFile(path, JSON.stringify({ ...json, epoch: 'three' }));
     await expect(loadCheckpoint(join(dir, 'ckpt2'))).rejects.toThrow("checkpoint.json: field 'epoch' must be a non-negative integer, got \"three\"");
     await writeFile(path, JSON.stringify({ ...json, version: 1 }));
-    await expect(loadCheckpoint(join(dir, 'ckpt2'))).rejects.toThrow(/checkpoint format version 1; this @thfr\/model reads version 2 \(version 1 has no checksums/);
+    await expect(loadCheckpoint(join(dir, 'ckpt2'))).rejects.toThrow(/checkpoint format version 1; this @thfr\/restoration reads version 2 \(version 1 has no checksums/);
     await expect(loadCheckpoint(join(dir, 'nothing'))).rejects.toThrow(/is not a THFR checkpoint: .*checkpoint.json is missing/);
   });
 

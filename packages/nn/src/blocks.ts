@@ -25,10 +25,10 @@ export class Bottleneck extends Module {
     super();
     const stride = options.stride ?? 1;
     this.reduce = this.registerModule('conv1', new ConvBnAct(inChannels, options.width, 1, init));
-    this.spatial = this.registerModule('conv2', new ConvBnAct(options.width, options.width, 3, init, true, stride));
-    this.expand = this.registerModule('conv3', new ConvBnAct(options.width, outChannels, 1, init, false));
+    this.spatial = this.registerModule('conv2', new ConvBnAct(options.width, options.width, 3, init, { stride }));
+    this.expand = this.registerModule('conv3', new ConvBnAct(options.width, outChannels, 1, init, { relu: false }));
     if (stride !== 1 || inChannels !== outChannels) {
-      this.shortcut = this.registerModule('downsample', new ConvBnAct(inChannels, outChannels, 1, init, false, stride));
+      this.shortcut = this.registerModule('downsample', new ConvBnAct(inChannels, outChannels, 1, init, { relu: false, stride }));
     }
   }
 
@@ -65,7 +65,7 @@ export class UpBottleneck extends Module {
     } else {
       this.spatial = this.registerModule('conv2', new ConvBnAct(options.width, options.width, 3, init));
     }
-    this.expand = this.registerModule('conv3', new ConvBnAct(options.width, outChannels, 1, init, false));
+    this.expand = this.registerModule('conv3', new ConvBnAct(options.width, outChannels, 1, init, { relu: false }));
     if (upsample) {
       this.shortcutUp = this.registerModule('upsample', new ConvTranspose2d(inChannels, outChannels, 2, init));
       this.shortcutBn = this.registerModule('upsample_bn', new BatchNorm2d(outChannels));

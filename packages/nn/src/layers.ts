@@ -60,6 +60,11 @@ export class ConvTranspose2d extends Module {
   }
 }
 
+export interface BatchNorm2dOptions {
+  momentum?: number;
+  epsilon?: number;
+}
+
 /**
  * Batch normalisation over N, H, W with torch's semantics: batch statistics (biased variance for the
  * normalisation, unbiased for the running estimate) in training mode, running statistics in eval mode.
@@ -70,8 +75,14 @@ export class BatchNorm2d extends Module {
   readonly runningMean: tf.Variable;
   readonly runningVar: tf.Variable;
 
-  constructor(readonly channels: number, readonly momentum = 0.1, readonly epsilon = 1e-5) {
+  readonly momentum: number;
+  readonly epsilon: number;
+
+  /** momentum (torch's, default 0.1) weighs the new batch in the running statistics; epsilon (default 1e-5) guards the variance. */
+  constructor(readonly channels: number, options: BatchNorm2dOptions = {}) {
     super();
+    this.momentum = options.momentum ?? 0.1;
+    this.epsilon = options.epsilon ?? 1e-5;
     this.gamma = this.registerParameter('weight', tf.ones([channels]));
     this.beta = this.registerParameter('bias', tf.zeros([channels]));
     this.runningMean = this.registerBuffer('running_mean', tf.zeros([channels]));
@@ -99,13 +110,22 @@ export class BatchNorm2d extends Module {
   }
 }
 
+export interface ConvBnActOptions {
+  /** Apply a ReLU after the batch norm (default true; false for the last conv of a residual branch). */
+  relu?: boolean;
+  stride?: number;
+}
+
 /** conv -> batch norm -> optional ReLU, the unit most blocks are made of. */
 export class ConvBnAct extends Module {
   readonly conv: Conv2d;
   readonly bn: BatchNorm2d;
+  readonly relu: boolean;
 
-  constructor(inChannels: number, outChannels: number, kernelSize: number, init: Initializer, readonly relu = true, stride = 1) {
+  constructor(inChannels: number, outChannels: number, kernelSize: number, init: Initializer, options: ConvBnActOptions = {}) {
     super();
+    this.relu = options.relu ?? true;
+    const stride = options.stride ?? 1;
     this.conv = this.registerModule('conv', new Conv2d(inChannels, outChannels, kernelSize, init, { stride }));
     this.bn = this.registerModule('bn', new BatchNorm2d(outChannels));
   }

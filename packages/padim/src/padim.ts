@@ -1,5 +1,5 @@
 import { tf, type Tensor2D, type Tensor3D, type Tensor4D } from '@thfr/tensor';
-import type { FeatureExtractor } from '@thfr/backbone';
+import { extractFeatures, type FeatureExtractor } from '@thfr/backbone';
 import { gaussianBlur } from '@thfr/postprocess';
 import {
   inputBatch, inputCount, predictInBatches, SeededRandom, throwIfAborted,
@@ -44,9 +44,12 @@ export class Padim implements AnomalyDetector {
   get fitted(): boolean { return this.mean !== undefined; }
   get grid(): [number, number] | undefined { return this.gridSize; }
 
-  /** Per-position features [B, P, d] of a batch [B, size, size, 3] (the caller owns them). */
-  embed(images: Tensor4D): tf.Tensor3D {
-    const levels = this.backbone.extract(images);
+  /**
+   * Per-position features [B, P, d] of a batch [B, size, size, 3] (the caller owns them). Async so that backbones
+   * that only run asynchronously (onnxruntime) serve too (`extractFeatures`).
+   */
+  async embed(images: Tensor4D): Promise<tf.Tensor3D> {
+    const levels = await extractFeatures(this.backbone, images);
     try {
       return tf.tidy(() => {
         const [b, h, w] = levels[this.layers[0]].shape;
@@ -71,8 +74,12 @@ export class Padim implements AnomalyDetector {
         throwIfAborted(options.signal);
         const end = Math.min(count, start + this.config.batchSize);
         const batch = inputBatch(images, start, end, this.imageSize, 'PaDiM.fit images');
-        const x = this.embed(batch);
-        batch.dispose();
+        let x: tf.Tensor3D;
+        try {
+          x = await this.embed(batch);
+        } finally {
+          batch.dispose();
+        }
         const [s, o] = tf.tidy(() => {
           const byPosition = tf.transpose(x, [1, 0, 2]); // [P, B, d]
           return [tf.sum(x, 0) as Tensor2D, tf.matMul(byPosition, byPosition, true, false) as tf.Tensor3D];
@@ -123,8 +130,8 @@ export class Padim implements AnomalyDetector {
   async predict(images: DetectorInput, options: DetectorPredictOptions = {}): Promise<DetectorPrediction> {
     if (!this.mean || !this.precision) throw new Error('PaDiM: not fitted; call fit(images) or load a saved model first');
     const [mean, precision] = [this.mean, this.precision];
-    return predictInBatches(images, (batch) => {
-      const x = this.embed(batch);
+    return predictInBatches(images, async (batch) => {
+      const x = await this.embed(batch);
       const [h, w] = this.gridSize!;
       const size = this.imageSize;
       return tf.tidy(() => {

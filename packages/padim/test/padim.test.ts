@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import '@tensorflow/tfjs-backend-cpu';
 import { tf } from '@thfr/tensor';
 import { expectClose, expectNoLeak } from '@thfr/tensor/testing';
-import { tinyBackbone, toyImages } from '@thfr/backbone/testing';
+import { asyncOnlyBackbone, tinyBackbone, toyImages } from '@thfr/backbone/testing';
 import { imagesToTensor } from '@thfr/detector';
 import { invertSpdBatch, Padim } from '../src/index.js';
 import { loadPadim, PADIM_METHOD, savePadim } from '../src/node.js';
@@ -52,8 +52,8 @@ describe('Padim', () => {
 
     // Independent check at one position: plain-JS mean, covariance + eps I, and (x - mu)^T inv (x - mu).
     const test = [...toyImages(2, 64, 9), ...toyImages(2, 64, 9, true)];
-    const trainX = await model.embed(imagesToTensor(train, 64)).array();
-    const testX = await model.embed(imagesToTensor(test, 64)).array();
+    const trainX = await (await model.embed(imagesToTensor(train, 64))).array();
+    const testX = await (await model.embed(imagesToTensor(test, 64))).array();
     const position = 37;
     const d = 6;
     const rows = trainX.map((img) => img[position]);
@@ -89,6 +89,20 @@ describe('Padim', () => {
     expect(PADIM_METHOD.recognizes({ format: 'thfr-padim' })).toBe(true);
     loaded.dispose();
     model.dispose();
+  });
+
+  it('fits and predicts on a backbone that only extracts asynchronously (as the ONNX one) with the same maps', async () => {
+    const config = { imageSize: 64, layers: [0, 1], channels: 6, sigma: 0, batchSize: 3 };
+    const [train, test] = [toyImages(4, 64, 4), [...toyImages(1, 64, 9), ...toyImages(1, 64, 9, true)]];
+    const sync = new Padim(backbone, config);
+    const async = new Padim(asyncOnlyBackbone(backbone), config);
+    await sync.fit(train);
+    await async.fit(train);
+    const [expected, actual] = [await sync.predict(test), await async.predict(test)];
+    for (let i = 0; i < test.length; i++) expectClose(actual.maps[i], expected.maps[i], 0, `map ${i}`);
+    await expectNoLeak(() => async.predict(test), 2, 'PaDiM.predict on an async-only backbone');
+    sync.dispose();
+    async.dispose();
   });
 
   it('refuses too few images, an unfitted predict and a foreign backbone', async () => {

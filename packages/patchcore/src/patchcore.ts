@@ -1,5 +1,5 @@
 import { tf, type Tensor1D, type Tensor2D, type Tensor3D, type Tensor4D } from '@thfr/tensor';
-import type { FeatureExtractor } from '@thfr/backbone';
+import { extractFeatures, type FeatureExtractor } from '@thfr/backbone';
 import { greedyKCenter, NearestNeighborIndex } from '@thfr/template-bank';
 import { gaussianBlur } from '@thfr/postprocess';
 import {
@@ -90,13 +90,16 @@ export class PatchCore implements AnomalyDetector {
     return this.config.batchSize;
   }
 
-  /** Patch features [B*h*w, d] of a batch of images [B, size, size, 3] in [0, 1]; the caller owns them. */
-  embed(images: Tensor4D): { features: Tensor2D; grid: [number, number] } {
+  /**
+   * Patch features [B*h*w, d] of a batch of images [B, size, size, 3] in [0, 1]; the caller owns them. Async so
+   * that backbones that only run asynchronously (onnxruntime) serve too (`extractFeatures`).
+   */
+  async embed(images: Tensor4D): Promise<{ features: Tensor2D; grid: [number, number] }> {
     const size = this.config.imageSize;
     if (images.shape.length !== 4 || images.shape[1] !== size || images.shape[2] !== size || images.shape[3] !== 3) {
       throw new Error(`PatchCore: images must be [B, ${size}, ${size}, 3] (the config's imageSize), got [${images.shape.join(', ')}]; pass RGB images to fit/predict to have them resized`);
     }
-    const levels = this.backbone.extract(images);
+    const levels = await extractFeatures(this.backbone, images);
     try {
       return patchEmbedding(this.layers.map((l) => levels[l]), this.config.neighborhood, this.reduction);
     } finally {
@@ -118,7 +121,7 @@ export class PatchCore implements AnomalyDetector {
         const end = Math.min(count, start + this.config.batchSize);
         const batch = inputBatch(images, start, end, this.config.imageSize, 'PatchCore.fit images');
         try {
-          parts.push(this.embed(batch).features);
+          parts.push((await this.embed(batch)).features);
         } finally {
           batch.dispose();
         }
@@ -180,7 +183,7 @@ export class PatchCore implements AnomalyDetector {
     const index = this.requireIndex();
     const batch = images.shape[0];
     const size = this.config.imageSize;
-    const { features, grid } = this.embed(images);
+    const { features, grid } = await this.embed(images);
     let nearest;
     try {
       nearest = await index.query(features, 1);

@@ -9,7 +9,7 @@ import type { FeatureExtractor } from '@thfr/backbone';
 import { imagesToTensor } from '@thfr/detector';
 import { PatchCore, adaptiveAveragePoolMatrix, coresetSize, locallyAwareFeatures, patchEmbedding, resolvePatchCoreConfig } from '../src/index.js';
 import { loadPatchCore, savePatchCore } from '../src/node.js';
-import { tinyBackbone, toyImages } from '@thfr/backbone/testing';
+import { asyncOnlyBackbone, tinyBackbone, toyImages } from '@thfr/backbone/testing';
 
 interface Reference {
   size: number; targetDim: number; levels: Array<[number, number]>;
@@ -77,7 +77,7 @@ describe('PatchCore against a torch + scipy reference', () => {
     const model = new PatchCore(testBackbone, config);
     model.setBank(tf.clone(trained.memoryBank!));
     const testImages = idImages(2, ref.size);
-    const embedding = model.embed(testImages);
+    const embedding = await model.embed(testImages);
     expectClose(embedding.features.dataSync(), ref.embedding, 1e-5, 'patch embedding');
     embedding.features.dispose();
     const prediction = await model.predict(testImages);
@@ -133,6 +133,21 @@ describe('PatchCore on toy images', () => {
     expect(loaded.fitSummary).toEqual(model.fitSummary);
     loaded.dispose();
     model.dispose();
+  });
+
+  it('fits and predicts on a backbone that only extracts asynchronously (as the ONNX one) with the same maps', async () => {
+    const config = { imageSize: 64, coresetRatio: 0.5, batchSize: 3 };
+    const [train, test] = [toyImages(4, 64, 4), [...toyImages(1, 64, 9), ...toyImages(1, 64, 9, true)]];
+    const sync = new PatchCore(backbone, config);
+    const async = new PatchCore(asyncOnlyBackbone(backbone), config);
+    await sync.fit(train);
+    await async.fit(train);
+    const [expected, actual] = [await sync.predict(test), await async.predict(test)];
+    for (let i = 0; i < test.length; i++) expectClose(actual.maps[i], expected.maps[i], 0, `map ${i}`);
+    expect(actual.scores).toEqual(expected.scores);
+    await expectNoLeak(() => async.predict(test), 2, 'PatchCore.predict on an async-only backbone');
+    sync.dispose();
+    async.dispose();
   });
 
   it('coreset sizes are ceil(r * N) for each ratio, and ratio 1 keeps every patch', async () => {

@@ -1,9 +1,10 @@
 import { tf } from '@thfr/tensor';
 import { FusedAdam } from '@thfr/nn';
 import { TemplateBank } from '@thfr/template-bank';
-import { DEFAULT_CONFIG, PAPER_CONFIG, ThfrNetwork, measureLevels, restorationLoss, resolveConfig, templateReference, ThfrModel, type ThfrConfig } from '@thfr/model';
+import { DEFAULT_CONFIG, PAPER_CONFIG, ThfrNetwork, measureLevelsAsync, restorationLoss, resolveConfig, templateReference, ThfrModel, type ThfrConfig } from '@thfr/model';
 import { ResNetBackbone, type FeatureExtractor } from '@thfr/backbone';
 import { benchBackboneAgainstPytorch, type PeerResult } from './bench-peer.js';
+import { benchBackboneOnOnnxRuntime, type OnnxBenchRow } from './bench-onnx.js';
 import { numberOption, type CommandSpec } from '../command.js';
 import { DEFAULT_BACKBONE_NAME, openBackbone } from '../backbones.js';
 import { setupRuntime } from '../runtime.js';
@@ -35,8 +36,12 @@ async function timeIt(repeats: number, fn: () => Promise<void>): Promise<number>
   return (performance.now() - started) / repeats;
 }
 
-/** Forward time of each pretrained backbone at `size` px (taps at strides 4/8/16), with the tensor memory it holds. */
-async function benchBackbones(names: string[], batches: number[], size: number, repeats: number, output: Output, peer?: { python: string; results: PeerResult[] }): Promise<Array<{ backbone: string; batch: number; msPerBatch: number; msPerImage: number; weightBytes: number }>> {
+/**
+ * Forward time of each pretrained backbone at `size` px (taps at strides 4/8/16), with the tensor memory it holds;
+ * for the ResNets also on onnxruntime-node (exported to ONNX) with each of `onnx.threads`, next to PyTorch when
+ * `peer` is given (same run, so the ratios share the machine's load).
+ */
+async function benchBackbones(names: string[], batches: number[], size: number, repeats: number, output: Output, peer?: { python: string; results: PeerResult[] }, onnx?: { threads: number[]; rows: OnnxBenchRow[]; skipped?: string }): Promise<Array<{ backbone: string; batch: number; msPerBatch: number; msPerImage: number; weightBytes: number }>> {
   const rows: Array<{ backbone: string; batch: number; msPerBatch: number; msPerImage: number; weightBytes: number }> = [];
   for (const name of names) {
     const before = tf.memory().numBytes;
@@ -54,9 +59,16 @@ async function benchBackbones(names: string[], batches: number[], size: number, 
         rows.push({ backbone: name, batch, msPerBatch: ms, msPerImage: ms / batch, weightBytes });
         output.line(`backbone ${name} at ${size} px, batch ${batch}: ${ms.toFixed(0)} ms per batch, ${(ms / batch).toFixed(0)} ms per image (weights held: ${(weightBytes / 2 ** 20).toFixed(0)} MiB)`);
       }
+      let peerResult: PeerResult | undefined;
       if (peer && backbone instanceof ResNetBackbone) {
         const own = new Map(rows.filter((r) => r.backbone === name).map((r) => [r.batch, r.msPerBatch]));
-        peer.results.push(await benchBackboneAgainstPytorch(backbone, own, size, repeats, peer.python, output));
+        peerResult = await benchBackboneAgainstPytorch(backbone, own, size, repeats, peer.python, output);
+        peer.results.push(peerResult);
+      }
+      if (onnx && onnx.threads.length > 0 && backbone instanceof ResNetBackbone) {
+        const result = await benchBackboneOnOnnxRuntime(backbone, batches, size, repeats, onnx.threads, output, peerResult);
+        if ('rows' in result) onnx.rows.push(...result.rows);
+        else onnx.skipped = result.skipped;
       }
     } finally {
       backbone.dispose();
@@ -67,7 +79,7 @@ async function benchBackbones(names: string[], batches: number[], size: number, 
 
 /** Random images through a random-weight network: the timings do not depend on the values. */
 async function benchConfig(label: 'default' | 'paper', config: ThfrConfig, backbone: FeatureExtractor, batches: number[], trainBatch: number, repeats: number, output: Output): Promise<ConfigBench> {
-  const levels = measureLevels(backbone, config.imageSize);
+  const levels = await measureLevelsAsync(backbone, config.imageSize);
   const network = new ThfrNetwork(levels, config);
   const bankImages = 16;
   const images = tf.randomUniform([bankImages, config.imageSize, config.imageSize, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
@@ -75,7 +87,7 @@ async function benchConfig(label: 'default' | 'paper', config: ThfrConfig, backb
   const reference = templateReference(features, network.codeSize);
   const bank = await TemplateBank.fromFeatures(features[features.length - 1], [reference]);
   tf.dispose([reference]);
-  const model = new ThfrModel(config, backbone, levels, network, bank);
+  const model = new ThfrModel({ config, backbone, levels, network, bank });
   try {
     // Inference first: a training step that exhausts the backend's memory must not cost these figures.
     network.eval();
@@ -165,10 +177,17 @@ export const benchCommand: CommandSpec = {
     backbone: { type: 'string', help: 'backbone of the default config (default: resnet50_imagenet_v1)', valueName: 'NAME' },
     backbones: { type: 'string', help: "pretrained backbones whose forward time is measured at 256 px ('' to skip)", default: 'resnet50_imagenet_v1,mobilenet_v2', valueName: 'LIST' },
     peer: { type: 'string', help: "'pytorch': also time the ResNet backbones in PyTorch with the same weights (Debian python3-torch) and print the ratios", valueName: 'NAME' },
+    'onnx-threads': { type: 'string', help: "onnxruntime-node intra-op thread counts for the ResNet backbones exported to ONNX (when onnxruntime-node is installed; '' to skip)", default: '1,2', valueName: 'LIST' },
     python: { type: 'string', help: 'the Python with torch for --peer pytorch', default: '/usr/bin/python3', valueName: 'PATH' },
   },
   examples: ['thfr bench', 'thfr bench --configs default --batches 1,16 --json', 'thfr bench --backend webgpu'],
   async run(values, output) {
+    // Flags are checked before the runtime starts, so a typo fails at once.
+    const onnxThreads = String(values['onnx-threads'] ?? '1,2').split(',').filter((t) => t.length > 0).map((t) => {
+      const n = Number(t);
+      if (!Number.isInteger(n) || n < 1) throw new Error(`--onnx-threads takes positive integers, got '${t}'`);
+      return n;
+    });
     const backend = await setupRuntime(values.backend as string | undefined, output);
     const repeats = numberOption(values, 'repeats', { integer: true, min: 1 }) ?? 2;
     const batches = String(values.batches ?? '1,16').split(',').map(Number);
@@ -178,7 +197,8 @@ export const benchCommand: CommandSpec = {
     const backboneNames = String(values.backbones ?? 'resnet50_imagenet_v1,mobilenet_v2').split(',').filter((n) => n.length > 0);
     if (values.peer !== undefined && values.peer !== 'pytorch') throw new Error(`--peer takes 'pytorch', got '${String(values.peer)}'`);
     const peer = values.peer === 'pytorch' ? { python: String(values.python ?? '/usr/bin/python3'), results: [] as PeerResult[] } : undefined;
-    const backbones = await benchBackbones(backboneNames, [1, 8], 256, repeats, output, peer);
+    const onnx = { threads: onnxThreads, rows: [] as OnnxBenchRow[], skipped: undefined as string | undefined };
+    const backbones = await benchBackbones(backboneNames, [1, 8], 256, repeats, output, peer, onnx);
     const search = await benchSearch(sizes, keyDim, output);
     for (const s of search) output.line(`template search, N = ${s.templates}, D = ${s.keyDim}: ${s.msPerQuery.toFixed(2)} ms per query`);
     const results: ConfigBench[] = [];
@@ -209,6 +229,6 @@ export const benchCommand: CommandSpec = {
         backbone.dispose();
       }
     }
-    output.result({ backend, backbones, peer: peer?.results, configs: results, failures, search });
+    output.result({ backend, backbones, peer: peer?.results, onnx: onnx.skipped ? { skipped: onnx.skipped } : onnx.rows, configs: results, failures, search });
   },
 };

@@ -6,7 +6,7 @@ import type { FeatureExtractor } from '@thfr/backbone';
 import { numberOption, type CommandSpec } from '../command.js';
 import { openBackbone } from '../backbones.js';
 import { computeMetrics, predictTestSet, type EvaluationMetrics } from '../evaluate.js';
-import { CLI_METHODS, cliMethod, type CliMethod } from '../methods.js';
+import { CLI_METHODS, type CliMethod, type CompareVariant } from '../methods.js';
 import { writeFileAtomically } from '../files.js';
 import { ProgressBar, formatDuration } from '../progress.js';
 import { setupRuntime } from '../runtime.js';
@@ -14,17 +14,16 @@ import { MODEL_OPTIONS, backboneNameFromFlags, configFromFlags, type Values } fr
 import type { Output } from '../output.js';
 import { trainCategory } from './train.js';
 
-/** THFR ablations (paper Tables 4, 5): the train flags that make each (all fitted through the registry's 'thfr'). */
-const THFR_VARIANTS: Array<{ id: string; label: string; flags: Values }> = [
-  { id: 'thfr-gl', label: 'THFR G-L (bank 100%)', flags: {} },
-  { id: 'thfr-gbn', label: 'THFR GBN only', flags: { bottleneck: 'gbn' } },
-  { id: 'thfr-lbn', label: 'THFR LBN only', flags: { bottleneck: 'lbn' } },
-  { id: 'thfr-no-template', label: 'THFR G-L without template', flags: { 'no-template': true } },
-  { id: 'thfr-no-relation', label: 'THFR G-L without relation', flags: { 'no-relation': true } },
-];
+/** A method's compare rows: its variants (default: one row named after it). */
+function variantsOf(name: string, entry: CliMethod): CompareVariant[] {
+  return entry.compareVariants ?? [{ id: name, label: '', flags: {} }];
+}
 
-/** Method ids `--methods` accepts, in the order they run: THFR's variants, its bank ratios, then every other registered method. */
-export const COMPARE_METHODS: readonly string[] = ['thfr-gl', 'thfr-bank', ...THFR_VARIANTS.slice(1).map((v) => v.id), ...Object.keys(CLI_METHODS).filter((m) => m !== 'thfr')];
+/** Method ids `--methods` accepts, in the order they run: per registered method, its main row, its derived rows, its other variants. */
+export const COMPARE_METHODS: readonly string[] = Object.entries(CLI_METHODS).flatMap(([name, entry]) => {
+  const [main, ...others] = variantsOf(name, entry).map((v) => v.id);
+  return [main, ...(entry.derive && entry.derivedRowsId ? [entry.derivedRowsId] : []), ...others];
+});
 type MethodId = string;
 
 /** One row of the comparison table. */
@@ -165,7 +164,10 @@ export const compareCommand: CommandSpec = {
     const methodList = listOption(values, 'methods', 'all');
     const methods = new Set<MethodId>(methodList.includes('all') ? COMPARE_METHODS : (methodList as MethodId[]));
     for (const m of methods) if (!(COMPARE_METHODS as readonly string[]).includes(m)) throw new Error(`--methods: unknown method '${m}' (choose from ${COMPARE_METHODS.join(', ')}, or all)`);
-    if (methods.has('thfr-bank') && !methods.has('thfr-gl')) throw new Error('--methods: thfr-bank subsamples the trained G-L model, so it needs thfr-gl too');
+    for (const [name, entry] of Object.entries(CLI_METHODS)) {
+      const main = variantsOf(name, entry)[0].id;
+      if (entry.derivedRowsId && methods.has(entry.derivedRowsId) && !methods.has(main)) throw new Error(`--methods: ${entry.derivedRowsId} is derived from the trained ${main} model without refitting, so it needs ${main} too`);
+    }
     const trainCount = numberOption(values, 'train-count', { integer: true, min: 2 }) ?? 32;
     const testCount = numberOption(values, 'test-count', { integer: true, min: 2 }) ?? 40;
     const bankRatios = listOption(values, 'bank-ratios', '0.5,0.25,0.1').map((r) => {
@@ -234,26 +236,23 @@ async function compareCategory(dataDir: string, backbone: FeatureExtractor, flag
       detector.dispose();
     }
   };
-  const thfr = cliMethod('thfr');
-  for (const variant of THFR_VARIANTS) {
-    if (!methods.has(variant.id)) continue;
-    const bankRows = variant.id === 'thfr-gl' && methods.has('thfr-bank') && thfr.derive;
-    await fitAndEvaluate(thfr, variant.label, { ...flags, ...variant.flags }, bankRows ? async (detector, categoryData, trainSeconds) => {
-      // Bank ratios (paper Table 6) from the trained G-L model, without retraining (see the registry's THFR.derive).
-      for await (const derived of thfr.derive!(detector, options.bankRatios)) {
-        try {
-          const label = derived.label.replace(/ \(.*\)$/, '');
-          output.note(`--- ${derived.label}, subsampled in ${derived.extraSeconds.toFixed(2)} s`);
-          await add(rowOf(await evaluate(derived.detector, categoryData, label, output), label, { trainSeconds: trainSeconds + derived.extraSeconds, extraSeconds: derived.extraSeconds, ...thfr.memory(derived.detector) }));
-        } finally {
-          derived.dispose();
-        }
-      }
-    } : undefined);
-  }
-  // Every other registered method, fitted with the same size flags (RD4AD: THFR's epochs, batch and sigma).
   for (const [name, entry] of Object.entries(CLI_METHODS)) {
-    if (name === 'thfr' || !methods.has(name)) continue;
-    await fitAndEvaluate(entry, undefined, { ...flags, 'coreset-ratio': String(options.coresetRatio) });
+    for (const [index, variant] of variantsOf(name, entry).entries()) {
+      if (!methods.has(variant.id)) continue;
+      const derive = index === 0 && entry.derive && entry.derivedRowsId && methods.has(entry.derivedRowsId) ? entry.derive.bind(entry) : undefined;
+      // Every method gets the same size flags (RD4AD: THFR's epochs, batch and sigma), plus its variant's.
+      await fitAndEvaluate(entry, variant.label || undefined, { ...flags, 'coreset-ratio': String(options.coresetRatio), ...variant.flags }, derive ? async (detector, categoryData, trainSeconds) => {
+        // Derived rows (THFR: bank ratios, paper Table 6) from the trained main model, without retraining.
+        for await (const derived of derive(detector, options.bankRatios)) {
+          try {
+            const label = derived.label.replace(/ \(.*\)$/, '');
+            output.note(`--- ${derived.label}, derived in ${derived.extraSeconds.toFixed(2)} s`);
+            await add(rowOf(await evaluate(derived.detector, categoryData, label, output), label, { trainSeconds: trainSeconds + derived.extraSeconds, extraSeconds: derived.extraSeconds, ...entry.memory(derived.detector) }));
+          } finally {
+            derived.dispose();
+          }
+        }
+      } : undefined);
+    }
   }
 }

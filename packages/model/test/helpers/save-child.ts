@@ -4,8 +4,8 @@
  * with LOOP=1 it alternates labels A and B forever, printing 'ready' once started.
  */
 import { createHash } from 'node:crypto';
-import { writeFolderAtomically } from '../../src/atomic-folder.js';
-import { MODEL_OUTPUT } from '../../src/output-guard.js';
+import { writeFolderAtomically } from '../../src/node.js';
+import { MODEL_OUTPUT } from '../../src/node.js';
 
 export function folderFiles(label: string): Map<string, Uint8Array | string> {
   const files = new Map<string, Uint8Array>();

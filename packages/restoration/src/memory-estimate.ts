@@ -1,5 +1,4 @@
-import type { ThfrConfig } from './config.js';
-import type { LevelGeometry } from './network.js';
+import type { LevelGeometry } from './geometry.js';
 
 /**
  * Bytes of activations (forward values kept for the backward pass, gradients, im2col buffers) per training sample
@@ -25,7 +24,7 @@ export interface TrainingMemoryEstimate {
 }
 
 /** What a training run needs in tensor memory; `parameters` from the built network. */
-export function estimateTrainingMemory(levels: readonly LevelGeometry[], config: ThfrConfig, images: number, parameters: number): TrainingMemoryEstimate {
+export function estimateTrainingMemory(levels: readonly LevelGeometry[], config: { batchSize: number }, images: number, parameters: number): TrainingMemoryEstimate {
   const featureFloats = levels.reduce((sum, l) => sum + l.size * l.size * l.channels, 0);
   const parameterBytes = parameters * 4 * PARAMETER_COPIES;
   const featureCacheBytes = images * featureFloats * 4;

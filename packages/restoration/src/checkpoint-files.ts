@@ -6,13 +6,13 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tf } from '@thfr/tensor';
-import { readFolderJson } from '@thfr/detector/node';
-import { writeFolderAtomically } from './atomic-folder.js';
+import { readFolderJson, writeFolderAtomically } from '@thfr/detector/node';
 import { FILE_REF_SPEC, TENSOR_ENTRY_SPEC, validateEach, validateFields, type ObjectSpec } from './manifest-schema.js';
-import { CHECKPOINT_OUTPUT } from './output-guard.js';
+import { CHECKPOINT_OUTPUT } from './output-kinds.js';
 import { packTensors, sha256Hex, unpackTensors, type PackedTensorEntry } from './tensor-pack.js';
-import type { ModelFileRef } from './serialization.js';
-import type { TrainingCheckpoint } from './train.js';
+import type { ModelFileRef } from './model-folder.js';
+import type { RestorationConfig } from './config.js';
+import type { TrainingCheckpoint } from './optimise.js';
 
 export const CHECKPOINT_FORMAT = 'thfr-checkpoint';
 /** 2: checksums of the binary files (version 1 had none and is refused). */
@@ -60,7 +60,7 @@ export async function readCheckpointManifest(dir: string): Promise<CheckpointMan
   const json = (await readFolderJson(dir, 'THFR checkpoint', 'checkpoint.json')) as Partial<CheckpointManifest> | null;
   if (json?.format !== CHECKPOINT_FORMAT) throw new Error(`${path} is not a THFR checkpoint (format '${String(json?.format ?? 'missing')}', expected '${CHECKPOINT_FORMAT}')`);
   if (json.version !== CHECKPOINT_FORMAT_VERSION) {
-    throw new Error(`${path} has checkpoint format version ${String(json.version)}; this @thfr/model reads version ${CHECKPOINT_FORMAT_VERSION}${json.version === 1 ? ' (version 1 has no checksums: start the training again)' : ''}`);
+    throw new Error(`${path} has checkpoint format version ${String(json.version)}; this @thfr/restoration reads version ${CHECKPOINT_FORMAT_VERSION}${json.version === 1 ? ' (version 1 has no checksums: start the training again)' : ''}`);
   }
   validateFields(json, CHECKPOINT_SPEC, path);
   validateEach(json.weights!.tensors, TENSOR_ENTRY_SPEC, path, 'weights.tensors');
@@ -82,8 +82,8 @@ async function readChecked(dir: string, ref: PackedFile, manifestPath: string): 
   return bytes;
 }
 
-/** Loads a checkpoint for `trainThfr({ resumeFrom })`; dispose it with disposeCheckpoint afterwards. */
-export async function loadCheckpoint(dir: string): Promise<TrainingCheckpoint> {
+/** Loads a checkpoint for a trainer's `resumeFrom` (trainThfr, trainRd4ad); dispose it with disposeCheckpoint afterwards. */
+export async function loadCheckpoint<C extends RestorationConfig = RestorationConfig>(dir: string): Promise<TrainingCheckpoint<C>> {
   const manifest = await readCheckpointManifest(dir);
   const manifestPath = join(dir, 'checkpoint.json');
   const weightBytes = await readChecked(dir, manifest.weights, manifestPath);
@@ -97,12 +97,13 @@ export async function loadCheckpoint(dir: string): Promise<TrainingCheckpoint> {
     throw error;
   }
   return {
-    epoch: manifest.epoch, config: manifest.config, randomState: manifest.randomState, lossHistory: manifest.lossHistory,
+    // The method's trainer checks the config against its own before resuming (checkResumable).
+    epoch: manifest.epoch, config: manifest.config as C, randomState: manifest.randomState, lossHistory: manifest.lossHistory,
     weights, optimizer: manifest.optimizer.tensors.map((e) => ({ name: e.name, tensor: optimizer.get(e.name)! })),
   };
 }
 
-export function disposeCheckpoint(checkpoint: TrainingCheckpoint): void {
+export function disposeCheckpoint(checkpoint: TrainingCheckpoint<RestorationConfig>): void {
   checkpoint.weights.forEach((t) => t.dispose());
   checkpoint.optimizer.forEach(({ tensor }) => tensor.dispose());
 }

@@ -1,9 +1,9 @@
 import { tf, TensorStore } from '@thfr/tensor';
-import type { FeatureExtractor } from '@thfr/backbone';
+import { extractFeatures, type FeatureExtractor } from '@thfr/backbone';
 
 /**
  * Backbone features of every training image, computed once. The backbone is frozen, so re-running it
- * every epoch would only repeat work: THFR's training then touches just the trainable network.
+ * every epoch would only repeat work: a restoration network's training then touches just its own weights.
  */
 export class FeatureCache {
   private readonly store = new TensorStore('FeatureCache');
@@ -21,8 +21,12 @@ export class FeatureCache {
       for (let start = 0; start < count; start += batchSize) {
         const end = Math.min(count, start + batchSize);
         const batch = batchAt(start, end);
-        const features = backbone.extract(batch);
-        batch.dispose();
+        let features: tf.Tensor4D[];
+        try {
+          features = await extractFeatures(backbone, batch);
+        } finally {
+          batch.dispose();
+        }
         features.forEach((f, k) => parts[k].push(f));
         await features[features.length - 1].data(); // let async backends finish before the next batch
         onProgress?.(end, count);

@@ -1,9 +1,9 @@
 /** Checks that stop training from producing a wrong model: resuming another run, and a collapsed network. */
-import type { ThfrConfig } from './config.js';
-import type { TrainingCheckpoint } from './train.js';
+import type { RestorationConfig } from './config.js';
+import type { TrainingCheckpoint } from './optimise.js';
 
 /** Refuses a checkpoint of another config (naming each differing setting) or with more epochs than the target. */
-export function checkResumable(config: ThfrConfig, checkpoint: TrainingCheckpoint): void {
+export function checkResumable(config: RestorationConfig, checkpoint: TrainingCheckpoint): void {
   const saved = checkpoint.config as unknown as Record<string, unknown>;
   const now = config as unknown as Record<string, unknown>;
   const keys = [...new Set([...Object.keys(now), ...Object.keys(saved)])].filter((k) => k !== 'epochs');

@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import '@tensorflow/tfjs-backend-cpu';
 import { tf } from '@thfr/tensor';
 import { expectNoLeak } from '@thfr/tensor/testing';
-import { resolveConfig, restorationLoss } from '../src/index.js';
+import { mergeAndCheckConfig, restorationLoss, type RestorationConfig } from '../src/index.js';
 
 const fixture = JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'loss-forms.json'), 'utf8')) as {
   features: Array<{ shape: number[]; values: number[] }>;
@@ -32,8 +32,15 @@ describe('restoration loss forms against PyTorch (fixtures/make_loss_fixtures.py
     tf.dispose([...features, ...restored, position, flattened]);
   });
 
-  it('the config names a bad form and a bad OCBE depth', () => {
-    expect(() => resolveConfig({ lossForm: 'l2' as never })).toThrow(/'lossForm' must be 'position' or 'flattened', got 'l2'/);
-    expect(() => resolveConfig({ localBottleneckBlocks: 0 })).toThrow(/'localBottleneckBlocks' must be a positive integer, got 0/);
+  it('the config names a bad form and a bad OCBE depth, with the method it belongs to', () => {
+    const base: RestorationConfig = {
+      imageSize: 128, lossForm: 'flattened', localBottleneckBlocks: 1, decoderBlocks: [1, 1, 1], decoderWidthRatio: 0.5, bottleneckWidthRatio: 1,
+      codeWidthRatio: 0.25, sigma: 4, epochs: 2, batchSize: 4, learningRate: 0.005, betas: [0.5, 0.999], seed: 0,
+    };
+    expect(mergeAndCheckConfig({}, base, 'RD4AD')).toEqual(base);
+    expect(mergeAndCheckConfig({ epochs: undefined, sigma: 2 }, base, 'RD4AD')).toEqual({ ...base, sigma: 2 });
+    expect(() => mergeAndCheckConfig({ lossForm: 'l2' as never }, base, 'THFR')).toThrow(/^THFR config 'lossForm' must be 'position' or 'flattened', got 'l2'/);
+    expect(() => mergeAndCheckConfig({ localBottleneckBlocks: 0 }, base, 'RD4AD')).toThrow(/^RD4AD config 'localBottleneckBlocks' must be a positive integer, got 0/);
+    expect(() => mergeAndCheckConfig({ imageSize: 100 }, base, 'RD4AD')).toThrow(/'imageSize' must be a multiple of 32 .*got 100/);
   });
 });

@@ -1,0 +1,13 @@
+/**
+ * @thfr/backbone-onnx — the ResNet backbones of @thfr/backbone as ONNX models and a FeatureExtractor on onnxruntime
+ * (browser-safe entry: pass the onnxruntime module yourself; '@thfr/backbone-onnx/node' brings onnxruntime-node).
+ */
+export { exportResNetToOnnx, ONNX_OPSET } from './resnet-onnx.js';
+export type { OnnxExportOptions } from './resnet-onnx.js';
+export { readOnnxBackboneInfo, ONNX_BACKBONE_FORMAT, ONNX_BACKBONE_FORMAT_VERSION } from './onnx-metadata.js';
+export type { OnnxBackboneInfo, OnnxBackboneInput } from './onnx-metadata.js';
+export { OnnxFeatureExtractor } from './onnx-extractor.js';
+export type { OnnxExtractorOptions } from './onnx-extractor.js';
+export type { OnnxRuntimeLike, OrtSessionLike, OrtSessionOptionsLike, OrtTensorLike, ExecutionProviderLike } from './ort-types.js';
+export { encodeOnnxModel, decodeOnnxModel, OnnxDataType, OnnxAttributeType } from './onnx-schema.js';
+export type { OnnxModel, OnnxGraph, OnnxNode, OnnxTensor, OnnxAttribute, OnnxValueInfo, OnnxDimension, OnnxStringEntry } from './onnx-schema.js';

@@ -1,0 +1,76 @@
+/**
+ * A small builder for an ONNX graph: float32 / int64 initializers stored as raw little-endian bytes, nodes with
+ * typed attributes, value names checked for uniqueness (ONNX requires SSA: one producer per name).
+ */
+import { OnnxAttributeType, OnnxDataType, type OnnxAttribute, type OnnxDimension, type OnnxNode, type OnnxTensor, type OnnxValueInfo } from './onnx-schema.js';
+
+const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** Float32 values as raw_data bytes (little-endian, as onnx.proto requires, whatever the host's byte order). */
+export function float32RawData(values: Float32Array): Uint8Array {
+  if (LITTLE_ENDIAN_HOST) return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+  const out = new Uint8Array(values.length * 4);
+  const view = new DataView(out.buffer);
+  values.forEach((v, i) => view.setFloat32(i * 4, v, true));
+  return out;
+}
+
+function int64RawData(values: readonly number[]): Uint8Array {
+  const out = new Uint8Array(values.length * 8);
+  const view = new DataView(out.buffer);
+  values.forEach((v, i) => view.setBigInt64(i * 8, BigInt(v), true));
+  return out;
+}
+
+export const attr = {
+  int: (name: string, i: number): OnnxAttribute => ({ name, type: OnnxAttributeType.INT, i }),
+  ints: (name: string, ints: number[]): OnnxAttribute => ({ name, type: OnnxAttributeType.INTS, ints }),
+  float: (name: string, f: number): OnnxAttribute => ({ name, type: OnnxAttributeType.FLOAT, f }),
+};
+
+/** A float32 tensor value: `[d0, d1, ...]` with numbers or symbolic names (e.g. 'batch'). */
+export function float32ValueInfo(name: string, dims: Array<number | string>, docString?: string): OnnxValueInfo {
+  const dim: OnnxDimension[] = dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d }));
+  return { name, type: { tensorType: { elemType: OnnxDataType.FLOAT, shape: { dim } } }, ...(docString ? { docString } : {}) };
+}
+
+export class OnnxGraphBuilder {
+  readonly nodes: OnnxNode[] = [];
+  readonly initializers: OnnxTensor[] = [];
+  private readonly values = new Set<string>();
+
+  constructor(inputNames: string[]) {
+    for (const name of inputNames) this.claim(name);
+  }
+
+  private claim(name: string): string {
+    if (this.values.has(name)) throw new Error(`ONNX export: the value name '${name}' is produced twice`);
+    this.values.add(name);
+    return name;
+  }
+
+  private requireValue(name: string, user: string): void {
+    if (!this.values.has(name)) throw new Error(`ONNX export: node '${user}' reads '${name}', which nothing produces before it`);
+  }
+
+  /** A float32 initializer (weights); returns its name. The bytes are referenced, not copied. */
+  float32(name: string, dims: number[], values: Float32Array): string {
+    const count = dims.reduce((a, b) => a * b, 1);
+    if (count !== values.length) throw new Error(`ONNX export: initializer '${name}' has ${values.length} values for dims [${dims.join(', ')}]`);
+    this.initializers.push({ name: this.claim(name), dims, dataType: OnnxDataType.FLOAT, rawData: float32RawData(values) });
+    return name;
+  }
+
+  /** An int64 initializer (indices); returns its name. */
+  int64(name: string, dims: number[], values: number[]): string {
+    this.initializers.push({ name: this.claim(name), dims, dataType: OnnxDataType.INT64, rawData: int64RawData(values) });
+    return name;
+  }
+
+  /** Appends a node with one output named `output` (default: the node's name); returns the output name. */
+  node(opType: string, name: string, inputs: string[], attributes: OnnxAttribute[] = [], output = name): string {
+    for (const input of inputs) this.requireValue(input, name);
+    this.nodes.push({ name, opType, input: inputs, output: [this.claim(output)], ...(attributes.length ? { attribute: attributes } : {}) });
+    return output;
+  }
+}

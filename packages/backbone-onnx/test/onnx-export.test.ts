@@ -1,0 +1,99 @@
+/**
+ * The exported ModelProto itself (no onnxruntime needed): it decodes with the same schema, carries the backbone's
+ * identity / levels / preprocessing, has the documented input and outputs, stores the folded convs in ONNX's OIHW
+ * layout, and the exporter refuses what it cannot export.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import '@tensorflow/tfjs-backend-cpu';
+import { tf } from '@thfr/tensor';
+import { createRandomResNet, RESNET_SPECS, type ResNetBackbone, type ResNetSpec } from '@thfr/backbone';
+import { tinyBackbone } from '@thfr/backbone/testing';
+import { decodeOnnxModel, OnnxAttributeType, encodeOnnxModel, exportResNetToOnnx, ONNX_OPSET, readOnnxBackboneInfo, type OnnxValueInfo } from '../src/index.js';
+
+const SMALL_BASIC: ResNetSpec = { ...RESNET_SPECS.resnet18, widths: [8, 16, 32, 64], stemWidth: 8 };
+
+const dimsOf = (v: OnnxValueInfo) => v.type.tensorType.shape.dim.map((d) => ('dimValue' in d ? d.dimValue : d.dimParam));
+
+let backbone: ResNetBackbone;
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  backbone = createRandomResNet(SMALL_BASIC, { seed: 3 });
+});
+afterAll(() => backbone.dispose());
+
+describe('exportResNetToOnnx', () => {
+  it('writes a model whose metadata, input and outputs describe the backbone (size-agnostic by default)', () => {
+    const bytes = exportResNetToOnnx(backbone);
+    const model = decodeOnnxModel(bytes);
+    expect(model.irVersion).toBe(7);
+    expect(model.opsetImport.map((o) => [o.domain ?? '', o.version])).toEqual([['', ONNX_OPSET]]); // '' = ai.onnx
+    expect(model.graph.input.map((i) => i.name)).toEqual(['images']);
+    expect(dimsOf(model.graph.input[0])).toEqual(['batch', 'height', 'width', 3]);
+    expect(model.graph.output.map((o) => o.name)).toEqual(['layer1', 'layer2', 'layer3']);
+    expect(model.graph.output.map(dimsOf)).toEqual([
+      ['batch', 'layer1_height', 'layer1_width', 8],
+      ['batch', 'layer2_height', 'layer2_width', 16],
+      ['batch', 'layer3_height', 'layer3_width', 32],
+    ]);
+    const info = readOnnxBackboneInfo(bytes);
+    expect(info.identity).toEqual(backbone.identity);
+    expect(info.levels).toEqual(backbone.levels);
+    expect(info.preprocessing).toBe('imagenet');
+    expect(info.outputs).toEqual(model.graph.output.map((o) => ({ name: o.name, dims: dimsOf(o) })));
+    expect(info.opset).toBe(ONNX_OPSET);
+    expect(info.input).toEqual({ name: 'images', layout: 'NHWC', dtype: 'float32', channels: 'RGB', range: [0, 1], batch: null, height: null, width: null });
+    // Stem + 3 stages of 2 BasicBlocks (2 convs each) + the 2 downsamples of layer2/3 = 15 convs; layer4 is not exported.
+    const convs = model.graph.node.filter((n) => n.opType === 'Conv');
+    expect(convs.length).toBe(15);
+    expect(model.graph.node.some((n) => n.name.startsWith('layer4'))).toBe(false);
+    expect(model.graph.node.slice(0, 3).map((n) => n.opType)).toEqual(['Sub', 'Div', 'Transpose']);
+  });
+
+  it('stores each folded conv in OIHW with its bias, and computes fixed output sizes as torch rounds them', async () => {
+    const bytes = exportResNetToOnnx(backbone, { imageSize: [50, 38], batchSize: 2 });
+    const model = decodeOnnxModel(bytes);
+    expect(dimsOf(model.graph.input[0])).toEqual([2, 50, 38, 3]);
+    // 50 -> conv7/s2 25 -> pool 13 -> 13, 7, 4;  38 -> 19 -> 10 -> 10, 5, 3
+    expect(model.graph.output.map(dimsOf)).toEqual([[2, 13, 10, 8], [2, 7, 5, 16], [2, 4, 3, 32]]);
+    const folded = backbone.foldedConvs().get('layer2.0.conv1')!;
+    const hwio = (await folded.filter.array()) as number[][][][]; // [3, 3, 8, 16]
+    const weight = model.graph.initializer.find((t) => t.name === 'layer2.0.conv1.weight')!;
+    expect(weight.dims).toEqual([16, 8, 3, 3]);
+    const oihw = new Float32Array(new Uint8Array(weight.rawData).buffer);
+    for (const [o, i, h, w] of [[0, 0, 0, 0], [15, 7, 2, 1], [3, 5, 1, 2]]) expect(oihw[((o * 8 + i) * 3 + h) * 3 + w]).toBe(hwio[h][w][i][o]);
+    const bias = model.graph.initializer.find((t) => t.name === 'layer2.0.conv1.bias')!;
+    expect(Array.from(new Float32Array(new Uint8Array(bias.rawData).buffer))).toEqual(Array.from(await folded.bias.data()));
+    const conv = model.graph.node.find((n) => n.name === 'layer2.0.conv1')!;
+    expect(Object.fromEntries(conv.attribute!.map((a) => [a.name, a.type === OnnxAttributeType.INTS ? a.ints : a.i]))).toEqual({ kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], dilations: [1, 1], group: 1 });
+  });
+
+  it('puts Keras caffe preprocessing (x255, RGB -> BGR, minus the BGR mean) into the graph for caffe backbones', () => {
+    const caffe = createRandomResNet({ ...SMALL_BASIC }, { seed: 4 });
+    // A random ResNet normalises the torchvision way; flip it to 'caffe' as the Keras ResNet-50 loads.
+    Object.assign(caffe, { preprocessing: 'caffe' });
+    const model = decodeOnnxModel(exportResNetToOnnx(caffe));
+    caffe.dispose();
+    expect(model.graph.node.slice(0, 4).map((n) => n.opType)).toEqual(['Mul', 'Gather', 'Sub', 'Transpose']);
+    const order = model.graph.initializer.find((t) => t.name === 'preprocess.bgr_order')!;
+    expect(Array.from(new BigInt64Array(new Uint8Array(order.rawData).buffer))).toEqual([2n, 1n, 0n]);
+  });
+
+  it('refuses a backbone that is not a ResNet, a disposed one, and bad sizes', () => {
+    const tiny = tinyBackbone();
+    expect(() => exportResNetToOnnx(tiny as unknown as ResNetBackbone)).toThrow(/'tiny-test' is not a ResNetBackbone of @thfr\/backbone/);
+    tiny.dispose();
+    expect(() => exportResNetToOnnx(backbone, { imageSize: 0 })).toThrow(/imageSize \(height\) must be a positive integer, got 0/);
+    expect(() => exportResNetToOnnx(backbone, { batchSize: 1.5 })).toThrow(/batchSize must be a positive integer, got 1.5/);
+    const gone = createRandomResNet(SMALL_BASIC, { seed: 5 });
+    gone.dispose();
+    expect(() => exportResNetToOnnx(gone)).toThrow(/was disposed; export before dispose\(\)/);
+  });
+});
+
+describe('readOnnxBackboneInfo', () => {
+  it('names the file when it is not ONNX or not a thfr backbone export', () => {
+    expect(() => readOnnxBackboneInfo(new Uint8Array([0xff, 0xff, 0xff, 0xff]), 'junk.onnx')).toThrow(/junk\.onnx: not an ONNX model/);
+    const plain = encodeOnnxModel({ irVersion: 7, opsetImport: [{ domain: '', version: 13 }], producerName: 'other', metadataProps: [], graph: { name: 'g', node: [], initializer: [], input: [], output: [] } });
+    expect(() => readOnnxBackboneInfo(plain, 'other.onnx')).toThrow(/other\.onnx: not a thfr ONNX backbone \(metadata 'thfr\.format' is missing/);
+  });
+});

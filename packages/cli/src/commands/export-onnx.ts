@@ -1,0 +1,110 @@
+import { stat } from 'node:fs/promises';
+import { tf } from '@thfr/tensor';
+import { ResNetBackbone } from '@thfr/backbone';
+import { exportResNetToOnnx, readOnnxBackboneInfo, type OnnxBackboneInfo } from '@thfr/backbone-onnx';
+import { createOnnxFeatureExtractor } from '@thfr/backbone-onnx/node';
+import { numberOption, type CommandSpec } from '../command.js';
+import { DEFAULT_BACKBONE_NAME, openBackbone, RESNET_NAMES } from '../backbones.js';
+import { writeFileAtomically } from '../files.js';
+import { setupRuntime } from '../runtime.js';
+
+/** The backbones that are ResNetBackbones (and so export): the offline ImageNet ResNet-50 and the torchvision nets. */
+const EXPORTABLE = ['resnet50_imagenet_v1', ...RESNET_NAMES];
+
+/** Refuses a folder, and an existing file unless --force (the export replaces it atomically). */
+async function checkOutFile(path: string, force: boolean): Promise<void> {
+  const info = await stat(path).catch(() => undefined);
+  if (!info) return;
+  if (info.isDirectory()) throw new Error(`--out ${path} is a folder; give the .onnx file's path`);
+  if (!force) throw new Error(`--out ${path} exists; pass --force to replace it`);
+}
+
+/** Runs the written file on onnxruntime-node and on tfjs for one deterministic image: max relative difference per level. */
+async function checkAgainstTfjs(backbone: ResNetBackbone, bytes: Uint8Array, size: number, batch: number): Promise<number[]> {
+  const onnx = await createOnnxFeatureExtractor(bytes, { threads: 1 });
+  const values = Float32Array.from({ length: batch * size * size * 3 }, (_, i) => (i % 251) / 250);
+  const images = tf.tensor4d(values, [batch, size, size, 3]);
+  try {
+    const [ours, reference] = [await onnx.extractAsync(images), backbone.extract(images)];
+    const errors = await Promise.all(ours.map(async (f, i) => {
+      const [a, b] = [(await f.data()) as Float32Array, (await reference[i].data()) as Float32Array];
+      let diff = 0;
+      let scale = 0;
+      for (let j = 0; j < b.length; j++) {
+        diff = Math.max(diff, Math.abs(a[j] - b[j]));
+        scale = Math.max(scale, Math.abs(b[j]));
+      }
+      return diff / scale;
+    }));
+    tf.dispose([...ours, ...reference]);
+    return errors;
+  } finally {
+    images.dispose();
+    onnx.dispose();
+  }
+}
+
+function describeArtifact(info: OnnxBackboneInfo): { input: string; outputs: string[] } {
+  const { name, batch, height, width } = info.input;
+  const pre = info.preprocessing === 'caffe' ? "Keras 'caffe' preprocessing inside: x255, RGB->BGR, minus the BGR mean" : 'ImageNet mean/std normalisation inside';
+  return {
+    input: `${name}: float32 [${batch ?? 'batch'}, ${height ?? 'height'}, ${width ?? 'width'}, 3] NHWC, RGB in [0, 1] (${pre})`,
+    outputs: info.outputs.map((o) => `${o.name}: float32 [${o.dims.join(', ')}] NHWC, stride ${info.levels.find((l) => l.name === o.name)?.stride}`),
+  };
+}
+
+export const exportOnnxCommand: CommandSpec = {
+  name: 'export-onnx',
+  summary: 'Export a ResNet backbone (default: the ImageNet ResNet-50) as an ONNX model for onnxruntime or Triton: input images float32 NHWC RGB in [0, 1] with the preprocessing inside, one NHWC output per tapped level (layer1..layer3).',
+  usage: 'thfr export-onnx [--backbone NAME] [--weights FILE] [--out FILE] [--image-size N] [--check]',
+  options: {
+    backbone: { type: 'string', help: `backbone to export: ${EXPORTABLE.join(', ')}`, default: DEFAULT_BACKBONE_NAME, valueName: 'NAME' },
+    weights: { type: 'string', help: 'safetensors weights for the torchvision ResNets', valueName: 'FILE' },
+    out: { type: 'string', help: 'the .onnx file to write (atomically)', default: 'backbone.onnx', valueName: 'FILE' },
+    'image-size': { type: 'string', help: 'fix the input to N x N pixels (default: any size; the graph\'s height and width are symbolic)', valueName: 'N' },
+    'batch-size': { type: 'string', help: 'fix the batch size (default: any batch)', valueName: 'N' },
+    check: { type: 'boolean', help: 'run the written file on onnxruntime-node (when installed) and compare its features with tfjs on one image' },
+    force: { type: 'boolean', help: 'replace an existing --out file' },
+  },
+  examples: [
+    'thfr export-onnx --out models/resnet50.onnx',
+    'thfr export-onnx --backbone wide_resnet50_2 --weights wide_resnet50_2.safetensors --image-size 256 --out wrn50.onnx',
+  ],
+  async run(values, output) {
+    const name = (values.backbone as string | undefined) ?? DEFAULT_BACKBONE_NAME;
+    if (!EXPORTABLE.includes(name)) throw new Error(`--backbone ${name} cannot be exported: export-onnx exports the ResNets (${EXPORTABLE.join(', ')})`);
+    const out = (values.out as string | undefined) ?? 'backbone.onnx';
+    const imageSize = numberOption(values, 'image-size', { integer: true, min: 1 });
+    const batchSize = numberOption(values, 'batch-size', { integer: true, min: 1 });
+    await checkOutFile(out, Boolean(values.force));
+    await setupRuntime(values.backend as string | undefined, output, Boolean(values.verbose));
+    const backbone = await openBackbone({ name, weights: values.weights as string | undefined });
+    try {
+      if (!(backbone instanceof ResNetBackbone)) throw new Error(`--backbone ${name} did not load as a ResNet`);
+      output.note(`exporting ${backbone.identity.architecture} (${backbone.levels.map((l) => l.name).join(', ')})`);
+      const bytes = exportResNetToOnnx(backbone, { imageSize, batchSize });
+      await writeFileAtomically(out, bytes);
+      const info = readOnnxBackboneInfo(bytes, out);
+      const text = describeArtifact(info);
+      output.line(`wrote ${out} (${(bytes.byteLength / 2 ** 20).toFixed(1)} MiB): ${info.identity.architecture}, ONNX opset ${info.opset}, weights ${info.identity.weights}`);
+      output.line(`  input  ${text.input}`);
+      for (const o of text.outputs) output.line(`  output ${o}`);
+      let check: { size: number; relativeErrors: number[] } | { skipped: string } | undefined;
+      if (values.check) {
+        const size = imageSize ?? 64;
+        try {
+          const relativeErrors = await checkAgainstTfjs(backbone, bytes, size, batchSize ?? 1);
+          check = { size, relativeErrors };
+          output.line(`  check: onnxruntime vs tfjs at ${size} px, max |diff| / max |tfjs| per level: ${relativeErrors.map((e) => e.toExponential(1)).join(', ')}`);
+        } catch (error) {
+          if (!/onnxruntime-node is not installed/.test((error as Error).message)) throw error;
+          check = { skipped: (error as Error).message };
+          output.line(`  check skipped: ${(error as Error).message}`);
+        }
+      }
+      output.result({ out, bytes: bytes.byteLength, opset: info.opset, identity: info.identity, preprocessing: info.preprocessing, input: info.input, levels: info.levels, outputs: info.outputs, check });
+    } finally {
+      backbone.dispose();
+    }
+  },
+};

@@ -1,0 +1,75 @@
+import type { RestorationLossForm } from './loss.js';
+
+/**
+ * What every feature-restoration detector (THFR, RD4AD) shares in its config: the input size, the
+ * local bottleneck's depth, the decoder, the loss and the training schedule. Each method's config
+ * extends it with its own fields; saved manifests hold the method's whole config.
+ */
+export interface RestorationConfig {
+  /** Square input size in pixels; images are resized to it. */
+  imageSize: number;
+  /** Restoration loss form: 'flattened' (RD4AD's code, the default by measurement) or 'position' (THFR's eq. 3 read literally, per-position cosine). */
+  lossForm: RestorationLossForm;
+  /** ResBlocks of the local bottleneck's one-class embedding after the multi-scale fusion (RD4AD's OCBE: 3). */
+  localBottleneckBlocks: number;
+  /** Decoder blocks per stage, deepest stage first (RD4AD's WideResNet50 decoder: [3, 4, 6]). */
+  decoderBlocks: number[];
+  /** Middle width of decoder blocks as a fraction of the stage's output channels (RD4AD wide: 0.5). */
+  decoderWidthRatio: number;
+  /** Middle width of the bottleneck ResBlocks as a fraction of C_K (RD4AD wide: 1). */
+  bottleneckWidthRatio: number;
+  /**
+   * Channels of the compressed code as a fraction of 2 C_K (1 = the papers). Below 1 the bottlenecks (and THFR's
+   * compensation) and the decoder's first stage shrink with it (parameters ~ ratio^2): the knob that makes
+   * 1024-channel ResNet-50 features trainable in a CPU's time and a wasm heap.
+   */
+  codeWidthRatio: number;
+  /** Gaussian sigma of the anomaly map (4 for MVTec AD, 2 for MVTec LOCO). */
+  sigma: number;
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  betas: [number, number];
+  seed: number;
+}
+
+/** The fields of RestorationConfig, in their canonical order (manifests and config comparisons use it). */
+export const RESTORATION_CONFIG_KEYS: ReadonlyArray<keyof RestorationConfig> = [
+  'imageSize', 'lossForm', 'localBottleneckBlocks', 'decoderBlocks', 'decoderWidthRatio', 'bottleneckWidthRatio', 'codeWidthRatio',
+  'sigma', 'epochs', 'batchSize', 'learningRate', 'betas', 'seed',
+];
+
+/**
+ * The largest input size: features, their gradients and the anomaly maps grow with imageSize^2; at 2048
+ * the first level of WideResNet50-2 (stride 4, 256 channels) is 512*512*256*4 bytes = 256 MiB per image.
+ */
+export const MAX_IMAGE_SIZE = 2048;
+
+function formatBytes(bytes: number): string {
+  return bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(1)} GiB` : `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+}
+
+/**
+ * Fills `partial` over `base` (undefined values do not override) and checks the shared fields, naming the
+ * bad one with `who` ('THFR', 'RD4AD'). Methods check their own fields after this.
+ */
+export function mergeAndCheckConfig<C extends RestorationConfig>(partial: Partial<C>, base: C, who: string, positiveIntegers: ReadonlyArray<keyof C> = []): C {
+  const config: C = { ...base, ...Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined)) };
+  for (const key of ['imageSize', 'epochs', 'batchSize', 'localBottleneckBlocks', ...positiveIntegers] as Array<keyof C>) {
+    const v = config[key];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new RangeError(`${who} config '${String(key)}' must be a positive integer, got ${String(v)}`);
+  }
+  if (!(config.sigma >= 0)) throw new RangeError(`${who} config 'sigma' must be >= 0, got ${config.sigma}`);
+  if (config.lossForm !== 'position' && config.lossForm !== 'flattened') throw new RangeError(`${who} config 'lossForm' must be 'position' or 'flattened', got '${String(config.lossForm)}'`);
+  if (!(config.codeWidthRatio > 0 && config.codeWidthRatio <= 1)) throw new RangeError(`${who} config 'codeWidthRatio' must be in (0, 1], got ${config.codeWidthRatio}`);
+  if (!(config.learningRate > 0)) throw new RangeError(`${who} config 'learningRate' must be > 0, got ${config.learningRate}`);
+  if (!Array.isArray(config.decoderBlocks) || config.decoderBlocks.some((b) => !Number.isInteger(b) || b < 1)) {
+    throw new RangeError(`${who} config 'decoderBlocks' must be positive integers per stage, got ${JSON.stringify(config.decoderBlocks)}`);
+  }
+  if (config.imageSize > MAX_IMAGE_SIZE) {
+    throw new RangeError(`${who} config 'imageSize' must be at most ${MAX_IMAGE_SIZE} (8x the paper's 256), got ${config.imageSize}: memory grows with its square ` +
+      `(at ${MAX_IMAGE_SIZE} px a WideResNet50-2's first feature level alone is 256 MiB per image, and one ${config.imageSize} px float32 image is ${formatBytes(config.imageSize ** 2 * 12)})`);
+  }
+  if (config.imageSize % 32 !== 0) throw new RangeError(`${who} config 'imageSize' must be a multiple of 32 (the deepest level is at stride 16 and is halved once more), got ${config.imageSize}`);
+  return config;
+}

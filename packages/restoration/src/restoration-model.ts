@@ -1,0 +1,130 @@
+import { tf } from '@thfr/tensor';
+import type { Disposable } from '@thfr/tensor';
+import { extractFeatures, type FeatureExtractor } from '@thfr/backbone';
+import { anomalyMap } from '@thfr/postprocess';
+import { predictInBatches, type DetectorInput, type DetectorPrediction, type ImageExtras } from '@thfr/detector';
+import type { NormalStatistics } from './calibration.js';
+import type { RestorationConfig } from './config.js';
+import type { LevelGeometry } from './geometry.js';
+import type { RestorationNetwork } from './optimise.js';
+
+/** The same as DetectorPrediction, as tensors (for callers that keep working on the device, e.g. to draw in a browser). */
+export interface RestorationPredictionTensors {
+  map: tf.Tensor3D;
+  scores: tf.Tensor1D;
+  levelMaps: tf.Tensor3D[];
+  /** Per image, what the method adds to the prediction (THFR: the template's bank index). */
+  extras: ImageExtras[];
+}
+
+export interface RestorationPredictOptions {
+  batchSize?: number;
+  onProgress?: (done: number, total: number) => void;
+  signal?: AbortSignal;
+  /** Per image, a bank index that must not be used as its template (THFR's leave-one-out on training images). */
+  excludeTemplates?: Array<number | undefined>;
+}
+
+/** How a model was trained, kept in its manifest for reports. */
+export interface TrainingSummary {
+  epochs: number;
+  images: number;
+  finalLoss: number;
+  seconds: number;
+  backend: string;
+}
+
+/** What a method adds between the backbone and its network: THFR finds and gathers templates. */
+export interface TemplateChoice {
+  template?: tf.Tensor4D;
+  extras: ImageExtras[];
+}
+
+/**
+ * A trained feature-restoration detector: frozen backbone -> restoration network -> per-level 1 - cosine
+ * between features and their restoration, upsampled, summed and smoothed (THFR eq. 4-5, RD4AD's map), image
+ * score = max of the map. Methods subclass it for what they add (THFR: the template bank). `dispose`
+ * releases everything but the backbone, which the caller passed in and may share.
+ */
+export abstract class RestorationModel<C extends RestorationConfig = RestorationConfig> implements Disposable {
+  public normalStatistics?: NormalStatistics;
+  public training?: TrainingSummary;
+
+  protected constructor(
+    readonly config: C,
+    readonly backbone: FeatureExtractor,
+    readonly levels: LevelGeometry[],
+    readonly network: RestorationNetwork,
+    /** The class name used in messages ('ThfrModel', 'Rd4adModel'). */
+    protected readonly who: string,
+  ) {
+    network.eval();
+  }
+
+  /** The template reference for a batch, if the method uses one (default: none). */
+  protected async chooseTemplates(features: tf.Tensor4D[], options: Pick<RestorationPredictOptions, 'excludeTemplates'>): Promise<TemplateChoice> {
+    void options;
+    return { extras: features[0] ? Array.from({ length: features[0].shape[0] }, () => ({})) : [] };
+  }
+
+  /** Bytes held besides the network's weights (THFR: its bank). */
+  protected extraMemoryBytes(): Record<string, number> {
+    return {};
+  }
+
+  /**
+   * Runs one batch and returns tensors (the caller owns `map`, `scores` and `levelMaps`). Reads back
+   * asynchronously only, so it runs on every backend (WebGPU in Node included).
+   */
+  async predictTensors(images: tf.Tensor4D, options: Pick<RestorationPredictOptions, 'excludeTemplates'> = {}): Promise<RestorationPredictionTensors> {
+    this.checkSize(images);
+    const features = await extractFeatures(this.backbone, images);
+    let choice: TemplateChoice | undefined;
+    try {
+      choice = await this.chooseTemplates(features, options);
+      const restored = this.network.forward(features, choice.template);
+      try {
+        const result = anomalyMap(features, restored, { outputSize: this.config.imageSize, sigma: this.config.sigma });
+        return { map: result.map as tf.Tensor3D, scores: result.scores as tf.Tensor1D, levelMaps: result.levelMaps as tf.Tensor3D[], extras: choice.extras };
+      } finally {
+        tf.dispose(restored);
+      }
+    } finally {
+      tf.dispose(features);
+      choice?.template?.dispose();
+    }
+  }
+
+  /** Anomaly maps and scores for images (RGB images of any size, or a [B, size, size, 3] tensor in [0, 1]). */
+  async predict(images: DetectorInput, options: RestorationPredictOptions = {}): Promise<DetectorPrediction> {
+    if (!Array.isArray(images)) this.checkSize(images as tf.Tensor4D);
+    return predictInBatches(images, async (batch, start, end) => {
+      const out = await this.predictTensors(batch, { excludeTemplates: options.excludeTemplates?.slice(start, end) });
+      return { map: out.map, scores: out.scores, dispose: out.levelMaps, extras: out.extras };
+    }, { batchSize: options.batchSize ?? this.config.batchSize, size: this.config.imageSize, who: `${this.who}.predict images`, onProgress: options.onProgress, signal: options.signal });
+  }
+
+  /** Score relative to normal images: 0 at their mean, 1 at the calibrated threshold. */
+  normalizeScore(score: number): number {
+    const stats = this.normalStatistics;
+    if (!stats) throw new Error(`${this.who}: no normal statistics (train with calibration or load a calibrated model)`);
+    const span = stats.threshold - stats.imageScore.mean;
+    return span > 0 ? (score - stats.imageScore.mean) / span : score - stats.imageScore.mean;
+  }
+
+  /** Bytes held by the network's weights (and the method's extras, e.g. THFR's bank). */
+  memoryBytes(): { network: number } & Record<string, number> {
+    return { network: this.network.parameterCount() * 4 + this.network.namedBuffers().reduce((s, [, v]) => s + v.size * 4, 0), ...this.extraMemoryBytes() };
+  }
+
+  dispose(): void {
+    this.network.dispose();
+  }
+
+  private checkSize(images: tf.Tensor4D): void {
+    const size = this.config.imageSize;
+    if (images.shape[1] !== size || images.shape[2] !== size) {
+      throw new Error(`${this.who}.predict: images must be ${size}x${size} (the model's imageSize), got ${images.shape[1]}x${images.shape[2]}; use imagesToTensor() to resize`);
+    }
+  }
+}

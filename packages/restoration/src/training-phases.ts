@@ -1,0 +1,91 @@
+/**
+ * The phases a restoration trainer runs around its optimisation (optimise.ts): prepare (levels, network,
+ * memory check, feature cache) and calibrate. THFR puts its template bank between them; RD4AD does not.
+ */
+import { tf } from '@thfr/tensor';
+import type { FeatureExtractor } from '@thfr/backbone';
+import { imagesToTensor, type RgbImageLike } from '@thfr/detector';
+import { calibrateOnNormals } from './calibration.js';
+import type { RestorationConfig } from './config.js';
+import { FeatureCache } from './feature-cache.js';
+import { measureLevelsAsync, type LevelGeometry } from './geometry.js';
+import { assertTrainingFits, estimateTrainingMemory, type TrainingMemoryEstimate } from './memory-estimate.js';
+import type { OptimiseRunOptions, RestorationNetwork, TrainProgress } from './optimise.js';
+import type { RestorationModel } from './restoration-model.js';
+import { checkResumable } from './training-checks.js';
+
+/** Options of every restoration trainer (trainThfr, trainRd4ad). */
+export interface RestorationTrainOptions<C extends RestorationConfig> extends OptimiseRunOptions<C> {
+  /** Overrides of the method's default config. */
+  config?: Partial<C>;
+  /** The config the overrides apply to (the method's default preset when absent). */
+  baseConfig?: C;
+  /** Normal images held out for calibration; without them, training images are scored leave-one-out. */
+  validationImages?: readonly RgbImageLike[];
+  /** Called once before any work with the estimated training memory (checked against the wasm heap). */
+  onMemoryEstimate?: (estimate: TrainingMemoryEstimate) => void;
+}
+
+/** A trained model and its training losses per epoch. */
+export interface TrainResult<M> {
+  model: M;
+  lossHistory: number[];
+}
+
+export interface PreparedTraining<N extends RestorationNetwork> {
+  levels: LevelGeometry[];
+  network: N;
+  cache: FeatureCache;
+}
+
+/**
+ * Checks the inputs, measures the backbone's levels, builds the network, refuses a run that cannot fit the
+ * backend's memory (before any feature is computed: the wasm heap stops at 4 GiB and crashes past it), then
+ * caches every image's features once (the backbone is frozen). The caller owns network and cache.
+ */
+export async function prepareTraining<C extends RestorationConfig, N extends RestorationNetwork>(
+  who: string,
+  backbone: FeatureExtractor,
+  images: readonly RgbImageLike[],
+  config: C,
+  buildNetwork: (levels: LevelGeometry[], config: C) => N,
+  options: Pick<RestorationTrainOptions<C>, 'resumeFrom' | 'onMemoryEstimate' | 'onProgress'>,
+): Promise<PreparedTraining<N>> {
+  if (images.length < 2) throw new Error(`${who}: need at least 2 normal training images, got ${images.length}`);
+  if (options.resumeFrom) checkResumable(config, options.resumeFrom);
+  const levels = await measureLevelsAsync(backbone, config.imageSize);
+  const network = buildNetwork(levels, config);
+  try {
+    const memory = estimateTrainingMemory(levels, config, images.length, network.parameterCount());
+    assertTrainingFits(memory, tf.getBackend());
+    options.onMemoryEstimate?.(memory);
+    const cache = await FeatureCache.build(backbone, images.length, config.batchSize,
+      (start, end) => imagesToTensor(images.slice(start, end), config.imageSize),
+      (done, total) => options.onProgress?.({ phase: 'features', done, total }));
+    return { levels, network, cache };
+  } catch (error) {
+    network.dispose();
+    throw error;
+  }
+}
+
+/**
+ * Records the training summary and calibrates the model on normal images (validation images, else the
+ * training images leave-one-out); refuses a collapsed model. `predictLeaveOneOut` lets a method keep an
+ * image from being its own template (THFR); by default calibration predicts plainly.
+ */
+export async function finishTraining<C extends RestorationConfig>(
+  model: RestorationModel<C>,
+  images: readonly RgbImageLike[],
+  options: Pick<RestorationTrainOptions<C>, 'validationImages' | 'onProgress'>,
+  summary: { epochs: number; lossHistory: number[]; started: number },
+  predictLeaveOneOut: (images: readonly RgbImageLike[]) => Promise<{ scores: Float32Array; maps: Float32Array[] }> = (list) => model.predict(list),
+): Promise<void> {
+  const { lossHistory } = summary;
+  model.training = { epochs: summary.epochs, images: images.length, finalLoss: lossHistory[lossHistory.length - 1] ?? NaN, seconds: (performance.now() - summary.started) / 1000, backend: tf.getBackend() };
+  model.normalStatistics = await calibrateOnNormals(
+    (list, leaveOneOut) => (leaveOneOut ? predictLeaveOneOut(list) : model.predict(list)),
+    images, options.validationImages ?? [],
+    (done, total) => options.onProgress?.({ phase: 'calibrate', done, total } satisfies TrainProgress),
+  );
+}
