@@ -14,7 +14,7 @@ import { expectNoLeak } from '@thfr/tensor/testing';
 import { createRandomResNet, extractFeatures, RESNET_SPECS, type ResNetBackbone, type ResNetSpec } from '@thfr/backbone';
 import { loadDefaultBackbone } from '@thfr/backbone/node';
 import { toyImages } from '@thfr/backbone/testing';
-import { createOnnxFeatureExtractor, exportResNetToOnnx, loadOnnxFeatureExtractor, loadOnnxRuntimeNode, type OnnxFeatureExtractor } from '../src/node.js';
+import { accelerateWithOnnx, OnnxAcceleratedBackbone, createOnnxFeatureExtractor, exportResNetToOnnx, loadOnnxFeatureExtractor, loadOnnxRuntimeNode, type OnnxFeatureExtractor } from '../src/node.js';
 
 const ortMissing = await loadOnnxRuntimeNode().then(() => '', (error: Error) => error.message);
 if (ortMissing) console.warn(`SKIPPING the onnxruntime tests: ${ortMissing}`);
@@ -151,6 +151,28 @@ describe.skipIf(ortMissing !== '')(`OnnxFeatureExtractor on onnxruntime-node${or
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('accelerateWithOnnx: async extraction on onnxruntime, sync on tfjs, one identity, and dispose frees both', async () => {
+    const own = createRandomResNet(SMALL_BASIC, { seed: 22 });
+    const before = tf.memory().numTensors;
+    const accelerated = await accelerateWithOnnx(own, THREADS);
+    expect(accelerated.identity).toEqual(own.identity);
+    expect(accelerated.levels).toEqual(own.levels);
+    expect(accelerated.tfjs).toBe(own);
+    const images = tf.randomUniform([2, 64, 64, 3], 0, 1, 'float32', 9) as tf.Tensor4D;
+    const [viaOnnx, viaTfjs, direct] = [await extractFeatures(accelerated, images), accelerated.extract(images), await accelerated.onnx.extractAsync(images)];
+    for (let k = 0; k < viaOnnx.length; k++) {
+      expect(await relativeError(viaOnnx[k], viaTfjs[k])).toBeLessThan(1e-4);
+      expect(await relativeError(viaOnnx[k], direct[k])).toBe(0); // extractFeatures took the onnxruntime path
+    }
+    tf.dispose([images, ...viaOnnx, ...viaTfjs, ...direct]);
+    accelerated.dispose();
+    await accelerated.onnx.released;
+    expect(tf.memory().numTensors).toBeLessThan(before); // the tfjs backbone's weights were freed too
+    const other = createRandomResNet(SMALL_BASIC, { seed: 23 });
+    expect(() => new OnnxAcceleratedBackbone(other, basicOnnx)).toThrow(/the ONNX backbone .* is not the tfjs one/);
+    other.dispose();
   });
 
   it('equals the default resnet50_imagenet_v1 (Keras v1, caffe preprocessing) at 128 px within 1e-4', async () => {

@@ -19,9 +19,9 @@ export async function inspectModel(dir: string, expected?: string): Promise<{ en
 }
 
 /** Opens a saved model folder in one step: its method from the manifest, the backbone it names (ResNets need --weights), the detector. */
-export async function openModel(dir: string, options: { weights?: string; method?: string } = {}): Promise<{ detector: AnomalyDetector; backbone: FeatureExtractor; entry: CliMethod }> {
+export async function openModel(dir: string, options: { weights?: string; method?: string; features?: string } = {}): Promise<{ detector: AnomalyDetector; backbone: FeatureExtractor; entry: CliMethod }> {
   const { entry, backbone: identity } = await inspectModel(dir, options.method);
-  const backbone = await openBackboneFor(identity, options.weights);
+  const backbone = await openBackboneFor(identity, options.weights, options.features);
   try {
     return { detector: await entry.method.load(dir, backbone), backbone, entry };
   } catch (error) {

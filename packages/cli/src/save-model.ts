@@ -1,5 +1,6 @@
 import { serializeLayersBackbone, serializeResNetBackbone, type FeatureExtractor, LayersBackbone, ResNetBackbone } from '@thfr/backbone';
 import type { AnomalyDetector } from '@thfr/detector';
+import { OnnxAcceleratedBackbone } from '@thfr/backbone-onnx';
 import type { CliMethod } from './methods.js';
 
 /**
@@ -7,7 +8,9 @@ import type { CliMethod } from './methods.js';
  * served folder (`loadBackboneFromUrl('<model>/backbone/')`): a ResNet (the default ImageNet ResNet-50) as
  * backbone.json + float16 weights.safetensors, a tfjs-layers backbone as model.json + weights.bin.
  */
-export async function backboneFiles(backbone: FeatureExtractor): Promise<Map<string, Uint8Array | string>> {
+export async function backboneFiles(opened: FeatureExtractor): Promise<Map<string, Uint8Array | string>> {
+  // A backbone running on onnxruntime is exported from its tfjs network (the same weights).
+  const backbone = opened instanceof OnnxAcceleratedBackbone ? opened.tfjs : opened;
   const files = new Map<string, Uint8Array | string>();
   if (backbone instanceof LayersBackbone) {
     const { modelJson, weights } = await serializeLayersBackbone(backbone);

@@ -1,3 +1,4 @@
+import { FEATURES_OPTION } from './backbones.js';
 import { DEFAULT_CONFIG, PAPER_CONFIG, resolveConfig, type ThfrConfig } from '@thfr/model';
 import { DEFAULT_BACKBONE_NAME } from '@thfr/backbone';
 import { numberOption, type OptionSpec } from './command.js';
@@ -7,6 +8,7 @@ export const MODEL_OPTIONS: Record<string, OptionSpec> = {
   config: { type: 'string', help: "'default' (sized for a CPU: small backbone, 1 decoder block per stage) or 'paper' (WideResNet50-2, [3,4,6], 200 epochs, batch 16)", default: 'default', valueName: 'NAME' },
   backbone: { type: 'string', help: 'resnet50_imagenet_v1 (default: ImageNet ResNet-50, installed), mobilenet_v2 (faster), inception_v3; torchvision resnet18/34/50/101, wide_resnet50_2, wide_resnet101_2 (need --weights)', valueName: 'NAME' },
   weights: { type: 'string', help: 'safetensors weights of a torchvision ResNet backbone (torchvision or timm names)', valueName: 'FILE' },
+  features: FEATURES_OPTION,
   epochs: { type: 'string', help: 'training epochs', valueName: 'N' },
   'batch-size': { type: 'string', help: 'batch size', valueName: 'N' },
   'image-size': { type: 'string', help: 'input size in pixels (multiple of 32)', valueName: 'PX' },

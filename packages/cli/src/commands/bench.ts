@@ -45,7 +45,7 @@ async function benchBackbones(names: string[], batches: number[], size: number, 
   const rows: Array<{ backbone: string; batch: number; msPerBatch: number; msPerImage: number; weightBytes: number }> = [];
   for (const name of names) {
     const before = tf.memory().numBytes;
-    const backbone = await openBackbone({ name });
+    const backbone = await openBackbone({ name, features: 'tfjs' }); // the tfjs row; onnxruntime has rows of its own
     const weightBytes = tf.memory().numBytes - before;
     try {
       for (const batch of batches) {

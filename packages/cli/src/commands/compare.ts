@@ -146,6 +146,7 @@ export const compareCommand: CommandSpec = {
     config: MODEL_OPTIONS.config,
     backbone: MODEL_OPTIONS.backbone,
     weights: MODEL_OPTIONS.weights,
+    features: MODEL_OPTIONS.features,
     epochs: { ...MODEL_OPTIONS.epochs, help: 'training epochs of THFR variants and RD4AD', default: '15' },
     'batch-size': MODEL_OPTIONS['batch-size'],
     'image-size': MODEL_OPTIONS['image-size'],
@@ -183,7 +184,7 @@ export const compareCommand: CommandSpec = {
     await checkOutputPath(outDir, { kind: COMPARE_OUTPUT, flag: '--out', merge: true, inputs: weights ? [{ path: weights, flag: '--weights' }] : [] });
 
     const backend = await setupRuntime(values.backend as string | undefined, output);
-    const backbone = await openBackbone({ name: backboneNameFromFlags(values), weights: values.weights as string | undefined });
+    const backbone = await openBackbone({ name: backboneNameFromFlags(values), weights: values.weights as string | undefined, features: values.features as string | undefined });
     const rows: CompareRow[] = [];
     const write = async () => {
       const summary = {

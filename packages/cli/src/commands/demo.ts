@@ -61,7 +61,7 @@ export const demoCommand: CommandSpec = {
     const testCount = numberOption(values, 'test-count', { integer: true, min: 2 }) ?? 60;
     await checkDemoOutput(outDir, '--out', values.weights as string | undefined);
     const backend = await setupRuntime(values.backend as string | undefined, output);
-    const backbone = await openBackbone({ name: backboneNameFromFlags(values), weights: values.weights as string | undefined });
+    const backbone = await openBackbone({ name: backboneNameFromFlags(values), weights: values.weights as string | undefined, features: values.features as string | undefined });
     const categories: ReportCategory[] = [];
     const results: EvaluationMetrics[] = [];
     try {

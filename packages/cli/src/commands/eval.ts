@@ -5,6 +5,7 @@ import { checkOutputFlag, requireFolder } from '../paths.js';
 import { EVAL_OUTPUT } from '../predictions-marker.js';
 import { computeMetrics, formatMetrics, predictTestSet } from '../evaluate.js';
 import { writeFileAtomically } from '../files.js';
+import { FEATURES_OPTION } from '../backbones.js';
 import { inspectModel, openModel } from '../open-model.js';
 import { METHOD_OPTION, trainingFacts } from './train.js';
 import { ProgressBar } from '../progress.js';
@@ -20,6 +21,7 @@ export const evalCommand: CommandSpec = {
     data: { type: 'string', help: 'category folder with test/ and ground_truth/', valueName: 'DIR' },
     out: { type: 'string', help: 'where metrics.json and report.html go', default: 'MODEL_DIR/eval', valueName: 'DIR' },
     weights: { type: 'string', help: 'safetensors weights when the model uses a ResNet backbone', valueName: 'FILE' },
+    features: FEATURES_OPTION,
     method: METHOD_OPTION,
   },
   examples: ['thfr eval --model ./models/bottle --data ./mvtec/bottle', 'thfr eval --model ./models/pushpins --data ./loco/pushpins --json > metrics.json'],
@@ -34,7 +36,7 @@ export const evalCommand: CommandSpec = {
       throw error;
     });
     await setupRuntime(values.backend as string | undefined, output, Boolean(values.verbose));
-    const { detector, backbone, entry } = await openModel(modelDir, { weights: values.weights as string | undefined, method: values.method as string | undefined });
+    const { detector, backbone, entry } = await openModel(modelDir, { weights: values.weights as string | undefined, method: values.method as string | undefined, features: values.features as string | undefined });
     try {
       const loadBar = new ProgressBar('loading images', output.quiet);
       const data = await loadCategory(dataDir, { imageSize: detector.imageSize, onProgress: (d, t) => loadBar.update(d, t) });

@@ -78,7 +78,7 @@ export const exportOnnxCommand: CommandSpec = {
     const batchSize = numberOption(values, 'batch-size', { integer: true, min: 1 });
     await checkOutFile(out, Boolean(values.force));
     await setupRuntime(values.backend as string | undefined, output, Boolean(values.verbose));
-    const backbone = await openBackbone({ name, weights: values.weights as string | undefined });
+    const backbone = await openBackbone({ name, weights: values.weights as string | undefined, features: 'tfjs' }); // the tfjs network is what is exported
     try {
       if (!(backbone instanceof ResNetBackbone)) throw new Error(`--backbone ${name} did not load as a ResNet`);
       output.note(`exporting ${backbone.identity.architecture} (${backbone.levels.map((l) => l.name).join(', ')})`);

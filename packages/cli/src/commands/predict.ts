@@ -8,6 +8,7 @@ import { requireFlags, type CommandSpec } from '../command.js';
 import { checkOutputFlag, requireFolder } from '../paths.js';
 import { writePredictionsMarker } from '../predictions-marker.js';
 import { writeFileAtomically } from '../files.js';
+import { FEATURES_OPTION } from '../backbones.js';
 import { inspectModel, openModel } from '../open-model.js';
 import { METHOD_OPTION } from './train.js';
 import { ProgressBar } from '../progress.js';
@@ -29,6 +30,7 @@ export const predictCommand: CommandSpec = {
     data: { type: 'string', help: 'category folder (its test/ images are predicted)', valueName: 'DIR' },
     out: { type: 'string', help: 'output folder: new, empty, or an earlier thfr predict output (maps of more categories go into it); never inside --data or --model', valueName: 'DIR' },
     weights: { type: 'string', help: 'safetensors weights when the model uses a ResNet backbone', valueName: 'FILE' },
+    features: FEATURES_OPTION,
     'no-overlay': { type: 'boolean', help: 'skip the heatmap overlay PNGs' },
     method: METHOD_OPTION,
   },
@@ -40,7 +42,7 @@ export const predictCommand: CommandSpec = {
     await requireFolder(dataDir, '--data');
     await checkOutputFlag({ path: outDir, flag: '--out', kind: PREDICTIONS_OUTPUT, merge: true, inputs: [{ path: dataDir, flag: '--data' }, { path: modelDir, flag: '--model' }] });
     await setupRuntime(values.backend as string | undefined, output, Boolean(values.verbose));
-    const { detector, backbone, entry } = await openModel(modelDir, { weights: values.weights as string | undefined, method: values.method as string | undefined });
+    const { detector, backbone, entry } = await openModel(modelDir, { weights: values.weights as string | undefined, method: values.method as string | undefined, features: values.features as string | undefined });
     try {
       const data = await loadCategory(dataDir, { imageSize: detector.imageSize });
       if (data.test.length === 0) throw new Error(`${dataDir}: no test images to predict`);

@@ -93,7 +93,7 @@ export const trainCommand: CommandSpec = {
     const { data: dataDir, out: outDir } = requireFlags(values, ['data', 'out'], 'train');
     const entry = await checkTrainPaths(values, dataDir, outDir);
     const backend = await setupRuntime(values.backend as string | undefined, output, Boolean(values.verbose));
-    const backbone = await openBackbone({ name: backboneNameFromFlags(values), weights: values.weights as string | undefined });
+    const backbone = await openBackbone({ name: backboneNameFromFlags(values), weights: values.weights as string | undefined, features: values.features as string | undefined });
     try {
       const { detector, data, lossHistory } = await trainCategory(dataDir, backbone, values, output, {
         checkpointDir: values['checkpoint-dir'] as string | undefined,
