@@ -2,7 +2,7 @@ import { tf } from '@thfr/tensor';
 import { ConvBnAct, Initializer, Module } from '@thfr/nn';
 import { GlobalBottleneck, LocalBottleneck } from '@thfr/bottleneck';
 import { CompensationModule } from '@thfr/compensation';
-import { RestorationDecoder, type LevelGeometry, type RestorationNetwork } from '@thfr/restoration';
+import { RestorationDecoder, codeGeometry, type LevelGeometry, type RestorationNetwork } from '@thfr/restoration';
 import type { ThfrConfig } from './config.js';
 
 export type { LevelGeometry };
@@ -27,13 +27,13 @@ export class ThfrNetwork extends Module implements RestorationNetwork {
 
   constructor(readonly levels: LevelGeometry[], readonly config: ThfrConfig) {
     super();
-    if (levels.length < 2) throw new Error(`THFR needs at least two backbone levels, got ${levels.length}`);
+    const code = codeGeometry(levels, config, 'THFR');
     const init = new Initializer(config.seed);
     const deepest = levels[levels.length - 1];
-    this.codeChannels = Math.max(1, Math.round(2 * deepest.channels * config.codeWidthRatio));
-    this.codeSize = deepest.size / 2;
+    this.codeChannels = code.channels;
+    this.codeSize = code.size;
     this.templateChannels = levels.reduce((sum, l) => sum + l.channels, 0);
-    const width = Math.max(1, Math.round(deepest.channels * config.bottleneckWidthRatio * config.codeWidthRatio));
+    const width = code.blockWidth;
     const useGlobal = config.bottleneck !== 'lbn';
     const useLocal = config.bottleneck !== 'gbn';
     const compensation = (inputEmbedChannels: number, templateEmbedChannels: number) =>

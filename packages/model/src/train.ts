@@ -56,13 +56,8 @@ export async function trainThfr(backbone: FeatureExtractor, images: readonly Rgb
     fullBank = undefined;
     const model = new ThfrModel({ config, backbone, levels, network, bank });
     ownedNetwork = undefined;
-    try {
-      // Leave-one-out calibration on the training images: an image never serves as its own template.
-      await finishTraining(model, images, options, { epochs, lossHistory, started }, (list) => model.predict(list, { excludeTemplates: ownIndicesInBank(model, list.length) }));
-    } catch (error) {
-      model.dispose();
-      throw error;
-    }
+    // Leave-one-out calibration on the training images: an image never serves as its own template.
+    await finishTraining(model, images, options, { epochs, lossHistory, started }, (list) => model.predict(list, { excludeTemplates: ownIndicesInBank(model, list.length) }));
     return { model, lossHistory };
   } finally {
     cache.dispose();

@@ -1,7 +1,7 @@
 import { tf } from '@thfr/tensor';
 import { Initializer, Module } from '@thfr/nn';
 import { LocalBottleneck } from '@thfr/bottleneck';
-import { RestorationDecoder, type LevelGeometry, type RestorationNetwork } from '@thfr/restoration';
+import { RestorationDecoder, codeGeometry, type LevelGeometry, type RestorationNetwork } from '@thfr/restoration';
 import type { Rd4adConfig } from './config.js';
 
 /**
@@ -19,14 +19,12 @@ export class Rd4adNetwork extends Module implements RestorationNetwork {
 
   constructor(readonly levels: LevelGeometry[], readonly config: Rd4adConfig) {
     super();
-    if (levels.length < 2) throw new Error(`RD4AD needs at least two backbone levels, got ${levels.length}`);
+    const code = codeGeometry(levels, config, 'RD4AD');
     // Parameters are drawn in module order from one seeded stream (OCBE, then decoder).
     const init = new Initializer(config.seed);
-    const deepest = levels[levels.length - 1];
-    this.codeChannels = Math.max(1, Math.round(2 * deepest.channels * config.codeWidthRatio));
-    const width = Math.max(1, Math.round(deepest.channels * config.bottleneckWidthRatio * config.codeWidthRatio));
+    this.codeChannels = code.channels;
     this.lbn = this.registerModule('lbn', new LocalBottleneck({
-      levels: levels.map((l) => ({ channels: l.channels, size: l.size })), outChannels: this.codeChannels, width,
+      levels: levels.map((l) => ({ channels: l.channels, size: l.size })), outChannels: this.codeChannels, width: code.blockWidth,
       downsampleWidthRatio: config.codeWidthRatio, blocks: config.localBottleneckBlocks,
     }, init));
     this.decoder = this.registerModule('decoder', new RestorationDecoder(this.codeChannels, levels.map((l) => l.channels), config.decoderBlocks, config.decoderWidthRatio, init));

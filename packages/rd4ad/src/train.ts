@@ -23,12 +23,7 @@ export async function trainRd4ad(backbone: FeatureExtractor, images: readonly Rg
     const { lossHistory, epochs } = await optimiseRestoration({ ...options, network, cache, config });
     const model = new Rd4adModel(config, backbone, levels, network);
     ownedNetwork = undefined;
-    try {
-      await finishTraining(model, images, options, { epochs, lossHistory, started });
-    } catch (error) {
-      model.dispose();
-      throw error;
-    }
+    await finishTraining(model, images, options, { epochs, lossHistory, started });
     return { model, lossHistory };
   } finally {
     cache.dispose();

@@ -73,3 +73,24 @@ export function mergeAndCheckConfig<C extends RestorationConfig>(partial: Partia
   if (config.imageSize % 32 !== 0) throw new RangeError(`${who} config 'imageSize' must be a multiple of 32 (the deepest level is at stride 16 and is halved once more), got ${config.imageSize}`);
   return config;
 }
+
+/** The code a restoration network compresses its levels into, from the deepest level and the config. */
+export interface CodeGeometry {
+  /** Channels of the code: 2 C_K x codeWidthRatio (the papers: 2048 for WideResNet50's 1024-channel layer3). */
+  channels: number;
+  /** Its spatial size: half the deepest level's (the OCBE's stride-2 block). */
+  size: number;
+  /** Middle width of the bottlenecks' ResBlocks: C_K x bottleneckWidthRatio x codeWidthRatio. */
+  blockWidth: number;
+}
+
+/** The code geometry both THFR and RD4AD size their bottlenecks by; levels are shallowest first. */
+export function codeGeometry(levels: ReadonlyArray<{ channels: number; size: number }>, config: RestorationConfig, who: string): CodeGeometry {
+  if (levels.length < 2) throw new Error(`${who} needs at least two backbone levels, got ${levels.length}`);
+  const deepest = levels[levels.length - 1];
+  return {
+    channels: Math.max(1, Math.round(2 * deepest.channels * config.codeWidthRatio)),
+    size: deepest.size / 2,
+    blockWidth: Math.max(1, Math.round(deepest.channels * config.bottleneckWidthRatio * config.codeWidthRatio)),
+  };
+}

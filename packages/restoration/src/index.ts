@@ -5,8 +5,8 @@
  * format. Each method package adds its network and config; none imports another. Disk I/O is in
  * '@thfr/restoration/node'.
  */
-export { RESTORATION_CONFIG_KEYS, MAX_IMAGE_SIZE, mergeAndCheckConfig } from './config.js';
-export type { RestorationConfig } from './config.js';
+export { RESTORATION_CONFIG_KEYS, MAX_IMAGE_SIZE, mergeAndCheckConfig, codeGeometry } from './config.js';
+export type { RestorationConfig, CodeGeometry } from './config.js';
 export { RestorationDecoder } from './decoder.js';
 export { restorationLoss } from './loss.js';
 export type { RestorationLossForm } from './loss.js';

@@ -71,7 +71,7 @@ export async function prepareTraining<C extends RestorationConfig, N extends Res
 
 /**
  * Records the training summary and calibrates the model on normal images (validation images, else the
- * training images leave-one-out); refuses a collapsed model. `predictLeaveOneOut` lets a method keep an
+ * training images leave-one-out); refuses a collapsed model, disposing it (the caller then has nothing to free). `predictLeaveOneOut` lets a method keep an
  * image from being its own template (THFR); by default calibration predicts plainly.
  */
 export async function finishTraining<C extends RestorationConfig>(
@@ -83,9 +83,14 @@ export async function finishTraining<C extends RestorationConfig>(
 ): Promise<void> {
   const { lossHistory } = summary;
   model.training = { epochs: summary.epochs, images: images.length, finalLoss: lossHistory[lossHistory.length - 1] ?? NaN, seconds: (performance.now() - summary.started) / 1000, backend: tf.getBackend() };
-  model.normalStatistics = await calibrateOnNormals(
-    (list, leaveOneOut) => (leaveOneOut ? predictLeaveOneOut(list) : model.predict(list)),
-    images, options.validationImages ?? [],
-    (done, total) => options.onProgress?.({ phase: 'calibrate', done, total } satisfies TrainProgress),
-  );
+  try {
+    model.normalStatistics = await calibrateOnNormals(
+      (list, leaveOneOut) => (leaveOneOut ? predictLeaveOneOut(list) : model.predict(list)),
+      images, options.validationImages ?? [],
+      (done, total) => options.onProgress?.({ phase: 'calibrate', done, total } satisfies TrainProgress),
+    );
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
 }
