@@ -58,8 +58,10 @@ describe.skipIf(!available)('browser app end to end (headless Chromium)', () => 
     work = mkdtempSync(join(tmpdir(), 'thfr-browser-e2e-'));
     mkdirSync(resultsDir, { recursive: true });
     await initRuntime({ prefer: ['wasm'] });
-    // 128 px keeps the SwiftShader runs (WebGPU and WebGL on the CPU) short; the app handles any size.
-    fixture = await trainFixtureModel(work, { trainCount: 6, epochs: 1, imageSize: 128 });
+    // 128 px keeps the SwiftShader runs (WebGPU and WebGL on the CPU) short; the app handles any size. 12 images
+    // and 6 epochs are the least that flags every defect type of the category at the calibrated threshold
+    // (normalised scores 1.35-2.56 against 0.25 and -0.18 for two normal images; 6 images x 1 epoch flagged one of four).
+    fixture = await trainFixtureModel(work, { trainCount: 12, epochs: 6, imageSize: 128 });
     const trainedAt = performance.now();
     await buildApp(packageDir, join(work, 'app'));
     const builtAt = performance.now();
@@ -138,6 +140,12 @@ describe.skipIf(!available)('browser app end to end (headless Chromium)', () => 
         expect(scoreRelative).toBeLessThan(TOLERANCE.scoreRelative);
         expect(agreement.relativeToRange).toBeLessThan(TOLERANCE.mapRelativeToRange);
         expect(first.normalizedScore).toBeCloseTo(reference.normalizedScore, 2);
+        // The verdicts at the calibrated threshold (the page's default): the defect is flagged, a normal image is not.
+        expect(first.normalizedScore!).toBeGreaterThan(1);
+        expect(await page.textContent('#verdict')).toBe('anomalous');
+        const normal = await score(fixture.normalImage, 2);
+        expect(normal.normalizedScore!).toBeLessThan(1);
+        expect(await page.textContent('#verdict')).toBe('normal');
 
         if (backend === 'wasm') {
           // The COOP/COEP headers make the page cross-origin isolated, so wasm runs multithreaded.

@@ -76,7 +76,7 @@ describe('thfr CLI', () => {
         expect([tiff.width, tiff.height]).toEqual([128, 128]);
         expect(existsSync(map.replace(/\.tiff$/, '_heatmap.png'))).toBe(true);
       }
-    });
+    }, 300_000); // train + eval + predict of a real backbone: ~40 s on a quiet 2-core machine, several times that under load
   }
 
   it('fails clearly on a model folder that is not one, and on a wrong backend name', async () => {
