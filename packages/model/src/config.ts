@@ -55,7 +55,7 @@ export const PAPER_CONFIG: ThfrConfig = {
  * Defaults sized for a 2-core CPU (wasm backend, 4 GiB heap) with the default ImageNet ResNet-50 (taps of 256 /
  * 512 / 1024 channels, as the paper's WideResNet50-2): the same architecture with the code at a quarter of the
  * paper's channels, one decoder block per stage, 128 px and fewer epochs. Measured on this 2-core machine
- * (docs/benchmarks.md): a training step costs ~0.75 s per image on wasm and peaks at ~1.4 GiB of wasm heap at
+ * (docs/benchmarks.md): a training step costs ~0.33-0.5 s per image on wasm and peaks at ~1.4 GiB of wasm heap at
  * batch 8; at 256 px the same network costs ~2.3 s per image and batch 8 no longer fits the heap.
  */
 export const DEFAULT_CONFIG: ThfrConfig = {
