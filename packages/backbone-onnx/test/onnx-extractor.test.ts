@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '@tensorflow/tfjs-backend-wasm';
 import { tf } from '@thfr/tensor';
-import { expectNoLeak } from '@thfr/tensor/testing';
+import { closeness, expectNoLeak } from '@thfr/tensor/testing';
 import { createRandomResNet, extractFeatures, RESNET_SPECS, type ResNetBackbone, type ResNetSpec } from '@thfr/backbone';
 import { loadDefaultBackbone } from '@thfr/backbone/node';
 import { toyImages } from '@thfr/backbone/testing';
@@ -23,14 +23,7 @@ const THREADS = { threads: 1 };
 /** max |a - b| / max |b| of one level. */
 async function relativeError(actual: tf.Tensor, reference: tf.Tensor): Promise<number> {
   expect(actual.shape).toEqual(reference.shape);
-  const [a, b] = [(await actual.data()) as Float32Array, (await reference.data()) as Float32Array];
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return diff / scale;
+  return closeness(await actual.data(), await reference.data()).maxRel;
 }
 
 /** Per-level relative errors of the ONNX extractor against the tfjs backbone on `images`. */

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '@tensorflow/tfjs-backend-wasm';
 import { tf } from '@thfr/tensor';
-import { expectNoLeak } from '@thfr/tensor/testing';
+import { closeness, expectNoLeak } from '@thfr/tensor/testing';
 import { decodeImage } from '@thfr/data';
 import { FIXTURES } from './fixtures.js';
 import { exportResNetBackbone, loadPretrainedBackbone, loadResNet50ImagenetV1, readResNet50ImagenetArtifacts } from '../src/node.js';
@@ -46,21 +46,10 @@ function parityFeatures(): Float32Array[] {
   });
 }
 
-/** max |a - b| / max |b|: the relative error of a whole layer output. */
-function relativeError(actual: ArrayLike<number>, reference: ArrayLike<number>): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < reference.length; i++) {
-    diff = Math.max(diff, Math.abs(actual[i] - reference[i]));
-    scale = Math.max(scale, Math.abs(reference[i]));
-  }
-  return diff / scale;
-}
-
 async function extractErrors(backbone: ResNetBackbone, input: tf.Tensor4D): Promise<number[]> {
   const features = backbone.extract(input);
   const reference = parityFeatures();
-  const errors = await Promise.all(features.map(async (f, i) => relativeError((await f.data()) as Float32Array, reference[i])));
+  const errors = await Promise.all(features.map(async (f, i) => closeness((await f.data()) as Float32Array, reference[i]).maxRel));
   tf.dispose(features);
   return errors;
 }
@@ -210,7 +199,7 @@ describe('resnet50_imagenet_v1 for browsers: float16 export and loading over HTT
       const input = parityInput();
       const a = plain.extract(input);
       const b = loaded.extract(input);
-      for (let i = 0; i < 3; i++) expect(relativeError(await b[i].data(), await a[i].data())).toBeLessThan(1e-2);
+      for (let i = 0; i < 3; i++) expect(closeness(await b[i].data(), await a[i].data()).maxRel).toBeLessThan(1e-2);
       tf.dispose([...a, ...b, input]);
       loaded.dispose();
       plain.dispose();

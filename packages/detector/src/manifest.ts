@@ -25,11 +25,14 @@ export async function fileRef(path: string, bytes: Uint8Array | string): Promise
   return { path, bytes: data.byteLength, sha256: await sha256Hex(data) };
 }
 
-/** Checks bytes read for `ref` by size and SHA-256; `where` names the file in the error (e.g. its full path). */
-export async function verifyFileRef(ref: FileRef, bytes: Uint8Array, where: string, manifestName = 'the manifest'): Promise<void> {
+/**
+ * Checks bytes read for `ref` by size and SHA-256; `where` names the file in the error (e.g. its full path).
+ * `corruptHint` is appended to a checksum mismatch (e.g. 'the checkpoint is corrupt').
+ */
+export async function verifyFileRef(ref: FileRef, bytes: Uint8Array, where: string, manifestName = 'the manifest', corruptHint?: string): Promise<void> {
   if (bytes.byteLength !== ref.bytes) throw new Error(`${where} has ${bytes.byteLength} bytes, ${manifestName} says ${ref.bytes} (truncated or replaced file)`);
   const digest = await sha256Hex(bytes);
-  if (digest !== ref.sha256) throw new Error(`${where}: checksum mismatch (sha256 ${digest}, ${manifestName} says ${ref.sha256})`);
+  if (digest !== ref.sha256) throw new Error(`${where}: checksum mismatch (sha256 ${digest}, ${manifestName} says ${ref.sha256})${corruptHint ? `: ${corruptHint}` : ''}`);
 }
 
 /** Parses manifest JSON text (or passes an object through) with an error that names `source`. */

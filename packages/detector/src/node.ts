@@ -39,8 +39,8 @@ export async function readFolderManifest(dir: string, what = 'saved model'): Pro
   return parseManifestJson(await readFolderJson(dir, what), join(dir, 'manifest.json'));
 }
 
-/** Reads a file a manifest names and checks its size and SHA-256. */
-export async function readCheckedFile(dir: string, ref: FileRef, manifestPath = join(dir, 'manifest.json')): Promise<Uint8Array> {
+/** Reads a file a manifest names and checks its size and SHA-256 (`corruptHint`: see verifyFileRef). */
+export async function readCheckedFile(dir: string, ref: FileRef, manifestPath = join(dir, 'manifest.json'), corruptHint?: string): Promise<Uint8Array> {
   const path = join(dir, ref.path);
   let bytes: Uint8Array;
   try {
@@ -48,6 +48,6 @@ export async function readCheckedFile(dir: string, ref: FileRef, manifestPath = 
   } catch {
     throw new Error(`${path} is missing (named in ${manifestPath})`);
   }
-  await verifyFileRef(ref, bytes, path, manifestPath);
+  await verifyFileRef(ref, bytes, path, manifestPath, corruptHint);
   return bytes;
 }

@@ -3,18 +3,20 @@
  * its size and SHA-256) + weights.bin + optimizer.bin, written crash-safely like a model folder. Loading
  * checks every field, the sizes and the checksums before any tensor is made.
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tf } from '@thfr/tensor';
-import { readFolderJson, writeFolderAtomically } from '@thfr/detector/node';
+import { fileRef } from '@thfr/detector';
+import { readCheckedFile, readFolderJson, writeFolderAtomically } from '@thfr/detector/node';
 import { FILE_REF_SPEC, TENSOR_ENTRY_SPEC, validateEach, validateFields, type ObjectSpec } from './manifest-schema.js';
 import { CHECKPOINT_OUTPUT } from './output-kinds.js';
-import { packTensors, sha256Hex, unpackTensors, type PackedTensorEntry } from './tensor-pack.js';
+import { packTensors, unpackTensors, type PackedTensorEntry } from './tensor-pack.js';
 import type { ModelFileRef } from './model-folder.js';
 import type { RestorationConfig } from './config.js';
 import type { TrainingCheckpoint } from './optimise.js';
 
 export const CHECKPOINT_FORMAT = 'thfr-checkpoint';
+/** Appended to a checksum mismatch of a checkpoint's binary files. */
+const CORRUPT = 'the checkpoint is corrupt';
 /** 2: checksums of the binary files (version 1 had none and is refused). */
 export const CHECKPOINT_FORMAT_VERSION = 2;
 
@@ -38,7 +40,7 @@ const CHECKPOINT_SPEC: ObjectSpec = {
 
 async function packFile(path: string, tensors: Iterable<[string, tf.Tensor]>): Promise<{ ref: PackedFile; buffer: Uint8Array }> {
   const { entries, buffer } = await packTensors(tensors);
-  return { ref: { path, bytes: buffer.byteLength, sha256: await sha256Hex(buffer), tensors: entries }, buffer };
+  return { ref: { ...(await fileRef(path, buffer)), tensors: entries }, buffer };
 }
 
 /** Saves a training checkpoint folder crash-safely (weights, Adam state, RNG, epoch, checksums). */
@@ -68,26 +70,13 @@ export async function readCheckpointManifest(dir: string): Promise<CheckpointMan
   return json as CheckpointManifest;
 }
 
-async function readChecked(dir: string, ref: PackedFile, manifestPath: string): Promise<Uint8Array> {
-  const path = join(dir, ref.path);
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(await readFile(path));
-  } catch {
-    throw new Error(`${path} is missing (named in ${manifestPath})`);
-  }
-  if (bytes.byteLength !== ref.bytes) throw new Error(`${path} has ${bytes.byteLength} bytes, ${manifestPath} says ${ref.bytes} (truncated or replaced file)`);
-  const digest = await sha256Hex(bytes);
-  if (digest !== ref.sha256) throw new Error(`${path}: checksum mismatch (sha256 ${digest}, ${manifestPath} says ${ref.sha256}): the checkpoint is corrupt`);
-  return bytes;
-}
 
 /** Loads a checkpoint for a trainer's `resumeFrom` (trainThfr, trainRd4ad); dispose it with disposeCheckpoint afterwards. */
 export async function loadCheckpoint<C extends RestorationConfig = RestorationConfig>(dir: string): Promise<TrainingCheckpoint<C>> {
   const manifest = await readCheckpointManifest(dir);
   const manifestPath = join(dir, 'checkpoint.json');
-  const weightBytes = await readChecked(dir, manifest.weights, manifestPath);
-  const optimizerBytes = await readChecked(dir, manifest.optimizer, manifestPath);
+  const weightBytes = await readCheckedFile(dir, manifest.weights, manifestPath, CORRUPT);
+  const optimizerBytes = await readCheckedFile(dir, manifest.optimizer, manifestPath, CORRUPT);
   const weights = unpackTensors(manifest.weights.tensors, weightBytes, join(dir, manifest.weights.path));
   let optimizer: Map<string, tf.Tensor>;
   try {

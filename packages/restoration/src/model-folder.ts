@@ -5,7 +5,7 @@
  * from it. Browser-safe: files are read through a `readFile(path)` callback (fs in Node, fetch in a browser).
  */
 import type { BackboneIdentity, FeatureExtractor } from '@thfr/backbone';
-import { fileRef, sha256Hex, verifyFileRef, type FileRef } from '@thfr/detector';
+import { fileRef, verifyFileRef, type FileRef } from '@thfr/detector';
 import type { NormalStatistics } from './calibration.js';
 import type { RestorationConfig } from './config.js';
 import { measureLevelsAsync, type LevelGeometry } from './geometry.js';
@@ -182,4 +182,3 @@ export async function fetchModelFolder<M>(url: string, reader: FolderReader, ope
   }, base.replace(/\/$/, ''));
 }
 
-export { sha256Hex };

@@ -44,6 +44,3 @@ export function unpackTensors(entries: PackedTensorEntry[], buffer: Uint8Array, 
   }
   return out;
 }
-
-/** Hex SHA-256 (WebCrypto), shared by every package: it lives in @thfr/detector. */
-export { sha256Hex } from '@thfr/detector';
