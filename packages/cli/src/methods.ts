@@ -109,13 +109,14 @@ export const THFR: CliMethod = {
     { id: 'thfr-lbn', label: 'THFR LBN only', flags: { bottleneck: 'lbn' } },
     { id: 'thfr-no-template', label: 'THFR G-L without template', flags: { 'no-template': true } },
     { id: 'thfr-no-relation', label: 'THFR G-L without relation', flags: { 'no-relation': true } },
+    { id: 'thfr-per-stream', label: 'THFR G-L, per-stream template references', flags: { 'template-references': 'per-stream' } },
   ],
   derivedRowsId: 'thfr-bank',
   createOptions: (values, layout) => ({ preset: (values.config as string | undefined) ?? 'default', config: { ...configFromFlags(values, layout) } }),
   label: () => 'THFR',
   describe: (d) => {
     const config = (d as ThfrDetector).config;
-    return `${config.bottleneck}${config.template ? '' : ', no template'}${config.template && !config.relation ? ', no relation' : ''}, ${config.epochs} epochs, batch ${config.batchSize}, ${config.imageSize}px`;
+    return `${config.bottleneck}${config.template ? '' : ', no template'}${config.template && !config.relation ? ', no relation' : ''}${config.template && config.templateReferences === 'per-stream' ? ', per-stream templates' : ''}, ${config.epochs} epochs, batch ${config.batchSize}, ${config.imageSize}px`;
   },
   /**
    * Bank ratios (paper Table 6) without retraining: trainThfr trains with the full bank and subsamples

@@ -15,6 +15,7 @@ export const MODEL_OPTIONS: Record<string, OptionSpec> = {
   bottleneck: { type: 'string', help: "'gl' (global + local, the paper), 'gbn' or 'lbn'", valueName: 'MODE' },
   'no-template': { type: 'boolean', help: 'ablation: no template-guided compensation' },
   'no-relation': { type: 'boolean', help: 'ablation: compensation without the pairwise relation' },
+  'template-references': { type: 'string', help: "template levels each compensation sees: 'pooled' (every level, both streams) or 'per-stream' (global stream: the deepest level; local stream: every level)", valueName: 'MODE' },
   loss: { type: 'string', help: "restoration loss: 'position' (paper eq. 3, per-position cosine) or 'flattened' (RD4AD's code: one cosine per flattened level)", valueName: 'FORM' },
   'lbn-blocks': { type: 'string', help: "ResBlocks of the local bottleneck's one-class embedding (RD4AD's OCBE: 3)", valueName: 'N' },
   'code-width': { type: 'string', help: "channels of the compressed code as a fraction of the paper's 2 C_K (default config: 0.25; paper: 1)", valueName: 'R' },
@@ -35,6 +36,8 @@ export function configFromFlags(values: Values, layout?: 'mvtec-ad' | 'mvtec-loc
   const base = preset === 'paper' ? PAPER_CONFIG : DEFAULT_CONFIG;
   const bottleneck = values.bottleneck as ThfrConfig['bottleneck'] | undefined;
   if (bottleneck !== undefined && !['gl', 'gbn', 'lbn'].includes(bottleneck)) throw new Error(`--bottleneck must be gl, gbn or lbn, got '${bottleneck}'`);
+  const templateReferences = values['template-references'] as ThfrConfig['templateReferences'] | undefined;
+  if (templateReferences !== undefined && !['pooled', 'per-stream'].includes(templateReferences)) throw new Error(`--template-references must be pooled or per-stream, got '${templateReferences}'`);
   return resolveConfig({
     epochs: numberOption(values, 'epochs', { integer: true, min: 1 }),
     batchSize: numberOption(values, 'batch-size', { integer: true, min: 1 }),
@@ -42,6 +45,7 @@ export function configFromFlags(values: Values, layout?: 'mvtec-ad' | 'mvtec-loc
     bottleneck,
     template: values['no-template'] ? false : undefined,
     relation: values['no-relation'] ? false : undefined,
+    templateReferences,
     bankRatio: numberOption(values, 'bank-ratio', { min: 0, max: 1 }),
     lossForm: lossFormFromFlags(values),
     localBottleneckBlocks: numberOption(values, 'lbn-blocks', { integer: true, min: 1 }),

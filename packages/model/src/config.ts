@@ -3,6 +3,15 @@ import { mergeAndCheckConfig, type RestorationConfig } from '@thfr/restoration';
 export type BottleneckMode = 'gl' | 'gbn' | 'lbn';
 
 /**
+ * Which levels of the template each compensation module sees (paper 3.2: "the multi-level embedding features of
+ * the template sample are used as references in the corresponding feature level").
+ * - 'pooled': both streams get every level, average-pooled to the code size and concatenated (T = [T_1..T_K]).
+ * - 'per-stream': each stream gets the template levels it compressed: the global stream (fed I_K) gets T_K, the
+ *   local stream (fed I_1..I_K) gets [T_1..T_K].
+ */
+export type TemplateReferences = 'pooled' | 'per-stream';
+
+/**
  * Everything that defines a THFR network and its training; saved in the model manifest. The fields shared
  * with every restoration detector (input size, loss, local bottleneck depth, decoder, schedule) are
  * @thfr/restoration's RestorationConfig; these are THFR's own.
@@ -14,6 +23,8 @@ export interface ThfrConfig extends RestorationConfig {
   template: boolean;
   /** Pairwise relation feature inside the compensation (ablation "template without relation"). */
   relation: boolean;
+  /** Template levels each compensation module sees (see TemplateReferences). */
+  templateReferences: TemplateReferences;
   /** Training: the template is drawn uniformly among the n nearest other images (paper eq. 1). */
   topN: number;
   /** Fraction of training images kept in the bank by greedy k-center (paper Table 6). */
@@ -30,6 +41,7 @@ export const PAPER_CONFIG: ThfrConfig = {
   bottleneck: 'gl',
   template: true,
   relation: true,
+  templateReferences: 'pooled',
   // RD4AD's loss (one cosine per flattened level) rather than eq. 3 read per position: measured on the real-photo
   // brick texture (ResNet-50, 30 images, 12 epochs), image AUROC 54.9 -> 92.6 and PRO 68.7 -> 82.8 (docs/benchmark.md).
   lossForm: 'flattened',
@@ -71,6 +83,9 @@ export const DEFAULT_CONFIG: ThfrConfig = {
 export function resolveConfig(partial: Partial<ThfrConfig> = {}, base: ThfrConfig = DEFAULT_CONFIG): ThfrConfig {
   const config = mergeAndCheckConfig(partial, base, 'THFR', ['topN', 'compensationFuseLayers']);
   if (!['gl', 'gbn', 'lbn'].includes(config.bottleneck)) throw new RangeError(`THFR config 'bottleneck' must be 'gl', 'gbn' or 'lbn', got '${config.bottleneck}'`);
+  if (!['pooled', 'per-stream'].includes(config.templateReferences)) {
+    throw new RangeError(`THFR config 'templateReferences' must be 'pooled' or 'per-stream', got '${config.templateReferences}'`);
+  }
   if (!(config.bankRatio > 0 && config.bankRatio <= 1)) throw new RangeError(`THFR config 'bankRatio' must be in (0, 1], got ${config.bankRatio}`);
   return config;
 }

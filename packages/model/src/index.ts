@@ -5,7 +5,7 @@
  * in '@thfr/model/node'.
  */
 export { DEFAULT_CONFIG, PAPER_CONFIG, MAX_IMAGE_SIZE, resolveConfig } from './config.js';
-export type { ThfrConfig, BottleneckMode } from './config.js';
+export type { ThfrConfig, BottleneckMode, TemplateReferences } from './config.js';
 export { ThfrNetwork, countNetworkParameters } from './network.js';
 export type { LevelGeometry } from './network.js';
 export { templateReference } from './template-reference.js';

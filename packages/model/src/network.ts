@@ -24,6 +24,8 @@ export class ThfrNetwork extends Module implements RestorationNetwork {
   readonly codeSize: number;
   readonly codeChannels: number;
   readonly templateChannels: number;
+  /** Channels of the template the global stream's compensation sees: all of T ('pooled') or T_K ('per-stream'). */
+  readonly globalTemplateChannels: number;
 
   constructor(readonly levels: LevelGeometry[], readonly config: ThfrConfig) {
     super();
@@ -36,10 +38,11 @@ export class ThfrNetwork extends Module implements RestorationNetwork {
     const width = code.blockWidth;
     const useGlobal = config.bottleneck !== 'lbn';
     const useLocal = config.bottleneck !== 'gbn';
-    const compensation = (inputEmbedChannels: number, templateEmbedChannels: number) =>
+    this.globalTemplateChannels = config.templateReferences === 'per-stream' ? deepest.channels : this.templateChannels;
+    const compensation = (templateChannels: number, inputEmbedChannels: number, templateEmbedChannels: number) =>
       new CompensationModule({
         streamChannels: this.codeChannels,
-        templateChannels: this.templateChannels,
+        templateChannels,
         size: this.codeSize,
         inputEmbedChannels,
         templateEmbedChannels,
@@ -50,12 +53,12 @@ export class ThfrNetwork extends Module implements RestorationNetwork {
     if (useGlobal) {
       this.gbn = this.registerModule('gbn', new GlobalBottleneck({ inChannels: deepest.channels, inputSize: deepest.size, outChannels: this.codeChannels, width }, init));
       // GBN stream: keep its own channels (C_i = C), one-channel layout cue from the template (C_t = 1).
-      if (config.template) this.compensateGlobal = this.registerModule('compensate_global', compensation(this.codeChannels, 1));
+      if (config.template) this.compensateGlobal = this.registerModule('compensate_global', compensation(this.globalTemplateChannels, this.codeChannels, 1));
     }
     if (useLocal) {
       this.lbn = this.registerModule('lbn', new LocalBottleneck({ levels: levels.map((l) => ({ channels: l.channels, size: l.size })), outChannels: this.codeChannels, width, downsampleWidthRatio: config.codeWidthRatio, blocks: config.localBottleneckBlocks }, init));
       // LBN stream: one-channel spatial cue from the input (C_i = 1), details from the template (C_t = C).
-      if (config.template) this.compensateLocal = this.registerModule('compensate_local', compensation(1, this.codeChannels));
+      if (config.template) this.compensateLocal = this.registerModule('compensate_local', compensation(this.templateChannels, 1, this.codeChannels));
     }
     if (useGlobal && useLocal) this.fusion = this.registerModule('fusion', new ConvBnAct(2 * this.codeChannels, this.codeChannels, 1, init));
     this.decoder = this.registerModule('decoder', new RestorationDecoder(this.codeChannels, levels.map((l) => l.channels), config.decoderBlocks, config.decoderWidthRatio, init));
@@ -71,7 +74,7 @@ export class ThfrNetwork extends Module implements RestorationNetwork {
       const streams: tf.Tensor4D[] = [];
       if (this.gbn) {
         const s = this.gbn.forward(features[features.length - 1]);
-        streams.push(this.compensateGlobal ? this.compensateGlobal.forward(s, template!) : s);
+        streams.push(this.compensateGlobal ? this.compensateGlobal.forward(s, this.globalTemplate(template!)) : s);
       }
       if (this.lbn) {
         const s = this.lbn.forward(features);
@@ -80,6 +83,12 @@ export class ThfrNetwork extends Module implements RestorationNetwork {
       const code = this.fusion ? this.fusion.forward(tf.concat(streams, 3) as tf.Tensor4D) : streams[0];
       return this.decoder.forward(code);
     });
+  }
+
+  /** The part of T the global stream is compensated with: T_K, the last C_K channels, when references are per stream. */
+  private globalTemplate(template: tf.Tensor4D): tf.Tensor4D {
+    if (this.globalTemplateChannels === this.templateChannels) return template;
+    return tf.slice(template, [0, 0, 0, this.templateChannels - this.globalTemplateChannels], [-1, -1, -1, this.globalTemplateChannels]);
   }
 }
 

@@ -26,7 +26,7 @@ describe('ThfrNetwork', () => {
   const levels = () => measureLevels(backbone, 64);
 
   it('restores every level at its shape and, for each ablation, gradients reach every trainable weight', () => {
-    for (const variant of [{ bottleneck: 'gl' }, { bottleneck: 'gbn' }, { bottleneck: 'lbn' }, { template: false }, { relation: false }] as Array<Partial<ThfrConfig>>) {
+    for (const variant of [{ bottleneck: 'gl' }, { bottleneck: 'gbn' }, { bottleneck: 'lbn' }, { template: false }, { relation: false }, { templateReferences: 'per-stream' }] as Array<Partial<ThfrConfig>>) {
       const config = resolveConfig({ ...tiny, ...variant });
       const net = new ThfrNetwork(levels(), config);
       const x = imagesToTensor(toyImages(2, 64, 1), 64);
@@ -55,6 +55,34 @@ describe('ThfrNetwork', () => {
     expect(names({ bottleneck: 'lbn' }).prefixes).toEqual(['compensate_local', 'decoder', 'lbn']);
     expect(names({ template: false }).prefixes).toEqual(['decoder', 'fusion', 'gbn', 'lbn']);
     expect(names({ relation: false }).relation).toBe(false);
+  });
+
+  it("'per-stream' template references give the global stream T_K only and the local stream every level", () => {
+    const lv = levels();
+    const deepest = lv[lv.length - 1].channels;
+    const total = lv.reduce((sum, l) => sum + l.channels, 0);
+    const x = imagesToTensor(toyImages(2, 64, 1), 64);
+    const features = backbone.extract(x);
+    const template = tf.randomNormal([2, 2, 2, total], 0, 1, 'float32', 17) as tf.Tensor4D;
+    // Perturb the shallow levels' part of T (every channel before T_K) or T_K's part.
+    const bump = (from: number, to: number) => tf.tidy(() => tf.add(template, tf.concat([tf.zeros([2, 2, 2, from]), tf.onesLike(tf.slice(template, [0, 0, 0, from], [-1, -1, -1, to - from])), tf.zeros([2, 2, 2, total - to])], 3))) as tf.Tensor4D;
+    const shallow = bump(0, total - deepest);
+    const deep = bump(total - deepest, total);
+    const change = (v: Partial<ThfrConfig>, other: tf.Tensor4D) => {
+      const net = new ThfrNetwork(lv, resolveConfig({ ...tiny, ...v })).eval();
+      const delta = tf.tidy(() => tf.addN(net.forward(features, template).map((r, k) => tf.max(tf.abs(tf.sub(r, net.forward(features, other)[k]))))).dataSync()[0]);
+      const embedInputs = net.compensateGlobal?.templateEmbed.weight.shape[2];
+      net.dispose();
+      return { delta, embedInputs };
+    };
+    // The global stream alone: per stream it ignores the shallow levels of T and follows T_K; pooled it follows both.
+    expect(change({ bottleneck: 'gbn', templateReferences: 'per-stream' }, shallow)).toEqual({ delta: 0, embedInputs: deepest });
+    expect(change({ bottleneck: 'gbn', templateReferences: 'per-stream' }, deep).delta).toBeGreaterThan(1e-4);
+    expect(change({ bottleneck: 'gbn', templateReferences: 'pooled' }, shallow)).toMatchObject({ embedInputs: total });
+    expect(change({ bottleneck: 'gbn', templateReferences: 'pooled' }, shallow).delta).toBeGreaterThan(1e-4);
+    // The local stream sees every level either way.
+    expect(change({ bottleneck: 'lbn', templateReferences: 'per-stream' }, shallow).delta).toBeGreaterThan(1e-4);
+    tf.dispose([x, template, shallow, deep, ...features]);
   });
 });
 
