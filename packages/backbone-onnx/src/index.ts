@@ -12,3 +12,5 @@ export type { OnnxExtractorOptions } from './onnx-extractor.js';
 export type { OnnxRuntimeLike, OrtSessionLike, OrtSessionOptionsLike, OrtTensorLike, ExecutionProviderLike } from './ort-types.js';
 export { encodeOnnxModel, decodeOnnxModel, OnnxDataType, OnnxAttributeType } from './onnx-schema.js';
 export type { OnnxModel, OnnxGraph, OnnxNode, OnnxTensor, OnnxAttribute, OnnxValueInfo, OnnxDimension, OnnxStringEntry } from './onnx-schema.js';
+// The graph builder, for other exporters (@thfr/restoration-onnx writes the restoration networks with it).
+export { OnnxGraphBuilder, attr as onnxAttribute, float32ValueInfo } from './onnx-graph.js';

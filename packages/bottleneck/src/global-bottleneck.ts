@@ -1,5 +1,5 @@
 import { tf, assertShape } from '@thfr/tensor';
-import { BatchNorm2d, Bottleneck, ConvTranspose2d, Initializer, Module } from '@thfr/nn';
+import { BatchNorm2d, Bottleneck, ConvTranspose2d, Initializer, Module, type GraphRecorder } from '@thfr/nn';
 
 export interface GlobalBottleneckOptions {
   /** Channels of the deepest backbone feature I_K. */
@@ -49,5 +49,11 @@ export class GlobalBottleneck extends Module {
       for (const { deconv, bn } of this.upsamplers) z = tf.relu(bn.forward(deconv.forward(z)));
       return z;
     });
+  }
+
+  record(g: GraphRecorder, deepest: string): string {
+    let z = g.node('global_max_pool', [this.block.record(g, deepest)]);
+    for (const { deconv, bn } of this.upsamplers) z = g.node('relu', [bn.record(g, deconv.record(g, z))]);
+    return z;
   }
 }

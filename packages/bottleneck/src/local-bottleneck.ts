@@ -1,5 +1,5 @@
 import { tf, assertShape } from '@thfr/tensor';
-import { ConvBnAct, Initializer, Module, Sequential, bottleneckStage } from '@thfr/nn';
+import { ConvBnAct, Initializer, Module, Sequential, bottleneckStage, type GraphRecorder } from '@thfr/nn';
 import type { Bottleneck, UpBottleneck } from '@thfr/nn';
 
 export interface LevelShape {
@@ -78,5 +78,10 @@ export class LocalBottleneck extends Module {
       const fused = tf.concat([...aligned, features[features.length - 1]], 3) as tf.Tensor4D;
       return this.fuse.forward(fused);
     });
+  }
+
+  record(g: GraphRecorder, features: string[]): string {
+    const aligned = this.downsamplers.map((chain, k) => chain.reduce((h, conv) => conv.record(g, h), features[k]));
+    return this.fuse.record(g, g.node('concat', [...aligned, features[features.length - 1]]));
   }
 }

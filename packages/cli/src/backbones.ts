@@ -1,7 +1,10 @@
 import { tf } from '@thfr/tensor';
 import type { BackboneIdentity, FeatureExtractor, PretrainedBackboneName } from '@thfr/backbone';
 import { createRandomResNet, DEFAULT_BACKBONE_NAME, PRETRAINED_BACKBONE_NAMES, ResNetBackbone } from '@thfr/backbone';
-import { accelerateWithOnnx } from '@thfr/backbone-onnx/node';
+import { OnnxAcceleratedBackbone, accelerateWithOnnx } from '@thfr/backbone-onnx/node';
+import { accelerateNetworkWithOnnx } from '@thfr/restoration-onnx/node';
+import { RestorationModel } from '@thfr/restoration';
+import type { AnomalyDetector } from '@thfr/detector';
 import type { ResNetArchitecture } from '@thfr/backbone';
 import { loadPretrainedBackbone, loadResNetFromFile } from '@thfr/backbone/node';
 
@@ -55,6 +58,24 @@ export async function withFeatureRuntime(backbone: FeatureExtractor, features = 
     if (!required) return backbone; // onnxruntime-node is an optional peer: without it, tfjs
     backbone.dispose();
     throw error;
+  }
+}
+
+/**
+ * When the backbone runs on onnxruntime (--features auto / onnx chose it), a restoration detector's network (THFR,
+ * RD4AD) runs its inference there too, exported with its trained weights (@thfr/restoration-onnx; maps equal tfjs'
+ * within 1e-4 relative). Call after fit or load; training and saving keep the tfjs network. Returns the engine.
+ */
+export async function withNetworkRuntime(detector: AnomalyDetector, backbone: FeatureExtractor): Promise<{ engine: 'onnxruntime' | 'tfjs'; failure?: string }> {
+  if (!(backbone instanceof OnnxAcceleratedBackbone)) return { engine: 'tfjs' };
+  const model = (detector as { model?: unknown }).model;
+  if (!(model instanceof RestorationModel) || typeof model.network.toGraph !== 'function') return { engine: 'tfjs' };
+  try {
+    await accelerateNetworkWithOnnx(model);
+    return { engine: 'onnxruntime' };
+  } catch (error) {
+    // The backbone loaded onnxruntime, so this is unexpected; the tfjs network gives the same maps.
+    return { engine: 'tfjs', failure: error instanceof Error ? error.message : String(error) };
   }
 }
 

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { FeatureExtractor } from '@thfr/backbone';
 import type { AnomalyDetector } from '@thfr/detector';
 import { readFolderManifest } from '@thfr/detector/node';
-import { openBackboneFor } from './backbones.js';
+import { openBackboneFor, withNetworkRuntime } from './backbones.js';
 import { cliMethod, cliMethodForManifest, type CliMethod } from './methods.js';
 
 /**
@@ -23,7 +23,9 @@ export async function openModel(dir: string, options: { weights?: string; method
   const { entry, backbone: identity } = await inspectModel(dir, options.method);
   const backbone = await openBackboneFor(identity, options.weights, options.features);
   try {
-    return { detector: await entry.method.load(dir, backbone), backbone, entry };
+    const detector = await entry.method.load(dir, backbone);
+    await withNetworkRuntime(detector, backbone);
+    return { detector, backbone, entry };
   } catch (error) {
     backbone.dispose();
     throw error;

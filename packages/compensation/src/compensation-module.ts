@@ -1,5 +1,5 @@
 import { tf, assertShape } from '@thfr/tensor';
-import { Bottleneck, Conv2d, ConvBnAct, Initializer, Module, Sequential } from '@thfr/nn';
+import { Bottleneck, Conv2d, ConvBnAct, Initializer, Module, Sequential, type GraphRecorder } from '@thfr/nn';
 import { PairwiseRelation } from './pairwise-relation.js';
 
 export interface CompensationOptions {
@@ -70,5 +70,13 @@ export class CompensationModule extends Module {
       for (const layer of this.fuse) h = layer.forward(h);
       return this.refine.forward(h);
     });
+  }
+
+  record(g: GraphRecorder, stream: string, template: string): string {
+    const parts = [this.inputEmbed.record(g, stream), this.templateEmbed.record(g, template)];
+    if (this.relation) parts.push(this.relation.record(g, stream, template, this.options.size));
+    let h = g.node('concat', parts);
+    for (const layer of this.fuse) h = layer.record(g, h);
+    return this.refine.record(g, h);
   }
 }

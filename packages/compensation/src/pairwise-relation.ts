@@ -1,5 +1,5 @@
 import { tf } from '@thfr/tensor';
-import { Conv2d, Initializer, Module } from '@thfr/nn';
+import { Conv2d, Initializer, Module, type GraphRecorder } from '@thfr/nn';
 
 /**
  * Bidirectional pairwise relation (paper eq. 2, Fig. 4): theta and phi are 1x1 convs embedding the
@@ -29,5 +29,10 @@ export class PairwiseRelation extends Module {
       const relation = tf.concat([affinity, tf.transpose(affinity, [0, 2, 1])], 2);
       return tf.reshape(relation, [b, h, w, 2 * m]);
     });
+  }
+
+  /** `size`: H = W of the input and template. */
+  record(g: GraphRecorder, input: string, template: string, size: number): string {
+    return g.node('pairwise_relation', [this.theta.record(g, input), this.phi.record(g, template)], { attrs: { scale: 1 / Math.sqrt(this.embedChannels), height: size, width: size } });
   }
 }

@@ -1,5 +1,5 @@
 import { tf } from '@thfr/tensor';
-import { ConvBnAct, Initializer, Module } from '@thfr/nn';
+import { ConvBnAct, GraphRecorder, Initializer, Module, type NetworkGraph } from '@thfr/nn';
 import { GlobalBottleneck, LocalBottleneck } from '@thfr/bottleneck';
 import { CompensationModule } from '@thfr/compensation';
 import { RestorationDecoder, codeGeometry, type LevelGeometry, type RestorationNetwork } from '@thfr/restoration';
@@ -83,6 +83,24 @@ export class ThfrNetwork extends Module implements RestorationNetwork {
       const code = this.fusion ? this.fusion.forward(tf.concat(streams, 3) as tf.Tensor4D) : streams[0];
       return this.decoder.forward(code);
     });
+  }
+
+  toGraph(): NetworkGraph {
+    const g = new GraphRecorder(this);
+    const features = this.levels.map((l) => g.input(l.name, [null, l.size, l.size, l.channels]));
+    const template = this.config.template ? g.input('template', [null, this.codeSize, this.codeSize, this.templateChannels]) : undefined;
+    const streams: string[] = [];
+    if (this.gbn) {
+      const s = this.gbn.record(g, features[features.length - 1]);
+      const reference = this.globalTemplateChannels === this.templateChannels ? template! : g.node('slice_channels', [template!], { attrs: { start: this.templateChannels - this.globalTemplateChannels, size: this.globalTemplateChannels } });
+      streams.push(this.compensateGlobal ? this.compensateGlobal.record(g, s, reference) : s);
+    }
+    if (this.lbn) {
+      const s = this.lbn.record(g, features);
+      streams.push(this.compensateLocal ? this.compensateLocal.record(g, s, template!) : s);
+    }
+    const code = this.fusion ? this.fusion.record(g, g.node('concat', streams)) : streams[0];
+    return g.finish(this.decoder.record(g, code));
   }
 
   /** The part of T the global stream is compensated with: T_K, the last C_K channels, when references are per stream. */

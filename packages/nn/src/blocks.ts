@@ -2,6 +2,7 @@ import { tf } from '@thfr/tensor';
 import { Module } from './module.js';
 import { Initializer } from './init.js';
 import { BatchNorm2d, Conv2d, ConvBnAct, ConvTranspose2d } from './layers.js';
+import type { GraphRecorder } from './graph.js';
 
 export interface BottleneckOptions {
   /** Channels of the 3x3 middle conv (torchvision: planes * width_per_group / 64). */
@@ -38,6 +39,12 @@ export class Bottleneck extends Module {
       const identity = this.shortcut ? this.shortcut.forward(x) : x;
       return tf.relu(tf.add(y, identity)) as tf.Tensor4D;
     });
+  }
+
+  record(g: GraphRecorder, x: string): string {
+    const y = this.expand.record(g, this.spatial.record(g, this.reduce.record(g, x)));
+    const identity = this.shortcut ? this.shortcut.record(g, x) : x;
+    return g.node('relu', [g.node('add', [y, identity])]);
   }
 }
 
@@ -86,10 +93,20 @@ export class UpBottleneck extends Module {
       return tf.relu(tf.add(y, identity)) as tf.Tensor4D;
     });
   }
+
+  record(g: GraphRecorder, x: string): string {
+    let y = this.reduce.record(g, x);
+    y = this.up ? g.node('relu', [this.upBn!.record(g, this.up.record(g, y))]) : this.spatial!.record(g, y);
+    y = this.expand.record(g, y);
+    let identity = x;
+    if (this.shortcutUp) identity = this.shortcutBn!.record(g, this.shortcutUp.record(g, x));
+    else if (this.shortcutConv) identity = this.shortcutBn!.record(g, this.shortcutConv.record(g, x));
+    return g.node('relu', [g.node('add', [y, identity])]);
+  }
 }
 
 /** Applies modules one after another. */
-export class Sequential<M extends Module & { forward(x: tf.Tensor4D): tf.Tensor4D }> extends Module {
+export class Sequential<M extends Module & { forward(x: tf.Tensor4D): tf.Tensor4D; record(g: GraphRecorder, x: string): string }> extends Module {
   readonly layers: M[];
   constructor(layers: M[]) {
     super();
@@ -97,6 +114,9 @@ export class Sequential<M extends Module & { forward(x: tf.Tensor4D): tf.Tensor4
   }
   forward(x: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => this.layers.reduce((h, layer) => layer.forward(h), x));
+  }
+  record(g: GraphRecorder, x: string): string {
+    return this.layers.reduce((h, layer) => layer.record(g, h), x);
   }
 }
 

@@ -6,3 +6,5 @@ export { Bottleneck, UpBottleneck, Sequential, bottleneckStage } from './blocks.
 export type { BottleneckOptions } from './blocks.js';
 export { FusedAdam } from './fused-adam.js';
 export type { FusedAdamOptions, NamedOptimizerWeight } from './fused-adam.js';
+export { GraphRecorder, runNetworkGraph, NETWORK_GRAPH_FORMAT, NETWORK_GRAPH_VERSION } from './graph.js';
+export type { NetworkGraph, GraphNode, GraphOp } from './graph.js';

@@ -1,5 +1,5 @@
 import { tf } from '@thfr/tensor';
-import { Initializer, Module } from '@thfr/nn';
+import { GraphRecorder, Initializer, Module, type NetworkGraph } from '@thfr/nn';
 import { LocalBottleneck } from '@thfr/bottleneck';
 import { RestorationDecoder, codeGeometry, type LevelGeometry, type RestorationNetwork } from '@thfr/restoration';
 import type { Rd4adConfig } from './config.js';
@@ -33,5 +33,11 @@ export class Rd4adNetwork extends Module implements RestorationNetwork {
   /** Backbone levels [I_1..I_K] -> restored levels [Î_1..Î_K]. */
   forward(features: tf.Tensor4D[]): tf.Tensor4D[] {
     return tf.tidy(() => this.decoder.forward(this.lbn.forward(features)));
+  }
+
+  toGraph(): NetworkGraph {
+    const g = new GraphRecorder(this);
+    const features = this.levels.map((l) => g.input(l.name, [null, l.size, l.size, l.channels]));
+    return g.finish(this.decoder.record(g, this.lbn.record(g, features)));
   }
 }

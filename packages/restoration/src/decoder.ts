@@ -1,5 +1,5 @@
 import { tf } from '@thfr/tensor';
-import { Initializer, Module, Sequential, bottleneckStage } from '@thfr/nn';
+import { Initializer, Module, Sequential, bottleneckStage, type GraphRecorder } from '@thfr/nn';
 import type { Bottleneck, UpBottleneck } from '@thfr/nn';
 
 /**
@@ -35,5 +35,16 @@ export class RestorationDecoder extends Module {
       }
       return restored;
     });
+  }
+
+  /** The restored levels' value names, shallowest first. */
+  record(g: GraphRecorder, code: string): string[] {
+    const restored: string[] = [];
+    let h = code;
+    for (const stage of this.stages) {
+      h = stage.record(g, h);
+      restored.unshift(h);
+    }
+    return restored;
   }
 }

@@ -1,5 +1,5 @@
 import { tf } from '@thfr/tensor';
-import { FusedAdam, type Module } from '@thfr/nn';
+import { FusedAdam, type Module, type NetworkGraph } from '@thfr/nn';
 import { SeededRandom } from '@thfr/detector';
 import type { RestorationConfig } from './config.js';
 import type { FeatureCache } from './feature-cache.js';
@@ -34,6 +34,12 @@ export interface TrainingCheckpoint<C extends RestorationConfig = RestorationCon
 /** A network that restores backbone features: [I_1..I_K] (+ THFR's template reference) -> [Î_1..Î_K]. */
 export interface RestorationNetwork extends Module {
   forward(features: tf.Tensor4D[], template?: tf.Tensor4D): tf.Tensor4D[];
+  /**
+   * The inference-mode forward as a NetworkGraph (@thfr/nn), for other engines (ONNX export, the PyTorch peer).
+   * Inputs: one per backbone level, named as the level, and 'template' when the network takes one; outputs: the
+   * restored levels, shallowest first.
+   */
+  toGraph?(): NetworkGraph;
 }
 
 /** The per-run options every restoration trainer takes (checkpoints, resume, abort). */

@@ -34,6 +34,17 @@ export interface TrainingSummary {
   backend: string;
 }
 
+/**
+ * Another engine running a model's network for inference, with the same weights (e.g. @thfr/restoration-onnx's
+ * OnnxNetworkRunner on onnxruntime). Set with `RestorationModel.useNetworkRunner`.
+ */
+export interface NetworkRunner extends Disposable {
+  /** e.g. 'onnxruntime'. */
+  readonly engine: string;
+  /** features: the backbone levels; template: when the network takes one. Returns the restored levels (the caller disposes them). */
+  run(features: tf.Tensor4D[], template?: tf.Tensor4D): Promise<tf.Tensor4D[]>;
+}
+
 /** What a method adds between the backbone and its network: THFR finds and gathers templates. */
 export interface TemplateChoice {
   template?: tf.Tensor4D;
@@ -49,6 +60,7 @@ export interface TemplateChoice {
 export abstract class RestorationModel<C extends RestorationConfig = RestorationConfig> implements Disposable {
   public normalStatistics?: NormalStatistics;
   public training?: TrainingSummary;
+  private runner?: NetworkRunner;
 
   protected constructor(
     readonly config: C,
@@ -82,7 +94,7 @@ export abstract class RestorationModel<C extends RestorationConfig = Restoration
     let choice: TemplateChoice | undefined;
     try {
       choice = await this.chooseTemplates(features, options);
-      const restored = this.network.forward(features, choice.template);
+      const restored = this.runner ? await this.runner.run(features, choice.template) : this.network.forward(features, choice.template);
       try {
         const result = anomalyMap(features, restored, { outputSize: this.config.imageSize, sigma: this.config.sigma });
         return { map: result.map as tf.Tensor3D, scores: result.scores as tf.Tensor1D, levelMaps: result.levelMaps as tf.Tensor3D[], extras: choice.extras };
@@ -104,6 +116,20 @@ export abstract class RestorationModel<C extends RestorationConfig = Restoration
     }, { batchSize: options.batchSize ?? this.config.batchSize, size: this.config.imageSize, who: `${this.who}.predict images`, onProgress: options.onProgress, signal: options.signal });
   }
 
+  /**
+   * Runs the network's inference on another engine from now on (it must hold this network's current weights:
+   * set it after training); `undefined` goes back to the tfjs network. The model disposes the runner it holds.
+   */
+  useNetworkRunner(runner: NetworkRunner | undefined): void {
+    if (this.runner && this.runner !== runner) this.runner.dispose();
+    this.runner = runner;
+  }
+
+  /** The engine running the network's inference: 'tfjs' or the runner's. */
+  get networkEngine(): string {
+    return this.runner?.engine ?? 'tfjs';
+  }
+
   /** Score relative to normal images: 0 at their mean, 1 at the calibrated threshold. */
   normalizeScore(score: number): number {
     const stats = this.normalStatistics;
@@ -118,6 +144,8 @@ export abstract class RestorationModel<C extends RestorationConfig = Restoration
   }
 
   dispose(): void {
+    this.runner?.dispose();
+    this.runner = undefined;
     this.network.dispose();
   }
 

@@ -131,5 +131,25 @@ export function registerWasmTrainingKernels(options: WasmTrainingKernelOptions =
     ),
   );
   if (options.replaceSlice ?? true) registered.push(...registerWasmSliceKernels(backendName));
+  registered.push(registerSharedIdentity(backendName));
   return registered;
+}
+
+/**
+ * Identity (what tf.clone and every gradient's saved tensors run) sharing the input's data, as cpu and webgpu do
+ * and as wasm's own Reshape does (incRef), instead of wasm's copy: a training step clones ~1,400 tensors, several
+ * of them activations. Outputs of every kernel are fresh buffers, so no kernel writes into a shared one.
+ */
+function registerSharedIdentity(backendName: string): string {
+  if (tf.getKernel('Identity', backendName) != null) tf.unregisterKernel('Identity', backendName);
+  tf.registerKernel({
+    kernelName: 'Identity',
+    backendName,
+    kernelFunc: (({ inputs, backend }: { inputs: { x: TensorInfo }; backend: { incRef(dataId: object): void } }) => {
+      const { x } = inputs;
+      backend.incRef(x.dataId);
+      return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+    }) as never,
+  });
+  return 'Identity';
 }

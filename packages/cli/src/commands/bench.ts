@@ -5,6 +5,9 @@ import { DEFAULT_CONFIG, PAPER_CONFIG, ThfrNetwork, measureLevelsAsync, restorat
 import { ResNetBackbone, type FeatureExtractor } from '@thfr/backbone';
 import { benchBackboneAgainstPytorch, type PeerResult } from './bench-peer.js';
 import { benchBackboneOnOnnxRuntime, type OnnxBenchRow } from './bench-onnx.js';
+import { benchNetworkAgainstPytorch, type NetworkPeerResult } from './bench-network.js';
+import { OnnxNetworkRunner, exportRestorationNetworkToOnnx } from '@thfr/restoration-onnx';
+import { loadOnnxRuntimeNode } from '@thfr/backbone-onnx/node';
 import { numberOption, type CommandSpec } from '../command.js';
 import { DEFAULT_BACKBONE_NAME, openBackbone } from '../backbones.js';
 import { setupRuntime } from '../runtime.js';
@@ -15,19 +18,32 @@ interface ConfigBench {
   backbone: string;
   parameters: number;
   trainStepMs: { batch: number; ms: number; error?: string; dispatches?: number; unfusedDispatches?: number };
+  imageSize: number;
+  /** Engine of the backbone's async extraction ('onnxruntime' with --features auto/onnx where it loads). */
+  backboneEngine: string;
   inference: Array<{ batch: number; msPerBatch: number; imagesPerSecond: number }>;
+  /** The same inference with the network on onnxruntime (exported by @thfr/restoration-onnx), per thread count. */
+  onnxNetwork?: Array<{ threads: number; batch: number; msPerBatch: number; imagesPerSecond: number }>;
+  onnxNetworkSkipped?: string;
+  /** The same network and weights in PyTorch (--peer pytorch). */
+  peer?: NetworkPeerResult;
   bankMemory: Array<{ ratio: number; templates: number; float32Bytes: number; float16Bytes: number }>;
 }
 
-/** Kernels one call launches (tf.profile), Reshape excluded: it is a metadata change, not a dispatch. */
+/**
+ * Kernels one call launches (tf.profile), without those that launch nothing on any backend: Reshape and Identity
+ * (they share the input's data: cpu, webgpu, and wasm with @thfr/runtime-common's kernels) and the wrapper entry of a
+ * tf.customGrad op (its forward's kernels are listed on their own).
+ */
 async function countDispatches(fn: () => tf.Tensor): Promise<number> {
   const info = await tf.profile(async () => {
     const out = fn();
     await out.data();
     out.dispose();
   });
-  return info.kernels.filter((k) => k.name !== 'Reshape').length;
+  return info.kernels.filter((k) => !NO_DISPATCH_KERNELS.has(k.name)).length;
 }
+const NO_DISPATCH_KERNELS = new Set(['Reshape', 'Identity', 'unnamed scope']);
 
 async function timeIt(repeats: number, fn: () => Promise<void>): Promise<number> {
   await fn(); // warm-up: kernel compilation, weight uploads
@@ -78,7 +94,14 @@ async function benchBackbones(names: string[], batches: number[], size: number, 
 }
 
 /** Random images through a random-weight network: the timings do not depend on the values. */
-async function benchConfig(label: 'default' | 'paper', config: ThfrConfig, backbone: FeatureExtractor, batches: number[], trainBatch: number, repeats: number, output: Output): Promise<ConfigBench> {
+interface ConfigBenchOptions {
+  /** onnxruntime thread counts for the network ([] = skip). */
+  onnxThreads: number[];
+  /** Python with torch, for the PyTorch peer of the network. */
+  peerPython?: string;
+}
+
+async function benchConfig(label: 'default' | 'paper', config: ThfrConfig, backbone: FeatureExtractor, batches: number[], trainBatch: number, repeats: number, output: Output, options: ConfigBenchOptions): Promise<ConfigBench> {
   const levels = await measureLevelsAsync(backbone, config.imageSize);
   const network = new ThfrNetwork(levels, config);
   const bankImages = 16;
@@ -102,6 +125,49 @@ async function benchConfig(label: 'default' | 'paper', config: ThfrConfig, backb
       });
       x.dispose();
       inference.push({ batch, msPerBatch: ms, imagesPerSecond: (batch * 1000) / ms });
+    }
+    // The same inference with the network on onnxruntime (everything else unchanged).
+    let onnxNetwork: ConfigBench['onnxNetwork'];
+    let onnxNetworkSkipped: string | undefined;
+    if (options.onnxThreads.length > 0) {
+      try {
+        const ort = await loadOnnxRuntimeNode();
+        const bytes = exportRestorationNetworkToOnnx(network);
+        onnxNetwork = [];
+        for (const threads of options.onnxThreads) {
+          model.useNetworkRunner(await OnnxNetworkRunner.create(ort, bytes, { threads }));
+          for (const batch of batches) {
+            output.note(`${label}: timing inference with the network on onnxruntime (${threads} threads) at batch ${batch}`);
+            const x = tf.randomUniform([batch, config.imageSize, config.imageSize, 3], 0, 1, 'float32', 2) as tf.Tensor4D;
+            const ms = await timeIt(repeats, async () => {
+              const out = await model.predictTensors(x);
+              await out.scores.data();
+              tf.dispose([out.map, out.scores, ...out.levelMaps]);
+            });
+            x.dispose();
+            onnxNetwork.push({ threads, batch, msPerBatch: ms, imagesPerSecond: (batch * 1000) / ms });
+          }
+          model.useNetworkRunner(undefined);
+        }
+      } catch (error) {
+        onnxNetworkSkipped = error instanceof Error ? error.message : String(error);
+        model.useNetworkRunner(undefined);
+      }
+    }
+    // The same network and weights in PyTorch, before the training step: a step that exhausts the wasm heap
+    // leaves the backend unusable.
+    let peer: NetworkPeerResult | undefined;
+    if (options.peerPython) {
+      const probeIdx = [0, 1];
+      const probeFeatures = features.map((f) => tf.gather(f, probeIdx) as tf.Tensor4D);
+      const probeTemplate = config.template ? bank.gather(probeIdx.map((i) => i + 1))[0] : undefined;
+      try {
+        peer = await benchNetworkAgainstPytorch(network, backbone, { features: probeFeatures, template: probeTemplate }, {
+          config, codeSize: network.codeSize, adamEpsilon: tf.backend().epsilon(), bankImages, batches, trainBatch, repeats,
+        }, options.peerPython, output);
+      } finally {
+        tf.dispose([...probeFeatures, ...(probeTemplate ? [probeTemplate] : [])]);
+      }
     }
     // One training step on cached features (what training does every step; the backbone ran once).
     output.note(`${label}: timing a training step at batch ${trainBatch}`);
@@ -138,10 +204,26 @@ async function benchConfig(label: 'default' | 'paper', config: ThfrConfig, backb
       const templates = Math.ceil(ratio * 100);
       return { ratio, templates, float32Bytes: templates * (perTemplateKey + perTemplateValue * 4), float16Bytes: templates * (perTemplateKey + perTemplateValue * 2) };
     });
-    return { config: label, backbone: backbone.identity.architecture, parameters: network.parameterCount(), trainStepMs, inference, bankMemory };
+    const backboneEngine = 'onnx' in backbone ? 'onnxruntime' : 'tfjs';
+    return { config: label, backbone: backbone.identity.architecture, parameters: network.parameterCount(), imageSize: config.imageSize, backboneEngine, trainStepMs, inference, onnxNetwork, onnxNetworkSkipped, peer, bankMemory };
   } finally {
     tf.dispose([images, ...features]);
     model.dispose();
+  }
+}
+
+function printConfigBench(row: ConfigBench, backend: string, output: Output): void {
+  const peer = row.peer;
+  const ratio = (peerMs: number | undefined, ms: number) => (peerMs === undefined ? '' : ` (${(peerMs / ms).toFixed(2)}x PyTorch)`);
+  output.line(`${row.config} (${row.backbone}, ${row.imageSize} px, ${(row.parameters / 1e6).toFixed(2)} M trainable parameters) on ${backend}, backbone on ${row.backboneEngine}:`);
+  const t = row.trainStepMs;
+  output.line(`  training step, batch ${t.batch}: ${t.error ? `not measured: ${t.error}` : `${t.ms.toFixed(0)} ms${ratio(peer?.trainStep.ms, t.ms)}, ${t.dispatches} kernel dispatches (with tf.train.adam: ${t.unfusedDispatches})`}`);
+  const peerInference = (batch: number) => peer?.inference.find((r) => r.batch === batch)?.msPerBatch;
+  for (const r of row.inference) output.line(`  inference, network on tfjs, batch ${r.batch}: ${r.msPerBatch.toFixed(0)} ms per batch (${(r.msPerBatch / r.batch).toFixed(0)} ms per image), ${r.imagesPerSecond.toFixed(2)} images/s${ratio(peerInference(r.batch), r.msPerBatch)}`);
+  for (const r of row.onnxNetwork ?? []) output.line(`  inference, network on onnxruntime (${r.threads} threads), batch ${r.batch}: ${r.msPerBatch.toFixed(0)} ms per batch (${(r.msPerBatch / r.batch).toFixed(0)} ms per image), ${r.imagesPerSecond.toFixed(2)} images/s${ratio(peerInference(r.batch), r.msPerBatch)}`);
+  if (row.onnxNetworkSkipped) output.line(`  network on onnxruntime: skipped (${row.onnxNetworkSkipped})`);
+  if (peer) {
+    output.line(`  PyTorch ${peer.torch} on ${peer.device}, ${peer.threads} threads, same network (${(peer.parameters / 1e6).toFixed(2)} M parameters; restored levels differ by ${peer.probeMaxRelativeDiff.toExponential(1)} relative): training step ${peer.trainStep.ms.toFixed(0)} ms; inference ${peer.inference.map((r) => `batch ${r.batch} ${r.msPerBatch.toFixed(0)} ms`).join(', ')}`);
   }
 }
 
@@ -179,6 +261,9 @@ export const benchCommand: CommandSpec = {
     peer: { type: 'string', help: "'pytorch': also time the ResNet backbones in PyTorch with the same weights (Debian python3-torch) and print the ratios", valueName: 'NAME' },
     'onnx-threads': { type: 'string', help: "onnxruntime-node intra-op thread counts for the ResNet backbones exported to ONNX (when onnxruntime-node is installed; '' to skip)", default: '1,2', valueName: 'LIST' },
     python: { type: 'string', help: 'the Python with torch for --peer pytorch', default: '/usr/bin/python3', valueName: 'PATH' },
+    'train-batch': { type: 'string', help: "batch size of the timed training step (default: each configuration's batch size)", valueName: 'N' },
+    'image-size': { type: 'string', help: "input size of the configurations' inference and training step (default: each configuration's own, 128 px for default, 256 for paper)", valueName: 'PX' },
+    features: { type: 'string', help: "engine of the configurations' backbone: 'auto' (onnxruntime-node for ResNets when it loads), 'onnx' or 'tfjs'", default: 'auto', valueName: 'ENGINE' },
   },
   examples: ['thfr bench', 'thfr bench --configs default --batches 1,16 --json', 'thfr bench --backend webgpu'],
   async run(values, output) {
@@ -205,14 +290,15 @@ export const benchCommand: CommandSpec = {
     const failures: Array<{ config: string; backend: string; error: string }> = [];
     for (const label of configs) {
       if (label !== 'default' && label !== 'paper') throw new Error(`--configs takes 'default' and/or 'paper', got '${label}'`);
-      const config = resolveConfig({}, label === 'paper' ? PAPER_CONFIG : DEFAULT_CONFIG);
+      const config = resolveConfig({ imageSize: numberOption(values, 'image-size', { integer: true, min: 32 }) }, label === 'paper' ? PAPER_CONFIG : DEFAULT_CONFIG);
+      const features = values.features as string | undefined;
       const backbone = await openBackbone(label === 'paper'
-        ? { name: 'wide_resnet50_2', weights: values.weights as string | undefined, randomSeed: values.weights ? undefined : 0 }
-        : { name: (values.backbone as string | undefined) ?? DEFAULT_BACKBONE_NAME });
+        ? { name: 'wide_resnet50_2', weights: values.weights as string | undefined, randomSeed: values.weights ? undefined : 0, features }
+        : { name: (values.backbone as string | undefined) ?? DEFAULT_BACKBONE_NAME, features });
       try {
         let row: ConfigBench;
         try {
-          row = await benchConfig(label, config, backbone, batches, config.batchSize, repeats, output);
+          row = await benchConfig(label, config, backbone, batches, numberOption(values, 'train-batch', { integer: true, min: 1 }) ?? config.batchSize, repeats, output, { onnxThreads: backend === 'wasm' || backend === 'cpu' ? onnxThreads : [], peerPython: peer?.python });
         } catch (error) {
           // e.g. the paper network (166 M parameters + Adam state) does not fit the wasm backend's 4 GiB heap.
           const message = error instanceof Error ? error.message : String(error);
@@ -221,9 +307,7 @@ export const benchCommand: CommandSpec = {
           continue;
         }
         results.push(row);
-        output.line(`${label} (${row.backbone}, ${(row.parameters / 1e6).toFixed(2)} M trainable parameters) on ${backend}:`);
-        output.line(`  training step, batch ${row.trainStepMs.batch}: ${row.trainStepMs.error ? `not measured: ${row.trainStepMs.error}` : `${row.trainStepMs.ms.toFixed(0)} ms, ${row.trainStepMs.dispatches} kernel dispatches (with tf.train.adam: ${row.trainStepMs.unfusedDispatches})`}`);
-        for (const r of row.inference) output.line(`  inference, batch ${r.batch}: ${r.msPerBatch.toFixed(0)} ms per batch, ${r.imagesPerSecond.toFixed(2)} images/s`);
+        printConfigBench(row, backend, output);
         output.line(`  bank memory for 100 images: ${row.bankMemory.map((b) => `${b.ratio * 100}% ${(b.float32Bytes / 2 ** 20).toFixed(1)} MiB (fp16 values ${(b.float16Bytes / 2 ** 20).toFixed(1)})`).join(', ')}`);
       } finally {
         backbone.dispose();

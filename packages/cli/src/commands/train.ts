@@ -6,7 +6,7 @@ import type { AnomalyDetector, DetectorFitSummary, FitProgress } from '@thfr/det
 import { readCheckpointManifest } from '@thfr/model/node';
 import { numberOption, requireFlags, type CommandSpec, type OptionSpec } from '../command.js';
 import { checkOutputFlag, requireFolder } from '../paths.js';
-import { openBackbone } from '../backbones.js';
+import { openBackbone, withNetworkRuntime } from '../backbones.js';
 import { MODEL_OPTIONS, backboneNameFromFlags, configFromFlags, type Values } from '../train-options.js';
 import { CHECKPOINT_OUTPUT, CLI_METHODS, cliMethod, type CliMethod } from '../methods.js';
 import { ProgressBar, formatDuration } from '../progress.js';
@@ -60,6 +60,9 @@ export async function trainCategory(dataDir: string, backbone: FeatureExtractor,
       validationImages: data.validation.map((r) => r.image),
       onProgress: (p: FitProgress) => bar(p.phase).update(p.done, p.total, p.detail),
     });
+    const network = await withNetworkRuntime(detector, backbone);
+    if (network.engine === 'onnxruntime') output.note('inference: the network runs on onnxruntime-node, as the backbone');
+    if (network.failure) output.note(`inference: the network stays on tfjs (onnxruntime: ${network.failure})`);
     return { entry, detector, data, lossHistory: Array.isArray(summary.lossHistory) ? (summary.lossHistory as number[]) : [] };
   } catch (error) {
     detector.dispose();

@@ -1,0 +1,23 @@
+import '@tensorflow/tfjs-backend-cpu';
+import { tf } from '@thfr/tensor';
+import { FusedAdam } from '@thfr/nn';
+import { ThfrNetwork, restorationLoss, resolveConfig, DEFAULT_CONFIG, PAPER_CONFIG } from '@thfr/model';
+await tf.setBackend('cpu');
+const which = process.argv[2] ?? 'default';
+const base = which === 'paper' ? PAPER_CONFIG : DEFAULT_CONFIG;
+const size = Number(process.argv[3] ?? 64);
+const config = resolveConfig({ imageSize: size }, base);
+const levels = [{ name: 'layer1', channels: 256, size: size / 4 }, { name: 'layer2', channels: 512, size: size / 8 }, { name: 'layer3', channels: 1024, size: size / 16 }];
+const net = new ThfrNetwork(levels, config);
+const B = 1;
+const feats = levels.map((l) => tf.randomNormal([B, l.size, l.size, l.channels]));
+const T = tf.randomNormal([B, net.codeSize, net.codeSize, net.templateChannels]);
+const opt = new FusedAdam(net.trainableVariables(), { learningRate: 1e-3 });
+const step = () => opt.minimize(() => restorationLoss(feats, net.forward(feats, T), config.lossForm));
+
+const info = await tf.profile(async () => { const l = step(); await l.data(); l.dispose(); });
+const k = info.kernels.filter((x) => x.name !== 'Reshape');
+const by = {};
+for (const x of k) by[x.name] = (by[x.name] ?? 0) + 1;
+console.log(which, 'params', net.parameterCount(), 'vars', net.trainableVariables().length, 'BN', net.namedBuffers().length / 2, 'dispatches', k.length);
+console.log(Object.entries(by).sort((a, b) => b[1] - a[1]).map(([n, c]) => `${n}:${c}`).join(' '));

@@ -1,0 +1,152 @@
+/**
+ * A recorded NetworkGraph (@thfr/nn) as an ONNX model: NHWC inputs and outputs as in tfjs, NCHW inside (what ONNX's
+ * Conv and onnxruntime's kernels use), batch norms as BatchNormalization nodes (onnxruntime folds them into the
+ * convs when it optimises the session), the pairwise relation as MatMul + Transpose + Concat.
+ */
+import { tf } from '@thfr/tensor';
+import type { GraphNode, NetworkGraph } from '@thfr/nn';
+import type { RestorationNetwork } from '@thfr/restoration';
+import { OnnxGraphBuilder, encodeOnnxModel, float32ValueInfo, onnxAttribute as attr, type OnnxModel } from '@thfr/backbone-onnx';
+
+/** Operator set of the exported graphs (Conv, ConvTranspose, BatchNormalization, Slice with inputs, GlobalMaxPool, MatMul). */
+export const NETWORK_ONNX_OPSET = 13;
+const ONNX_IR_VERSION = 7;
+/** Metadata key holding the graph's input and output names and shapes (JSON), read back by the runner. */
+export const NETWORK_ONNX_METADATA_KEY = 'thfr.network';
+
+export interface NetworkOnnxInfo {
+  /** NHWC inputs, as in the NetworkGraph. */
+  inputs: NetworkGraph['inputs'];
+  /** Output names (restored levels, shallowest first) and their NHWC shapes. */
+  outputs: Array<{ name: string; shape: Array<number | null> }>;
+}
+
+export interface NetworkOnnxOptions {
+  /** Name of the ONNX graph (default 'restoration_network'). */
+  name?: string;
+  /** Output names, in the graph's output order (default: 'restored_<i>'). */
+  outputNames?: string[];
+  docString?: string;
+}
+
+/** HWIO (tfjs conv) -> OIHW (ONNX Conv). */
+function convWeight(w: tf.Tensor): { dims: number[]; values: Float32Array } {
+  const [kh, kw, cin, cout] = w.shape;
+  return { dims: [cout, cin, kh, kw], values: tf.tidy(() => tf.transpose(w, [3, 2, 0, 1]).dataSync() as Float32Array) };
+}
+
+/** [k, k, out, in] (tfjs conv2dTranspose) -> [in, out, k, k] (ONNX ConvTranspose): W[i, o, h, w] = f[h, w, o, i]. */
+function convTransposeWeight(w: tf.Tensor): { dims: number[]; values: Float32Array } {
+  const [kh, kw, cout, cin] = w.shape;
+  return { dims: [cin, cout, kh, kw], values: tf.tidy(() => tf.transpose(w, [3, 2, 0, 1]).dataSync() as Float32Array) };
+}
+
+/**
+ * The ONNX model (bytes of a `.onnx` file) of `graph` with the weights of `state` (its state dict; read back
+ * synchronously). Inputs and outputs are float32 NHWC with a free batch dimension.
+ */
+export function exportNetworkGraphToOnnx(graph: NetworkGraph, state: Map<string, tf.Tensor>, options: NetworkOnnxOptions = {}): Uint8Array {
+  if (graph.format !== 'thfr-network-graph' || graph.version !== 1) throw new Error(`exportNetworkGraphToOnnx: not a thfr-network-graph v1 (format '${String(graph.format)}', version ${String(graph.version)})`);
+  const outputNames = options.outputNames ?? graph.outputs.map((_, i) => `restored_${i}`);
+  if (outputNames.length !== graph.outputs.length) throw new Error(`exportNetworkGraphToOnnx: ${outputNames.length} output names for ${graph.outputs.length} outputs`);
+  const b = new OnnxGraphBuilder(graph.inputs.map((i) => i.name));
+  const shapes = new Map<string, Array<number | null>>();
+  const nchw = new Map<string, string>();
+  for (const input of graph.inputs) {
+    nchw.set(input.name, b.node('Transpose', `${input.name}.to_nchw`, [input.name], [attr.ints('perm', [0, 3, 1, 2])]));
+    shapes.set(input.name, input.shape);
+  }
+  const weight = (node: GraphNode, role: string): tf.Tensor => {
+    const key = node.params?.[role];
+    const value = key === undefined ? undefined : state.get(key);
+    if (!value) throw new Error(`exportNetworkGraphToOnnx: '${node.output}' needs weight '${key ?? role}', missing from the state dict`);
+    if (value.isDisposed) throw new Error(`exportNetworkGraphToOnnx: weight '${key}' was disposed; export before dispose()`);
+    return value;
+  };
+  const initializer = (node: GraphNode, role: string, transform?: (w: tf.Tensor) => { dims: number[]; values: Float32Array }): string => {
+    const w = weight(node, role);
+    const { dims, values } = transform ? transform(w) : { dims: w.shape, values: Float32Array.from(w.dataSync() as Float32Array) };
+    return b.float32(`${node.params![role]}`, dims, values);
+  };
+  const int64 = (name: string, values: number[]) => b.int64(name, [values.length], values);
+
+  for (const node of graph.nodes) {
+    const x = node.inputs.map((name) => {
+      const value = nchw.get(name);
+      if (!value) throw new Error(`exportNetworkGraphToOnnx: '${node.output}' reads '${name}', produced by nothing before it`);
+      return value;
+    });
+    const a = node.attrs ?? {};
+    const out = node.output;
+    let y: string;
+    switch (node.op) {
+      case 'conv2d': {
+        const inputs = [x[0], initializer(node, 'weight', convWeight)];
+        if (node.params?.bias) inputs.push(initializer(node, 'bias'));
+        const k = weight(node, 'weight').shape[0];
+        y = b.node('Conv', out, inputs, [attr.ints('kernel_shape', [k, k]), attr.ints('strides', [a.stride, a.stride]), attr.ints('pads', [a.pad, a.pad, a.pad, a.pad])]);
+        break;
+      }
+      case 'conv_transpose2d': {
+        const inputs = [x[0], initializer(node, 'weight', convTransposeWeight)];
+        if (node.params?.bias) inputs.push(initializer(node, 'bias'));
+        y = b.node('ConvTranspose', out, inputs, [attr.ints('kernel_shape', [a.kernel, a.kernel]), attr.ints('strides', [a.kernel, a.kernel])]);
+        break;
+      }
+      case 'batch_norm':
+        y = b.node('BatchNormalization', out, [x[0], initializer(node, 'weight'), initializer(node, 'bias'), initializer(node, 'mean'), initializer(node, 'variance')], [attr.float('epsilon', a.epsilon)]);
+        break;
+      case 'relu': y = b.node('Relu', out, x); break;
+      case 'add': y = b.node('Add', out, x); break;
+      case 'concat': y = b.node('Concat', out, x, [attr.int('axis', 1)]); break;
+      case 'slice_channels':
+        y = b.node('Slice', out, [x[0], int64(`${out}.starts`, [a.start]), int64(`${out}.ends`, [a.start + a.size]), int64(`${out}.axes`, [1])]);
+        break;
+      case 'global_max_pool': y = b.node('GlobalMaxPool', out, x); break;
+      case 'pairwise_relation': {
+        // NCHW [B, E, H, W] -> [B, E, m]; A = Q^T K * scale [B, m, m]; relation [B, m, 2m] = [A, A^T] -> NCHW [B, 2m, H, W].
+        const m = a.height * a.width;
+        const flat = int64(`${out}.flat_shape`, [0, 0, m]);
+        const q = b.node('Transpose', `${out}.query_t`, [b.node('Reshape', `${out}.query`, [x[0], flat])], [attr.ints('perm', [0, 2, 1])]);
+        const k = b.node('Reshape', `${out}.key`, [x[1], flat]);
+        const affinity = b.node('Mul', `${out}.affinity`, [b.node('MatMul', `${out}.qk`, [q, k]), b.float32(`${out}.scale`, [], Float32Array.of(a.scale))]);
+        const both = b.node('Concat', `${out}.both`, [affinity, b.node('Transpose', `${out}.affinity_t`, [affinity], [attr.ints('perm', [0, 2, 1])])], [attr.int('axis', 2)]);
+        const channelsFirst = b.node('Transpose', `${out}.channels_first`, [both], [attr.ints('perm', [0, 2, 1])]);
+        y = b.node('Reshape', out, [channelsFirst, int64(`${out}.grid_shape`, [0, 2 * m, a.height, a.width])]);
+        break;
+      }
+      default: throw new Error(`exportNetworkGraphToOnnx: op '${(node as GraphNode).op}' has no ONNX lowering`);
+    }
+    nchw.set(node.output, y);
+  }
+
+  const outputs: NetworkOnnxInfo['outputs'] = graph.outputs.map((value, i) => {
+    b.node('Transpose', `${outputNames[i]}.to_nhwc`, [nchw.get(value)!], [attr.ints('perm', [0, 2, 3, 1])], outputNames[i]);
+    return { name: outputNames[i], shape: [null, null, null, null] };
+  });
+  const info: NetworkOnnxInfo = { inputs: graph.inputs, outputs };
+  const dims = (shape: Array<number | null>, name: string) => shape.map((d, i) => d ?? (i === 0 ? 'batch' : `${name}_${i}`));
+  const model: OnnxModel = {
+    irVersion: ONNX_IR_VERSION,
+    opsetImport: [{ domain: '', version: NETWORK_ONNX_OPSET }],
+    producerName: '@thfr/restoration-onnx',
+    docString: options.docString ?? `Restoration network exported by @thfr/restoration-onnx: inputs ${graph.inputs.map((i) => `${i.name} [${dims(i.shape, i.name).join(', ')}]`).join(', ')}; outputs ${outputNames.join(', ')} (float32 NHWC).`,
+    graph: {
+      name: options.name ?? 'restoration_network',
+      node: b.nodes,
+      initializer: b.initializers,
+      input: graph.inputs.map((i) => float32ValueInfo(i.name, dims(i.shape, i.name))),
+      output: outputs.map((o) => float32ValueInfo(o.name, dims(o.shape, o.name))),
+    },
+    metadataProps: [{ key: NETWORK_ONNX_METADATA_KEY, value: JSON.stringify(info) }],
+  };
+  return encodeOnnxModel(model);
+}
+
+/** A restoration network (THFR's, RD4AD's: anything with `toGraph()`) with its current weights as an ONNX model; outputs 'restored_<level>'. */
+export function exportRestorationNetworkToOnnx(network: RestorationNetwork, options: Omit<NetworkOnnxOptions, 'outputNames'> = {}): Uint8Array {
+  if (typeof network.toGraph !== 'function') throw new Error(`exportRestorationNetworkToOnnx: the network (${network.constructor.name}) has no toGraph(); only networks that record their graph can be exported`);
+  const graph = network.toGraph();
+  const levelNames = graph.inputs.map((i) => i.name).filter((n) => n !== 'template');
+  return exportNetworkGraphToOnnx(graph, network.stateDict() as Map<string, tf.Tensor>, { ...options, outputNames: graph.outputs.map((_, i) => `restored_${levelNames[i] ?? i}`) });
+}

@@ -1,0 +1,96 @@
+/**
+ * Runs an exported restoration network (`exportNetworkGraphToOnnx`) on onnxruntime: tfjs tensors in, tfjs tensors
+ * out, as a `NetworkRunner` a RestorationModel can use for inference. The runtime module is passed in
+ * (onnxruntime-node from '@thfr/restoration-onnx/node', or onnxruntime-web), so this file stays browser-safe.
+ */
+import { tf } from '@thfr/tensor';
+import { decodeOnnxModel, type OnnxRuntimeLike, type OrtSessionLike, type OrtTensorLike } from '@thfr/backbone-onnx';
+import type { NetworkRunner } from '@thfr/restoration';
+import { NETWORK_ONNX_METADATA_KEY, type NetworkOnnxInfo } from './network-onnx.js';
+
+export interface OnnxNetworkRunnerOptions {
+  /** onnxruntime's intra-op threads (default: onnxruntime's choice, one per physical core). */
+  threads?: number;
+  /** How errors name the model (default 'ONNX restoration network'). */
+  where?: string;
+}
+
+export class OnnxNetworkRunner implements NetworkRunner {
+  readonly engine = 'onnxruntime';
+  private disposed = false;
+  private readonly inFlight = new Set<Promise<unknown>>();
+  /** Resolves once onnxruntime has released the session (after `dispose()`). */
+  released?: Promise<void>;
+
+  private constructor(private readonly ort: OnnxRuntimeLike, private readonly session: OrtSessionLike, readonly info: NetworkOnnxInfo, readonly where: string) {}
+
+  static async create(ort: OnnxRuntimeLike, model: Uint8Array, options: OnnxNetworkRunnerOptions = {}): Promise<OnnxNetworkRunner> {
+    const where = options.where ?? 'ONNX restoration network';
+    const entry = decodeOnnxModel(model, where).metadataProps?.find((p) => p.key === NETWORK_ONNX_METADATA_KEY);
+    if (!entry) throw new Error(`${where}: no '${NETWORK_ONNX_METADATA_KEY}' metadata; not a network exported by @thfr/restoration-onnx`);
+    const info = JSON.parse(entry.value) as NetworkOnnxInfo;
+    if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1)) throw new Error(`${where}: threads must be a positive integer, got ${options.threads}`);
+    const session = await ort.InferenceSession.create(model, {
+      executionProviders: ['cpu'],
+      graphOptimizationLevel: 'all',
+      executionMode: 'sequential',
+      interOpNumThreads: 1,
+      ...(options.threads !== undefined ? { intraOpNumThreads: options.threads } : {}),
+    });
+    return new OnnxNetworkRunner(ort, session, info, where);
+  }
+
+  /** features: the backbone levels in the graph's input order; template: when the network takes one. */
+  async run(features: tf.Tensor4D[], template?: tf.Tensor4D): Promise<tf.Tensor4D[]> {
+    if (this.disposed) throw new Error(`${this.where}: run() called after dispose()`);
+    const run = this.runOnce(features, template);
+    this.inFlight.add(run);
+    try {
+      return await run;
+    } finally {
+      this.inFlight.delete(run);
+    }
+  }
+
+  private async runOnce(features: tf.Tensor4D[], template?: tf.Tensor4D): Promise<tf.Tensor4D[]> {
+    const tensors = [...features, ...(template ? [template] : [])];
+    if (tensors.length !== this.info.inputs.length) {
+      throw new Error(`${this.where}: takes ${this.info.inputs.length} inputs (${this.info.inputs.map((i) => i.name).join(', ')}), got ${features.length} feature levels${template ? ' and a template' : ''}`);
+    }
+    const feeds: Record<string, OrtTensorLike> = {};
+    for (let i = 0; i < tensors.length; i++) {
+      const { name, shape } = this.info.inputs[i];
+      const got = tensors[i].shape;
+      if (got.length !== 4 || shape.some((d, j) => d !== null && d !== got[j])) throw new Error(`${this.where}: input '${name}' must be [${shape.map((d) => d ?? 'B').join(', ')}], got [${got.join(', ')}]`);
+      feeds[name] = new this.ort.Tensor('float32', (await tensors[i].data()) as Float32Array, got);
+    }
+    let results: Record<string, OrtTensorLike>;
+    try {
+      results = await this.session.run(feeds);
+    } finally {
+      for (const feed of Object.values(feeds)) feed.dispose?.();
+    }
+    const out: tf.Tensor4D[] = [];
+    try {
+      for (const { name } of this.info.outputs) {
+        const r = results[name];
+        if (!r || r.type !== 'float32' || !(r.data instanceof Float32Array) || r.dims.length !== 4) throw new Error(`${this.where}: output '${name}': expected float32 NHWC, got ${r ? `${r.type} [${r.dims.join(', ')}]` : 'nothing'}`);
+        out.push(tf.tensor4d(r.data, [...r.dims] as [number, number, number, number]));
+      }
+      return out;
+    } catch (error) {
+      tf.dispose(out);
+      throw error;
+    } finally {
+      for (const r of Object.values(results)) r.dispose?.();
+    }
+  }
+
+  /** Releases the session once the runs in flight have finished; `released` says when. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.released = Promise.allSettled([...this.inFlight]).then(() => this.session.release());
+    this.released.catch(() => undefined);
+  }
+}
