@@ -114,9 +114,9 @@ async function benchConfig(label: 'default' | 'paper', config: ThfrConfig, backb
   try {
     // Inference first: a training step that exhausts the backend's memory must not cost these figures.
     network.eval();
-    const inference = [];
-    for (const batch of batches) {
-      output.note(`${label}: timing inference at batch ${batch}`);
+    /** Full inference (backbone, template search, network, anomaly map, read-back of the scores) at one batch size. */
+    const timeInference = async (batch: number, engine: string) => {
+      output.note(`${label}: timing inference with the network on ${engine} at batch ${batch}`);
       const x = tf.randomUniform([batch, config.imageSize, config.imageSize, 3], 0, 1, 'float32', 2) as tf.Tensor4D;
       const ms = await timeIt(repeats, async () => {
         const out = await model.predictTensors(x);
@@ -124,8 +124,10 @@ async function benchConfig(label: 'default' | 'paper', config: ThfrConfig, backb
         tf.dispose([out.map, out.scores, ...out.levelMaps]);
       });
       x.dispose();
-      inference.push({ batch, msPerBatch: ms, imagesPerSecond: (batch * 1000) / ms });
-    }
+      return { batch, msPerBatch: ms, imagesPerSecond: (batch * 1000) / ms };
+    };
+    const inference = [];
+    for (const batch of batches) inference.push(await timeInference(batch, 'tfjs'));
     // The same inference with the network on onnxruntime (everything else unchanged).
     let onnxNetwork: ConfigBench['onnxNetwork'];
     let onnxNetworkSkipped: string | undefined;
@@ -136,17 +138,7 @@ async function benchConfig(label: 'default' | 'paper', config: ThfrConfig, backb
         onnxNetwork = [];
         for (const threads of options.onnxThreads) {
           model.useNetworkRunner(await OnnxNetworkRunner.create(ort, bytes, { threads }));
-          for (const batch of batches) {
-            output.note(`${label}: timing inference with the network on onnxruntime (${threads} threads) at batch ${batch}`);
-            const x = tf.randomUniform([batch, config.imageSize, config.imageSize, 3], 0, 1, 'float32', 2) as tf.Tensor4D;
-            const ms = await timeIt(repeats, async () => {
-              const out = await model.predictTensors(x);
-              await out.scores.data();
-              tf.dispose([out.map, out.scores, ...out.levelMaps]);
-            });
-            x.dispose();
-            onnxNetwork.push({ threads, batch, msPerBatch: ms, imagesPerSecond: (batch * 1000) / ms });
-          }
+          for (const batch of batches) onnxNetwork.push({ threads, ...(await timeInference(batch, `onnxruntime (${threads} threads)`)) });
           model.useNetworkRunner(undefined);
         }
       } catch (error) {
