@@ -31,18 +31,21 @@ export class Conv2d extends Module {
   }
 
   record(g: GraphRecorder, x: string): string {
-    const pad = this.padding === 'valid' || this.kernelSize === 1 ? 0 : Math.floor(this.kernelSize / 2);
-    return g.node('conv2d', [x], { params: { weight: this.weight, bias: this.bias }, attrs: { stride: this.stride, pad } });
+    return g.node('conv2d', [x], { params: { weight: this.weight, bias: this.bias }, attrs: { stride: this.stride, pad: this.padAmount() } });
   }
 
   /**
    * 'same' as PyTorch means it (padding = k // 2 on every side), not as TensorFlow does: with stride 2
    * TF puts the extra row at the bottom/right while torch pads symmetrically, which shifts the sampling grid.
    */
+  /** Zero padding on every side: k // 2 for 'same' (0 for 1x1), 0 for 'valid'. */
+  private padAmount(): number {
+    return this.padding === 'valid' || this.kernelSize === 1 ? 0 : Math.floor(this.kernelSize / 2);
+  }
+
   private tfPadding(): 'valid' | [[number, number], [number, number], [number, number], [number, number]] {
-    if (this.padding === 'valid' || this.kernelSize === 1) return 'valid';
-    const p = Math.floor(this.kernelSize / 2);
-    return [[0, 0], [p, p], [p, p], [0, 0]];
+    const p = this.padAmount();
+    return p === 0 ? 'valid' : [[0, 0], [p, p], [p, p], [0, 0]];
   }
 }
 
@@ -105,8 +108,8 @@ export class BatchNorm2d extends Module {
     }
     const count = x.size / this.channels;
     return batchNormTrain(x, this.gamma, this.beta, this.epsilon, (mean, variance) => {
-      // Running statistics are state, not part of the differentiated graph (updated inside the forward, where
-      // nothing is recorded for gradients).
+      // Running statistics are state: ordinary ops on the batch statistics, which lead to no loss, so the
+      // gradient tape prunes them.
       const m = this.momentum;
       const unbiased = tf.mul(variance, count / Math.max(count - 1, 1));
       this.runningMean.assign(tf.add(tf.mul(this.runningMean, 1 - m), tf.mul(mean, m)));
