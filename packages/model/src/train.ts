@@ -1,4 +1,4 @@
-import type { tf } from '@thfr/tensor';
+import { tf } from '@thfr/tensor';
 import type { FeatureExtractor } from '@thfr/backbone';
 import type { RgbImageLike, SeededRandom } from '@thfr/detector';
 import { TemplateBank } from '@thfr/template-bank';
@@ -66,26 +66,53 @@ export async function trainThfr(backbone: FeatureExtractor, images: readonly Rgb
   }
 }
 
+/** Images per chunk when building the bank from the feature cache: bounds the tensors alive at once. */
+const BANK_CHUNK = 16;
+
 /**
  * The bank phase: the template bank of every training image (keys: its deepest level; values: the template
  * reference at the code's size) and, per image, its top-n nearest other images (never itself), searched once
- * since the features do not change during training. Reads back asynchronously (WebGPU in Node has no sync read).
+ * since the features do not change during training. Works through the cache in chunks, so the backend never
+ * holds every image's features at once, and reads back asynchronously (WebGPU in Node has no sync read).
  */
 async function buildTrainingBank(cache: FeatureCache, codeSize: number, config: ThfrConfig, onProgress?: (p: TrainProgress) => void): Promise<{ bank: TemplateBank; candidates: Int32Array[] }> {
   const n = cache.count;
-  onProgress?.({ phase: 'bank', done: 0, total: n });
-  const reference = templateReference(cache.levels(), codeSize);
-  const deepest = cache.level(cache.levelCount - 1);
+  const deepestLevel = cache.levelCount - 1;
+  onProgress?.({ phase: 'bank', done: 0, total: 2 * n });
+  const builder = TemplateBank.builder({ storage: config.bankStorage });
   let bank: TemplateBank;
   try {
-    bank = await TemplateBank.fromFeatures(deepest, [reference], { storage: config.bankStorage });
+    for (let start = 0; start < n; start += BANK_CHUNK) {
+      const levels = cache.slice(start, start + BANK_CHUNK);
+      try {
+        const reference = templateReference(levels, codeSize);
+        try {
+          await builder.add(levels[deepestLevel], [reference]);
+        } finally {
+          reference.dispose();
+        }
+      } finally {
+        tf.dispose(levels);
+      }
+      onProgress?.({ phase: 'bank', done: Math.min(n, start + BANK_CHUNK), total: 2 * n });
+    }
+    bank = builder.build();
   } finally {
-    reference.dispose();
+    builder.dispose();
   }
   try {
-    const exclude = Array.from({ length: n }, (_, i) => i);
-    const candidates = (await bank.search(deepest, { topN: Math.min(config.topN, n - 1), exclude })).indices;
-    onProgress?.({ phase: 'bank', done: n, total: n });
+    const topN = Math.min(config.topN, n - 1);
+    const candidates: Int32Array[] = [];
+    for (let start = 0; start < n; start += BANK_CHUNK) {
+      const [deepest] = cache.slice(start, start + BANK_CHUNK, [deepestLevel]);
+      try {
+        const exclude = Array.from({ length: deepest.shape[0] }, (_, j) => start + j);
+        candidates.push(...(await bank.search(deepest, { topN, exclude })).indices);
+      } finally {
+        deepest.dispose();
+      }
+      onProgress?.({ phase: 'bank', done: n + Math.min(n, start + BANK_CHUNK), total: 2 * n });
+    }
     return { bank, candidates };
   } catch (error) {
     bank.dispose();

@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initRuntime } from '@thfr/runtime-node';
 import { tinyBackbone, toyImages } from '@thfr/backbone/testing';
 import { tf } from '@thfr/tensor';
-import { DEFAULT_CONFIG, PAPER_CONFIG, TrainingMemoryError, WASM_HEAP_LIMIT_BYTES, countNetworkParameters, estimateTrainingMemory, resolveConfig, trainThfr, type TrainProgress } from '../src/index.js';
+import { DEFAULT_CONFIG, PAPER_CONFIG, TrainingMemoryError, WASM_HEAP_LIMIT_BYTES, assertTrainingFits, countNetworkParameters, estimateTrainingMemory, resolveConfig, trainThfr, type TrainProgress } from '../src/index.js';
 
 const RESNET50_LEVELS = (size: number) => [
   { name: 'layer1', channels: 256, size: size / 4 },
@@ -26,7 +26,8 @@ describe('training memory estimate', () => {
     const e = estimateTrainingMemory(levels, config, 30, params);
     expect(e.parameterBytes).toBe(params * 16);
     expect(e.featureCacheBytes).toBe(30 * (32 * 32 * 256 + 16 * 16 * 512 + 8 * 8 * 1024) * 4);
-    expect(e.totalBytes).toBe(e.parameterBytes + e.featureCacheBytes + e.activationBytes);
+    expect(e.backendBytes).toBe(e.parameterBytes + e.activationBytes);
+    expect(e.totalBytes).toBe(e.backendBytes + e.featureCacheBytes);
     const doubled = estimateTrainingMemory(levels, { ...config, batchSize: 16 }, 30, params);
     expect(doubled.activationBytes).toBeCloseTo(2 * e.activationBytes, 0);
     const wider = resolveConfig({ codeWidthRatio: 0.5 });
@@ -35,9 +36,21 @@ describe('training memory estimate', () => {
 
   it('the default config on ResNet-50 features fits the wasm heap; the paper config at 256 px does not', () => {
     const fits = estimateTrainingMemory(RESNET50_LEVELS(DEFAULT_CONFIG.imageSize), DEFAULT_CONFIG, 60, countNetworkParameters(RESNET50_LEVELS(DEFAULT_CONFIG.imageSize), DEFAULT_CONFIG));
-    expect(fits.totalBytes).toBeLessThan(WASM_HEAP_LIMIT_BYTES / 2);
+    expect(fits.backendBytes).toBeLessThan(WASM_HEAP_LIMIT_BYTES * 0.75);
+    expect(() => assertTrainingFits(fits, 'wasm')).not.toThrow();
     const paper = estimateTrainingMemory(RESNET50_LEVELS(256), PAPER_CONFIG, 60, countNetworkParameters(RESNET50_LEVELS(256), PAPER_CONFIG));
-    expect(paper.totalBytes).toBeGreaterThan(WASM_HEAP_LIMIT_BYTES);
+    expect(paper.backendBytes).toBeGreaterThan(WASM_HEAP_LIMIT_BYTES);
+    expect(() => assertTrainingFits(paper, 'wasm')).toThrow(TrainingMemoryError);
+  });
+
+  it('the feature cache is host memory: a large training set at 256 px does not count against the wasm heap', () => {
+    const levels = RESNET50_LEVELS(256);
+    const config = resolveConfig({ imageSize: 256, batchSize: 4 });
+    const few = estimateTrainingMemory(levels, config, 40, countNetworkParameters(levels, config));
+    const many = estimateTrainingMemory(levels, config, 1000, countNetworkParameters(levels, config));
+    expect(many.featureCacheBytes).toBeGreaterThan(WASM_HEAP_LIMIT_BYTES); // 7.3 MB per image
+    expect(many.backendBytes).toBe(few.backendBytes);
+    expect(() => assertTrainingFits(many, 'wasm')).not.toThrow();
   });
 
   it('refuses a run that cannot fit before computing any feature, and leaks nothing', async () => {

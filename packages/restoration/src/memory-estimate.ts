@@ -16,10 +16,13 @@ export interface TrainingMemoryEstimate {
   parameters: number;
   /** Weights + gradients + Adam moments. */
   parameterBytes: number;
-  /** The feature cache: every training image's backbone levels. */
+  /** The feature cache: every training image's backbone levels, held in host (JavaScript) memory, not on the backend. */
   featureCacheBytes: number;
   /** Activations of one training step at the configured batch size. */
   activationBytes: number;
+  /** What the tensor backend must hold: parameters, gradients, Adam's moments and one step's activations. */
+  backendBytes: number;
+  /** backendBytes + featureCacheBytes. */
   totalBytes: number;
 }
 
@@ -29,7 +32,8 @@ export function estimateTrainingMemory(levels: readonly LevelGeometry[], config:
   const parameterBytes = parameters * 4 * PARAMETER_COPIES;
   const featureCacheBytes = images * featureFloats * 4;
   const activationBytes = Math.min(config.batchSize, images) * featureFloats * 4 * ACTIVATION_FLOATS_PER_FEATURE_FLOAT;
-  return { parameters, parameterBytes, featureCacheBytes, activationBytes, totalBytes: parameterBytes + featureCacheBytes + activationBytes };
+  const backendBytes = parameterBytes + activationBytes;
+  return { parameters, parameterBytes, featureCacheBytes, activationBytes, backendBytes, totalBytes: backendBytes + featureCacheBytes };
 }
 
 const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(2)} GiB`;
@@ -39,15 +43,18 @@ export class TrainingMemoryError extends Error {
   override readonly name = 'TrainingMemoryError';
   constructor(readonly estimate: TrainingMemoryEstimate, readonly limitBytes: number, readonly backend: string) {
     super(
-      `this training run needs about ${gib(estimate.totalBytes)} of ${backend} memory (parameters + gradients + Adam: ${gib(estimate.parameterBytes)} ` +
-        `for ${(estimate.parameters / 1e6).toFixed(1)} M parameters; feature cache: ${gib(estimate.featureCacheBytes)}; activations per step: ` +
-        `${gib(estimate.activationBytes)}), more than the ${gib(limitBytes)} the ${backend} backend can address. ` +
+      `this training run needs about ${gib(estimate.backendBytes)} of ${backend} memory (parameters + gradients + Adam: ${gib(estimate.parameterBytes)} ` +
+        `for ${(estimate.parameters / 1e6).toFixed(1)} M parameters; activations per step: ${gib(estimate.activationBytes)}), ` +
+        `more than the ${gib(limitBytes)} the ${backend} backend can address. ` +
         'Lower batchSize, imageSize or codeWidthRatio, or train on a GPU backend (webgpu / tensorflow).',
     );
   }
 }
 
-/** Throws TrainingMemoryError when the estimate exceeds the backend's hard limit (only wasm has one). */
+/**
+ * Throws TrainingMemoryError when what the backend must hold exceeds its hard limit (only wasm has one). The
+ * feature cache is in host memory, so the number of training images does not count against it.
+ */
 export function assertTrainingFits(estimate: TrainingMemoryEstimate, backend: string): void {
-  if (backend === 'wasm' && estimate.totalBytes > WASM_HEAP_LIMIT_BYTES) throw new TrainingMemoryError(estimate, WASM_HEAP_LIMIT_BYTES, backend);
+  if (backend === 'wasm' && estimate.backendBytes > WASM_HEAP_LIMIT_BYTES) throw new TrainingMemoryError(estimate, WASM_HEAP_LIMIT_BYTES, backend);
 }
