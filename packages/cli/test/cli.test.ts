@@ -34,6 +34,8 @@ describe('thfr CLI', () => {
     expect(missing.stderr).toContain('--data is required');
     const badNumber = await cli('train', '--data', data.ad, '--out', join(root, 'm'), '--epochs', 'many', '--backend', 'wasm');
     expect(badNumber.stderr).toContain("--epochs expects an integer >= 1, got 'many'");
+    const badPreset = await cli('train', '--data', data.ad, '--out', join(root, 'm'), '--config', 'quick', '--backend', 'wasm');
+    expect(badPreset.stderr).toContain("--config must be one of default, fast, paper, got 'quick'");
     expect((await cli('nosuch')).code).toBe(2);
   });
 

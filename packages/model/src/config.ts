@@ -65,17 +65,29 @@ export const PAPER_CONFIG: ThfrConfig = {
 
 /**
  * Defaults sized for a 2-core CPU (wasm backend, 4 GiB heap) with the default ImageNet ResNet-50 (taps of 256 /
- * 512 / 1024 channels, as the paper's WideResNet50-2): the same architecture with the code at a quarter of the
- * paper's channels, one decoder block per stage, 128 px and fewer epochs. Measured on this 2-core machine
- * (docs/benchmarks.md): a training step costs ~0.33-0.5 s per image on wasm and peaks at ~1.4 GiB of wasm heap at
- * batch 8; at 256 px the same network costs ~2.3 s per image and batch 8 no longer fits the heap.
+ * 512 / 1024 channels, as the paper's WideResNet50-2): the paper's 256 px (deepest level 16x16, code 8x8) with
+ * the code at a quarter of the paper's channels, one decoder block per stage, batch 4 and 20 epochs. At 128 px
+ * (FAST_CONFIG) the code is 4x4 and the real-photo textures lose 10 points of image AUROC and 30 of PRO
+ * (docs/benchmark.md). Measured on this 2-core machine (docs/benchmarks.md): a training step costs ~2.3 s per
+ * image on wasm at 256 px and peaks at ~2.4 GiB of wasm heap at batch 4 (batch 8 does not fit); the feature
+ * cache of the training images is host memory, so the number of images is not limited by the heap.
  */
 export const DEFAULT_CONFIG: ThfrConfig = {
   ...PAPER_CONFIG,
-  imageSize: 128,
+  imageSize: 256,
   codeWidthRatio: 0.25,
   decoderBlocks: [1, 1, 1],
   epochs: 20,
+  batchSize: 4,
+};
+
+/**
+ * DEFAULT_CONFIG at 128 px and batch 8: about four times faster to train (~0.4 s per image per step on wasm
+ * here) for a quick look, a demo or a CI run, at a clear cost in accuracy on fine textures (docs/benchmark.md).
+ */
+export const FAST_CONFIG: ThfrConfig = {
+  ...DEFAULT_CONFIG,
+  imageSize: 128,
   batchSize: 8,
 };
 

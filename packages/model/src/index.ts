@@ -4,7 +4,7 @@
  * training loop and model folder, with training, inference and versioned save/load. Node file helpers live
  * in '@thfr/model/node'.
  */
-export { DEFAULT_CONFIG, PAPER_CONFIG, MAX_IMAGE_SIZE, resolveConfig } from './config.js';
+export { DEFAULT_CONFIG, FAST_CONFIG, PAPER_CONFIG, MAX_IMAGE_SIZE, resolveConfig } from './config.js';
 export type { ThfrConfig, BottleneckMode, TemplateReferences } from './config.js';
 export { ThfrNetwork, countNetworkParameters } from './network.js';
 export type { LevelGeometry } from './network.js';

@@ -1,7 +1,7 @@
 import type { FeatureExtractor } from '@thfr/backbone';
 import type { RgbImageLike } from '@thfr/detector';
 import { RestorationDetector, type RestorationFitOptions, type RestorationFitSummary } from '@thfr/restoration';
-import { DEFAULT_CONFIG, PAPER_CONFIG, resolveConfig, type ThfrConfig } from './config.js';
+import { DEFAULT_CONFIG, FAST_CONFIG, PAPER_CONFIG, resolveConfig, type ThfrConfig } from './config.js';
 import type { ThfrModel } from './thfr-model.js';
 import { trainThfr, type TrainOptions, type TrainResult } from './train.js';
 
@@ -20,7 +20,7 @@ export interface ThfrDetectorOptions {
 }
 
 /** Named presets of THFR's config. */
-export const THFR_PRESETS: Record<string, ThfrConfig> = { default: DEFAULT_CONFIG, paper: PAPER_CONFIG };
+export const THFR_PRESETS: Record<string, ThfrConfig> = { default: DEFAULT_CONFIG, fast: FAST_CONFIG, paper: PAPER_CONFIG };
 
 /**
  * THFR as an AnomalyDetector: created for a backbone and a config, fitted with trainThfr (feature cache,

@@ -25,10 +25,10 @@ describe('training memory estimate', () => {
     const params = countNetworkParameters(levels, config);
     const e = estimateTrainingMemory(levels, config, 30, params);
     expect(e.parameterBytes).toBe(params * 16);
-    expect(e.featureCacheBytes).toBe(30 * (32 * 32 * 256 + 16 * 16 * 512 + 8 * 8 * 1024) * 4);
+    expect(e.featureCacheBytes).toBe(30 * (64 * 64 * 256 + 32 * 32 * 512 + 16 * 16 * 1024) * 4); // 256 px
     expect(e.backendBytes).toBe(e.parameterBytes + e.activationBytes);
     expect(e.totalBytes).toBe(e.backendBytes + e.featureCacheBytes);
-    const doubled = estimateTrainingMemory(levels, { ...config, batchSize: 16 }, 30, params);
+    const doubled = estimateTrainingMemory(levels, { ...config, batchSize: 2 * config.batchSize }, 30, params);
     expect(doubled.activationBytes).toBeCloseTo(2 * e.activationBytes, 0);
     const wider = resolveConfig({ codeWidthRatio: 0.5 });
     expect(countNetworkParameters(levels, wider)).toBeGreaterThan(params * 1.5);

@@ -1,6 +1,6 @@
 /** @thfr/padim/node — PaDiM folders (manifest.json + gaussians.bin), saved crash-safely, and PaDiM's registry entry. */
 import type { FeatureExtractor } from '@thfr/backbone';
-import { fileRef, type DetectorMethod } from '@thfr/detector';
+import { fileRef, presetOf, type DetectorMethod } from '@thfr/detector';
 import { readCheckedFile, readFolderManifest, writeFolderAtomically, type OutputKind } from '@thfr/detector/node';
 import { join } from 'node:path';
 import { Padim } from './padim.js';
@@ -24,13 +24,15 @@ export async function loadPadim(dir: string, backbone: FeatureExtractor): Promis
   return deserializePadim(manifest, await readCheckedFile(dir, manifest.statistics, manifestPath), backbone, dir);
 }
 
-/** PaDiM in a method registry (@thfr/detector's DetectorMethod). */
+/** PaDiM's presets, as overrides of its default config ('paper' is the default: PaDiM has no training schedule). */
+export const PADIM_PRESETS: Record<string, Partial<PadimConfig>> = { default: {}, fast: { imageSize: 128 }, paper: {} };
+
+/** PaDiM in a method registry (@thfr/detector's DetectorMethod), with PADIM_PRESETS. */
 export const PADIM_METHOD: DetectorMethod<FeatureExtractor, Padim> = {
   name: 'padim',
   summary: 'PaDiM (2020): a Gaussian per map position, Mahalanobis distance maps',
   create: (backbone, options = {}) => {
-    if (options.preset && options.preset !== 'default' && options.preset !== 'paper') throw new Error(`padim: unknown preset '${options.preset}': choose one of default, paper`);
-    return new Padim(backbone, options.config as Partial<PadimConfig>);
+    return new Padim(backbone, { ...presetOf(PADIM_PRESETS, options.preset, 'padim'), ...(options.config as Partial<PadimConfig>) });
   },
   recognizes: (manifest) => manifest.format === PADIM_FORMAT,
   inspect: async (dir) => parsePadimManifest(await readFolderManifest(dir, 'saved PaDiM model'), join(dir, 'manifest.json')),

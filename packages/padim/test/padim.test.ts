@@ -87,6 +87,10 @@ describe('Padim', () => {
     const again = await loaded.predict(test);
     for (let i = 0; i < test.length; i++) expectClose(again.maps[i], prediction.maps[i], 1e-5, `map ${i} after load`);
     expect(PADIM_METHOD.recognizes({ format: 'thfr-padim' })).toBe(true);
+    const fast = PADIM_METHOD.create(backbone, { preset: 'fast', config: { channels: 6 } });
+    expect(fast.config).toMatchObject({ imageSize: 128, channels: 6 });
+    fast.dispose();
+    expect(() => PADIM_METHOD.create(backbone, { preset: 'quick' })).toThrow("padim: unknown preset 'quick': choose one of default, fast, paper");
     loaded.dispose();
     model.dispose();
   });

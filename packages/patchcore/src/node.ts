@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FeatureExtractor } from '@thfr/backbone';
-import { fileRef, type DetectorMethod } from '@thfr/detector';
+import { fileRef, presetOf, type DetectorMethod } from '@thfr/detector';
 import { readCheckedFile, readFolderManifest, recoverInterruptedSave, writeFolderAtomically, type OutputKind } from '@thfr/detector/node';
 import { PatchCore } from './patchcore.js';
 import type { PatchCoreConfig } from './config.js';
@@ -47,14 +47,18 @@ export async function loadPatchCore(dir: string, backbone: FeatureExtractor): Pr
   return deserializePatchCore(manifest, bank, backbone, dir);
 }
 
-/** PatchCore in a method registry (@thfr/detector's DetectorMethod). Presets: 'default' (ratio 0.1) and 'paper' (ratio 0.01). */
+/**
+ * PatchCore's presets, as overrides of its default config: 'default' (256 px, coreset ratio 0.1), 'fast' (128 px,
+ * the restoration methods' quick preset) and 'paper' (ratio 0.01).
+ */
+export const PATCHCORE_PRESETS: Record<string, Partial<PatchCoreConfig>> = { default: {}, fast: { imageSize: 128 }, paper: { coresetRatio: 0.01 } };
+
+/** PatchCore in a method registry (@thfr/detector's DetectorMethod), with PATCHCORE_PRESETS. */
 export const PATCHCORE_METHOD: DetectorMethod<FeatureExtractor, PatchCore> = {
   name: 'patchcore',
   summary: 'PatchCore (CVPR 2022): nearest-neighbour patch features against a coreset memory bank',
   create: (backbone, options = {}) => {
-    const preset = options.preset ?? 'default';
-    if (preset !== 'default' && preset !== 'paper') throw new Error(`patchcore: unknown preset '${preset}': choose one of default, paper`);
-    return new PatchCore(backbone, { ...(preset === 'paper' ? { coresetRatio: 0.01 } : {}), ...(options.config as Partial<PatchCoreConfig>) });
+    return new PatchCore(backbone, { ...presetOf(PATCHCORE_PRESETS, options.preset, 'patchcore'), ...(options.config as Partial<PatchCoreConfig>) });
   },
   recognizes: (manifest) => manifest.format === PATCHCORE_FORMAT,
   inspect: async (dir) => parsePatchCoreManifest(await readFolderManifest(dir, 'saved PatchCore model'), join(dir, 'manifest.json')),

@@ -49,3 +49,17 @@ describe('savePatchCore output safety', () => {
     wrong.dispose();
   });
 });
+
+describe('PatchCore presets', () => {
+  it("'fast' is 128 px, 'paper' the 1 % coreset; overrides go on top, and an unknown preset is named", async () => {
+    const { PATCHCORE_METHOD } = await import('../src/node.js');
+    const backbone = tinyBackbone();
+    const fast = PATCHCORE_METHOD.create(backbone, { preset: 'fast', config: { coresetRatio: 0.5 } });
+    expect(fast.config).toMatchObject({ imageSize: 128, coresetRatio: 0.5 });
+    const paper = PATCHCORE_METHOD.create(backbone, { preset: 'paper' });
+    expect(paper.config).toMatchObject({ imageSize: 256, coresetRatio: 0.01 });
+    expect(() => PATCHCORE_METHOD.create(backbone, { preset: 'quick' })).toThrow("patchcore: unknown preset 'quick': choose one of default, fast, paper");
+    [fast, paper].forEach((d) => d.dispose());
+    backbone.dispose();
+  });
+});

@@ -3,7 +3,7 @@
  * its own network (multi-scale fusion + one-class bottleneck embedding, de_resnet decoder) trained and scored with
  * @thfr/restoration's shared loss, training loop and anomaly map. Save/load in '@thfr/rd4ad/node'.
  */
-export { RD4AD_ARCHITECTURE, RD4AD_OPTIMIZER, RD4AD_RECIPE, RD4AD_DEFAULT_CONFIG, RD4AD_PAPER_CONFIG, RD4AD_PRESETS, resolveRd4adConfig } from './config.js';
+export { RD4AD_ARCHITECTURE, RD4AD_OPTIMIZER, RD4AD_RECIPE, RD4AD_DEFAULT_CONFIG, RD4AD_FAST_CONFIG, RD4AD_PAPER_CONFIG, RD4AD_PRESETS, resolveRd4adConfig } from './config.js';
 export type { Rd4adConfig } from './config.js';
 export { Rd4adNetwork } from './network.js';
 export { Rd4adModel } from './rd4ad-model.js';

@@ -6,7 +6,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { tf } from '@thfr/tensor';
 import { expectClose, expectNoLeak } from '@thfr/tensor/testing';
 import { imagesToTensor } from '@thfr/detector';
-import { RD4AD_DEFAULT_CONFIG, RD4AD_PAPER_CONFIG, Rd4adDetector, Rd4adNetwork, resolveRd4adConfig, trainRd4ad } from '../src/index.js';
+import { RD4AD_DEFAULT_CONFIG, RD4AD_FAST_CONFIG, RD4AD_PAPER_CONFIG, Rd4adDetector, Rd4adNetwork, resolveRd4adConfig, trainRd4ad } from '../src/index.js';
 import { loadRd4ad, RD4AD_METHOD, saveRd4ad } from '../src/node.js';
 import { tinyBackbone, toyImages } from '@thfr/backbone/testing';
 
@@ -32,7 +32,8 @@ describe('RD4AD config', () => {
       expect(config).not.toHaveProperty('bottleneck');
     }
     expect(RD4AD_PAPER_CONFIG).toMatchObject({ decoderBlocks: [3, 4, 6], epochs: 200, batchSize: 16, imageSize: 256, codeWidthRatio: 1 });
-    expect(RD4AD_DEFAULT_CONFIG).toMatchObject({ decoderBlocks: [1, 1, 1], epochs: 20, batchSize: 8, imageSize: 128, codeWidthRatio: 0.25 });
+    expect(RD4AD_DEFAULT_CONFIG).toMatchObject({ decoderBlocks: [1, 1, 1], epochs: 20, batchSize: 4, imageSize: 256, codeWidthRatio: 0.25 });
+    expect(RD4AD_FAST_CONFIG).toEqual({ ...RD4AD_DEFAULT_CONFIG, imageSize: 128, batchSize: 8 });
     expect(resolveRd4adConfig({ epochs: 3 }).epochs).toBe(3);
     // The recipe is RD4AD's default, not a lock: a caller can still train the per-position loss.
     expect(resolveRd4adConfig({ lossForm: 'position' }).lossForm).toBe('position');

@@ -1,7 +1,7 @@
 import { tf } from '@thfr/tensor';
 import { FusedAdam } from '@thfr/nn';
 import { TemplateBank } from '@thfr/template-bank';
-import { DEFAULT_CONFIG, PAPER_CONFIG, ThfrNetwork, measureLevelsAsync, restorationLoss, resolveConfig, templateReference, ThfrModel, type ThfrConfig } from '@thfr/model';
+import { THFR_PRESETS, ThfrNetwork, measureLevelsAsync, restorationLoss, resolveConfig, templateReference, ThfrModel, type ThfrConfig } from '@thfr/model';
 import { ResNetBackbone, type FeatureExtractor } from '@thfr/backbone';
 import { benchBackboneAgainstPytorch, type PeerResult } from './bench-peer.js';
 import { benchBackboneOnOnnxRuntime, type OnnxBenchRow } from './bench-onnx.js';
@@ -14,7 +14,7 @@ import { setupRuntime } from '../runtime.js';
 import type { Output } from '../output.js';
 
 interface ConfigBench {
-  config: 'default' | 'paper';
+  config: string;
   backbone: string;
   parameters: number;
   trainStepMs: { batch: number; ms: number; error?: string; dispatches?: number; unfusedDispatches?: number };
@@ -101,7 +101,7 @@ interface ConfigBenchOptions {
   peerPython?: string;
 }
 
-async function benchConfig(label: 'default' | 'paper', config: ThfrConfig, backbone: FeatureExtractor, batches: number[], trainBatch: number, repeats: number, output: Output, options: ConfigBenchOptions): Promise<ConfigBench> {
+async function benchConfig(label: string, config: ThfrConfig, backbone: FeatureExtractor, batches: number[], trainBatch: number, repeats: number, output: Output, options: ConfigBenchOptions): Promise<ConfigBench> {
   const levels = await measureLevelsAsync(backbone, config.imageSize);
   const network = new ThfrNetwork(levels, config);
   const bankImages = 16;
@@ -281,8 +281,8 @@ export const benchCommand: CommandSpec = {
     const results: ConfigBench[] = [];
     const failures: Array<{ config: string; backend: string; error: string }> = [];
     for (const label of configs) {
-      if (label !== 'default' && label !== 'paper') throw new Error(`--configs takes 'default' and/or 'paper', got '${label}'`);
-      const config = resolveConfig({ imageSize: numberOption(values, 'image-size', { integer: true, min: 32 }) }, label === 'paper' ? PAPER_CONFIG : DEFAULT_CONFIG);
+      if (!Object.hasOwn(THFR_PRESETS, label)) throw new Error(`--configs takes presets among ${Object.keys(THFR_PRESETS).join(', ')}, got '${label}'`);
+      const config = resolveConfig({ imageSize: numberOption(values, 'image-size', { integer: true, min: 32 }) }, THFR_PRESETS[label]);
       const features = values.features as string | undefined;
       const backbone = await openBackbone(label === 'paper'
         ? { name: 'wide_resnet50_2', weights: values.weights as string | undefined, randomSeed: values.weights ? undefined : 0, features }

@@ -47,7 +47,9 @@ export const demoCommand: CommandSpec = {
     'train-count': { type: 'string', help: 'normal training images per category', default: '30', valueName: 'N' },
     'test-count': { type: 'string', help: 'test images per category', default: '60', valueName: 'N' },
     ...MODEL_OPTIONS,
-    // Sized so that the demo finishes in ~10 minutes on 2 CPU cores with the ImageNet ResNet-50 (docs/benchmarks.md).
+    // Sized so that the demo finishes in ~5 minutes on 2 CPU cores with the ImageNet ResNet-50 (docs/benchmarks.md):
+    // the 'fast' preset (128 px) and 12 epochs. `--config default` trains at 256 px, about four times longer.
+    config: { ...MODEL_OPTIONS.config, default: 'fast' },
     epochs: { ...MODEL_OPTIONS.epochs, help: 'training epochs', default: '12' },
   },
   examples: ['thfr demo', 'thfr demo --epochs 5 --train-count 20 --test-count 20 --out /tmp/quick-demo'],
@@ -57,7 +59,7 @@ export const demoCommand: CommandSpec = {
     const kinds = ((values.categories as string | undefined) ?? 'ad,loco').split(',').map((k) => k.trim());
     for (const kind of kinds) if (kind !== 'ad' && kind !== 'loco') throw new Error(`--categories takes 'ad' and/or 'loco', got '${kind}'`);
     const trainCount = numberOption(values, 'train-count', { integer: true, min: 2 }) ?? 30;
-    values = { ...values, epochs: values.epochs ?? '12' };
+    values = { ...values, epochs: values.epochs ?? '12', config: values.config ?? 'fast' };
     const testCount = numberOption(values, 'test-count', { integer: true, min: 2 }) ?? 60;
     await checkDemoOutput(outDir, '--out', values.weights as string | undefined);
     const backend = await setupRuntime(values.backend as string | undefined, output);
