@@ -31,7 +31,8 @@ export type TrainResult = RestorationTrainResult<ThfrModel>;
 export async function trainThfr(backbone: FeatureExtractor, images: readonly RgbImageLike[], options: TrainOptions = {}): Promise<TrainResult> {
   const config = resolveConfig(options.config, options.baseConfig);
   const started = performance.now();
-  const { levels, network, cache } = await prepareTraining('trainThfr', backbone, images, config, (l, c) => new ThfrNetwork(l, c), options);
+  const { levels, network, cache } = await prepareTraining('trainThfr', backbone, images, config, (l, c) => new ThfrNetwork(l, c), options,
+    (l, net) => trainingBankBytesPerImage(l, net.codeSize, net.templateChannels, config));
   let ownedNetwork: ThfrNetwork | undefined = network;
   let fullBank: TemplateBank | undefined;
   try {
@@ -64,6 +65,18 @@ export async function trainThfr(backbone: FeatureExtractor, images: readonly Rgb
     fullBank?.dispose();
     ownedNetwork?.dispose();
   }
+}
+
+/**
+ * Backend bytes of one image in the training bank: its search key (the deepest level, unreduced) and, stored as
+ * float32 tensors, its template reference (float16 values are held in JavaScript memory).
+ */
+function trainingBankBytesPerImage(levels: ReadonlyArray<{ size: number; channels: number }>, codeSize: number, templateChannels: number, config: ThfrConfig): number {
+  if (!config.template) return 0;
+  const deepest = levels[levels.length - 1];
+  const keyFloats = deepest.size * deepest.size * deepest.channels;
+  const valueFloats = config.bankStorage === 'float32' ? codeSize * codeSize * templateChannels : 0;
+  return (keyFloats + valueFloats) * 4;
 }
 
 /** Images per chunk when building the bank from the feature cache: bounds the tensors alive at once. */

@@ -53,6 +53,19 @@ describe('training memory estimate', () => {
     expect(() => assertTrainingFits(many, 'wasm')).not.toThrow();
   });
 
+  it("counts THFR's template bank on the backend: the estimate equals the trained bank's bytes (none without template)", async () => {
+    const backbone = tinyBackbone();
+    const images = toyImages(5, 64, 2);
+    const estimates: Array<{ perImageBackendBytes: number }> = [];
+    const { model } = await trainThfr(backbone, images, { config: { imageSize: 64, epochs: 1, batchSize: 4 }, onMemoryEstimate: (e) => estimates.push(e) });
+    expect(estimates[0].perImageBackendBytes).toBe(model.bank!.memoryBytes());
+    model.dispose();
+    const plain = await trainThfr(backbone, images, { config: { imageSize: 64, epochs: 1, batchSize: 4, template: false }, onMemoryEstimate: (e) => estimates.push(e) });
+    expect(estimates[1].perImageBackendBytes).toBe(0);
+    plain.model.dispose();
+    backbone.dispose();
+  });
+
   it('refuses a run that cannot fit before computing any feature, and leaks nothing', async () => {
     expect(tf.getBackend()).toBe('wasm');
     // 1024 channels at the deepest level and batch 64 at 256 px: far beyond 4 GiB.

@@ -20,20 +20,26 @@ export interface TrainingMemoryEstimate {
   featureCacheBytes: number;
   /** Activations of one training step at the configured batch size. */
   activationBytes: number;
-  /** What the tensor backend must hold: parameters, gradients, Adam's moments and one step's activations. */
+  /** Per-image state the method keeps on the backend during training (THFR: its template bank's keys and values). */
+  perImageBackendBytes: number;
+  /** What the tensor backend must hold: parameters, gradients, Adam's moments, one step's activations and the per-image state. */
   backendBytes: number;
   /** backendBytes + featureCacheBytes. */
   totalBytes: number;
 }
 
-/** What a training run needs in tensor memory; `parameters` from the built network. */
-export function estimateTrainingMemory(levels: readonly LevelGeometry[], config: { batchSize: number }, images: number, parameters: number): TrainingMemoryEstimate {
+/**
+ * What a training run needs in tensor memory; `parameters` from the built network, `backendBytesPerImage` what the
+ * method keeps on the backend for every training image (default 0).
+ */
+export function estimateTrainingMemory(levels: readonly LevelGeometry[], config: { batchSize: number }, images: number, parameters: number, backendBytesPerImage = 0): TrainingMemoryEstimate {
   const featureFloats = levels.reduce((sum, l) => sum + l.size * l.size * l.channels, 0);
   const parameterBytes = parameters * 4 * PARAMETER_COPIES;
   const featureCacheBytes = images * featureFloats * 4;
   const activationBytes = Math.min(config.batchSize, images) * featureFloats * 4 * ACTIVATION_FLOATS_PER_FEATURE_FLOAT;
-  const backendBytes = parameterBytes + activationBytes;
-  return { parameters, parameterBytes, featureCacheBytes, activationBytes, backendBytes, totalBytes: backendBytes + featureCacheBytes };
+  const perImageBackendBytes = images * backendBytesPerImage;
+  const backendBytes = parameterBytes + activationBytes + perImageBackendBytes;
+  return { parameters, parameterBytes, featureCacheBytes, activationBytes, perImageBackendBytes, backendBytes, totalBytes: backendBytes + featureCacheBytes };
 }
 
 const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(2)} GiB`;
@@ -44,7 +50,8 @@ export class TrainingMemoryError extends Error {
   constructor(readonly estimate: TrainingMemoryEstimate, readonly limitBytes: number, readonly backend: string) {
     super(
       `this training run needs about ${gib(estimate.backendBytes)} of ${backend} memory (parameters + gradients + Adam: ${gib(estimate.parameterBytes)} ` +
-        `for ${(estimate.parameters / 1e6).toFixed(1)} M parameters; activations per step: ${gib(estimate.activationBytes)}), ` +
+        `for ${(estimate.parameters / 1e6).toFixed(1)} M parameters; activations per step: ${gib(estimate.activationBytes)}` +
+        `${estimate.perImageBackendBytes > 0 ? `; per-image state of the training images (template bank): ${gib(estimate.perImageBackendBytes)}` : ''}), ` +
         `more than the ${gib(limitBytes)} the ${backend} backend can address. ` +
         'Lower batchSize, imageSize or codeWidthRatio, or train on a GPU backend (webgpu / tensorflow).',
     );

@@ -40,7 +40,8 @@ export interface PreparedTraining<N extends RestorationNetwork> {
 
 /**
  * Checks the inputs, measures the backbone's levels, builds the network, refuses a run that cannot fit the
- * backend's memory (before any feature is computed: the wasm heap stops at 4 GiB and crashes past it), then
+ * backend's memory (before any feature is computed: the wasm heap stops at 4 GiB and crashes past it; a method
+ * that keeps state per training image on the backend says how much with `backendBytesPerImage`), then
  * caches every image's features once (the backbone is frozen). The caller owns network and cache.
  */
 export async function prepareTraining<C extends RestorationConfig, N extends RestorationNetwork>(
@@ -50,13 +51,14 @@ export async function prepareTraining<C extends RestorationConfig, N extends Res
   config: C,
   buildNetwork: (levels: LevelGeometry[], config: C) => N,
   options: Pick<RestorationTrainOptions<C>, 'resumeFrom' | 'onMemoryEstimate' | 'onProgress'>,
+  backendBytesPerImage: (levels: LevelGeometry[], network: N) => number = () => 0,
 ): Promise<PreparedTraining<N>> {
   if (images.length < 2) throw new Error(`${who}: need at least 2 normal training images, got ${images.length}`);
   if (options.resumeFrom) checkResumable(config, options.resumeFrom);
   const levels = await measureLevelsAsync(backbone, config.imageSize);
   const network = buildNetwork(levels, config);
   try {
-    const memory = estimateTrainingMemory(levels, config, images.length, network.parameterCount());
+    const memory = estimateTrainingMemory(levels, config, images.length, network.parameterCount(), backendBytesPerImage(levels, network));
     assertTrainingFits(memory, tf.getBackend());
     options.onMemoryEstimate?.(memory);
     const cache = await FeatureCache.build(backbone, images.length, config.batchSize,

@@ -240,7 +240,7 @@ async function benchSearch(sizes: number[], keyDim: number, output: Output): Pro
 export const benchCommand: CommandSpec = {
   name: 'bench',
   summary: 'Benchmark the default and paper configurations: ms per training step, inference images/s at batch 1 and 16, bank memory per subsampling ratio, template-search time per query for N = 100 / 1,000 / 10,000.',
-  usage: 'thfr bench [--configs default,paper] [--repeats N] [--json]',
+  usage: 'thfr bench [--configs default,fast,paper] [--repeats N] [--json]',
   options: {
     configs: { type: 'string', help: 'which configurations to time', default: 'default,paper', valueName: 'LIST' },
     batches: { type: 'string', help: 'inference batch sizes', default: '1,16', valueName: 'LIST' },
@@ -254,7 +254,7 @@ export const benchCommand: CommandSpec = {
     'onnx-threads': { type: 'string', help: "onnxruntime-node intra-op thread counts for the ResNet backbones exported to ONNX (when onnxruntime-node is installed; '' to skip)", default: '1,2', valueName: 'LIST' },
     python: { type: 'string', help: 'the Python with torch for --peer pytorch', default: '/usr/bin/python3', valueName: 'PATH' },
     'train-batch': { type: 'string', help: "batch size of the timed training step (default: each configuration's batch size)", valueName: 'N' },
-    'image-size': { type: 'string', help: "input size of the configurations' inference and training step (default: each configuration's own, 128 px for default, 256 for paper)", valueName: 'PX' },
+    'image-size': { type: 'string', help: "input size of the configurations' inference and training step (default: each configuration's own: 256 px for default and paper, 128 for fast)", valueName: 'PX' },
     features: { type: 'string', help: "engine of the configurations' backbone: 'auto' (onnxruntime-node for ResNets when it loads), 'onnx' or 'tfjs'", default: 'auto', valueName: 'ENGINE' },
   },
   examples: ['thfr bench', 'thfr bench --configs default --batches 1,16 --json', 'thfr bench --backend webgpu'],
