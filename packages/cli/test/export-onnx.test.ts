@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readOnnxBackboneInfo } from '@thfr/backbone-onnx';
 import { loadOnnxRuntimeNode } from '@thfr/backbone-onnx/node';
+import { writeSyntheticCategory } from '@thfr/data/node';
 import { cli, refused } from './helpers/run-cli.js';
 
 const ortMissing = await loadOnnxRuntimeNode().then(() => false, () => true);
@@ -66,6 +67,36 @@ describe('thfr export-onnx', () => {
     await refused(['export-onnx', '--image-size', '0', '--out', join(root, 'x.onnx')], "--image-size expects an integer >= 1, got '0'");
     const help = await cli('export-onnx', '--help');
     expect(help.stdout).toContain('Usage: thfr export-onnx');
+  });
+});
+
+describe('thfr export-onnx --model', () => {
+  it("writes a trained THFR model's restoration network, equal to tfjs's on onnxruntime; refuses a PatchCore model", async () => {
+    const data = await writeSyntheticCategory(join(root, 'data'), { kind: 'ad', name: 'toy_ad', seed: 1, trainCount: 4, testCount: 2, size: 64 });
+    const common = ['--data', data, '--image-size', '64', '--batch-size', '2', '--backend', 'wasm', '--quiet'];
+    const thfr = join(root, 'thfr-model');
+    const train = await cli('train', ...common, '--out', thfr, '--epochs', '1');
+    expect(train.code, train.stderr).toBe(0);
+    const out = join(root, 'network.onnx');
+    const exported = await cli('export-onnx', '--model', thfr, '--out', out, '--check', '--backend', 'wasm', '--json', '--quiet');
+    expect(exported.code, exported.stderr).toBe(0);
+    const result = JSON.parse(exported.stdout);
+    expect(result.method).toBe('thfr');
+    // ResNet-50 levels at 64 px, and THFR's template reference (every level pooled to the 2x2 code).
+    expect(result.inputs.map((i: { name: string; shape: unknown }) => [i.name, i.shape])).toEqual([
+      ['layer1', [null, 16, 16, 256]], ['layer2', [null, 8, 8, 512]], ['layer3', [null, 4, 4, 1024]], ['template', [null, 2, 2, 1792]],
+    ]);
+    expect(result.outputs.map((o: { shape: unknown }) => o.shape)).toEqual([[null, 16, 16, 256], [null, 8, 8, 512], [null, 4, 4, 1024]]);
+    expect(readFileSync(out).byteLength).toBe(result.bytes);
+    if (!ortMissing) {
+      expect(result.check.relativeErrors).toHaveLength(3);
+      for (const e of result.check.relativeErrors) expect(e).toBeLessThan(1e-4);
+    }
+
+    const patchcore = join(root, 'patchcore-model');
+    expect((await cli('train', ...common, '--method', 'patchcore', '--out', patchcore)).code).toBe(0);
+    await refused(['export-onnx', '--model', patchcore, '--out', join(root, 'pc.onnx'), '--backend', 'wasm'], `--model ${patchcore} holds a patchcore model, which has no restoration network to export (THFR and RD4AD models do)`);
+    await refused(['export-onnx', '--model', thfr, '--image-size', '64', '--out', join(root, 'x.onnx')], '--image-size and --batch-size fix the backbone export');
   });
 });
 

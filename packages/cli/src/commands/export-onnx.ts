@@ -4,7 +4,15 @@ import { closeness } from '@thfr/tensor/testing';
 import { ResNetBackbone } from '@thfr/backbone';
 import { exportResNetToOnnx, readOnnxBackboneInfo, type OnnxBackboneInfo } from '@thfr/backbone-onnx';
 import { createOnnxFeatureExtractor } from '@thfr/backbone-onnx/node';
+import { RestorationModel } from '@thfr/restoration';
+import { exportRestorationNetworkToOnnx, OnnxNetworkRunner } from '@thfr/restoration-onnx';
+import { loadOnnxRuntimeNode } from '@thfr/backbone-onnx/node';
 import { numberOption, type CommandSpec } from '../command.js';
+import type { Output } from '../output.js';
+import { inspectModel, openModel } from '../open-model.js';
+
+/** The methods whose models hold a restoration network (RestorationModel). */
+const RESTORATION_METHODS = ['thfr', 'rd4ad'];
 import { DEFAULT_BACKBONE_NAME, openBackbone, RESNET_NAMES } from '../backbones.js';
 import { writeFileAtomically } from '../files.js';
 import { setupRuntime } from '../runtime.js';
@@ -46,11 +54,56 @@ function describeArtifact(info: OnnxBackboneInfo): { input: string; outputs: str
   };
 }
 
+/**
+ * A trained THFR or RD4AD model's restoration network (its current weights) as an ONNX model: inputs the backbone
+ * levels (and THFR's template reference), outputs the restored levels, all float32 NHWC with a free batch. With
+ * `check`, runs it on onnxruntime-node and on tfjs for one seeded random input: max relative difference per level.
+ */
+async function exportModelNetwork(dir: string, out: string, values: Record<string, string | boolean | undefined>, output: Output): Promise<void> {
+  const { detector, backbone } = await openModel(dir, { weights: values.weights as string | undefined, features: 'tfjs' });
+  try {
+    const model = (detector as { model?: unknown }).model;
+    if (!(model instanceof RestorationModel)) throw new Error(`--model ${dir} holds a ${detector.method} model, which has no restoration network to export (THFR and RD4AD models do)`);
+    model.network.eval();
+    const bytes = exportRestorationNetworkToOnnx(model.network, { name: `${detector.method}_restoration_network` });
+    await writeFileAtomically(out, bytes);
+    const graph = model.network.toGraph!();
+    const shape = (dims: Array<number | null>) => `[${dims.map((d) => d ?? 'batch').join(', ')}]`;
+    output.line(`wrote ${out} (${(bytes.byteLength / 2 ** 20).toFixed(1)} MiB): the ${detector.method} network of ${dir}, ${(model.network.parameterCount() / 1e6).toFixed(2)} M parameters, backbone ${backbone.identity.architecture}`);
+    for (const input of graph.inputs) output.line(`  input  ${input.name}: float32 ${shape(input.shape)} NHWC`);
+    let check: { relativeErrors: number[] } | { skipped: string } | undefined;
+    if (values.check) {
+      try {
+        const runner = await OnnxNetworkRunner.create(await loadOnnxRuntimeNode(), bytes, { threads: 1 });
+        const inputs = graph.inputs.map((input, k) => tf.randomNormal([1, ...input.shape.slice(1).map((d) => d ?? 1)] as [number, number, number, number], 0, 1, 'float32', k + 1) as tf.Tensor4D);
+        const template = graph.inputs.findIndex((i) => i.name === 'template');
+        const features = inputs.filter((_, k) => k !== template);
+        const [ours, reference] = [await runner.run(features, inputs[template]), model.network.forward(features, inputs[template])];
+        const relativeErrors = await Promise.all(ours.map(async (r, i) => closeness(await r.data(), await reference[i].data()).maxRel));
+        tf.dispose([...inputs, ...ours, ...reference]);
+        runner.dispose();
+        check = { relativeErrors };
+      } catch (error) {
+        if (!/onnxruntime-node is not installed/.test((error as Error).message)) throw error;
+        check = { skipped: (error as Error).message };
+      }
+    }
+    const outputs = model.levels.map((l) => ({ name: l.name, shape: [null, l.size, l.size, l.channels] }));
+    outputs.forEach((o, i) => output.line(`  output restored ${o.name}: float32 ${shape(o.shape)} NHWC${check && 'relativeErrors' in check ? ` (check: onnxruntime vs tfjs max |diff| / max |tfjs| ${check.relativeErrors[i].toExponential(1)})` : ''}`));
+    if (check && 'skipped' in check) output.line(`  check skipped: ${check.skipped}`);
+    output.result({ out, bytes: bytes.byteLength, method: detector.method, model: dir, inputs: graph.inputs, outputs, check });
+  } finally {
+    detector.dispose();
+    backbone.dispose();
+  }
+}
+
 export const exportOnnxCommand: CommandSpec = {
   name: 'export-onnx',
-  summary: 'Export a ResNet backbone (default: the ImageNet ResNet-50) as an ONNX model for onnxruntime or Triton: input images float32 NHWC RGB in [0, 1] with the preprocessing inside, one NHWC output per tapped level (layer1..layer3).',
-  usage: 'thfr export-onnx [--backbone NAME] [--weights FILE] [--out FILE] [--image-size N] [--check]',
+  summary: 'Export a ResNet backbone (default: the ImageNet ResNet-50) as an ONNX model for onnxruntime or Triton: input images float32 NHWC RGB in [0, 1] with the preprocessing inside, one NHWC output per tapped level (layer1..layer3). With --model, export a trained THFR or RD4AD model\'s restoration network instead: inputs the backbone levels (and THFR\'s template reference), outputs the restored levels.',
+  usage: 'thfr export-onnx [--backbone NAME] [--weights FILE] [--out FILE] [--image-size N] [--check] | --model DIR [--out FILE] [--check]',
   options: {
+    model: { type: 'string', help: "a trained THFR or RD4AD model folder: export its restoration network (default --out network.onnx)", valueName: 'DIR' },
     backbone: { type: 'string', help: `backbone to export: ${EXPORTABLE.join(', ')}`, default: DEFAULT_BACKBONE_NAME, valueName: 'NAME' },
     weights: { type: 'string', help: 'safetensors weights for the torchvision ResNets', valueName: 'FILE' },
     out: { type: 'string', help: 'the .onnx file to write (atomically)', default: 'backbone.onnx', valueName: 'FILE' },
@@ -62,8 +115,20 @@ export const exportOnnxCommand: CommandSpec = {
   examples: [
     'thfr export-onnx --out models/resnet50.onnx',
     'thfr export-onnx --backbone wide_resnet50_2 --weights wide_resnet50_2.safetensors --image-size 256 --out wrn50.onnx',
+    'thfr export-onnx --model models/bottle --out bottle-network.onnx --check',
   ],
   async run(values, output) {
+    if (values.model !== undefined) {
+      const out = (values.out as string | undefined) ?? 'network.onnx';
+      if (values['image-size'] !== undefined || values['batch-size'] !== undefined) throw new Error('--image-size and --batch-size fix the backbone export; the network export takes the model\'s sizes (free batch)');
+      await checkOutFile(out, Boolean(values.force));
+      // Refused from the manifest, before the runtime starts: only the restoration methods have a network to export.
+      const { entry } = await inspectModel(values.model as string);
+      if (!RESTORATION_METHODS.includes(entry.method.name)) throw new Error(`--model ${values.model as string} holds a ${entry.method.name} model, which has no restoration network to export (THFR and RD4AD models do)`);
+      await setupRuntime(values.backend as string | undefined, output, Boolean(values.verbose));
+      await exportModelNetwork(values.model as string, out, values, output);
+      return;
+    }
     const name = (values.backbone as string | undefined) ?? DEFAULT_BACKBONE_NAME;
     if (!EXPORTABLE.includes(name)) throw new Error(`--backbone ${name} cannot be exported: export-onnx exports the ResNets (${EXPORTABLE.join(', ')})`);
     const out = (values.out as string | undefined) ?? 'backbone.onnx';
