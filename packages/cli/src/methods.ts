@@ -109,6 +109,7 @@ export const THFR: CliMethod = {
     { id: 'thfr-lbn', label: 'THFR LBN only', flags: { bottleneck: 'lbn' } },
     { id: 'thfr-no-template', label: 'THFR G-L without template', flags: { 'no-template': true } },
     { id: 'thfr-no-relation', label: 'THFR G-L without relation', flags: { 'no-relation': true } },
+    { id: 'thfr-relation', label: 'THFR G-L with relation', flags: { relation: true } },
     { id: 'thfr-per-stream', label: 'THFR G-L, per-stream template references', flags: { 'template-references': 'per-stream' } },
     // Paper eq. 1: training templates drawn among the n nearest (n = 1 for MVTec AD in the paper; inference uses the nearest).
     { id: 'thfr-top3', label: 'THFR G-L, training templates among the top 3', flags: { 'top-n': '3' } },

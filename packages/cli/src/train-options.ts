@@ -14,7 +14,8 @@ export const MODEL_OPTIONS: Record<string, OptionSpec> = {
   'image-size': { type: 'string', help: "input size in pixels, a multiple of 32 (the preset's: default and paper 256, fast 128)", valueName: 'PX' },
   bottleneck: { type: 'string', help: "'gl' (global + local, the paper), 'gbn' or 'lbn'", valueName: 'MODE' },
   'no-template': { type: 'boolean', help: 'ablation: no template-guided compensation' },
-  'no-relation': { type: 'boolean', help: 'ablation: compensation without the pairwise relation' },
+  'no-relation': { type: 'boolean', help: 'ablation: compensation without the pairwise relation (paper eq. 2)' },
+  relation: { type: 'boolean', help: 'compensation with the pairwise relation (paper eq. 2), whatever the preset says' },
   'template-references': { type: 'string', help: "template levels each compensation sees: 'pooled' (every level, both streams) or 'per-stream' (global stream: the deepest level; local stream: every level)", valueName: 'MODE' },
   loss: { type: 'string', help: "restoration loss: 'position' (paper eq. 3, per-position cosine) or 'flattened' (RD4AD's code: one cosine per flattened level)", valueName: 'FORM' },
   'lbn-blocks': { type: 'string', help: "ResBlocks of the local bottleneck's one-class embedding (RD4AD's OCBE: 3)", valueName: 'N' },
@@ -44,7 +45,7 @@ export function configFromFlags(values: Values, layout?: 'mvtec-ad' | 'mvtec-loc
     imageSize: numberOption(values, 'image-size', { integer: true, min: 32 }),
     bottleneck,
     template: values['no-template'] ? false : undefined,
-    relation: values['no-relation'] ? false : undefined,
+    relation: relationFromFlags(values),
     templateReferences,
     bankRatio: numberOption(values, 'bank-ratio', { min: 0, max: 1 }),
     lossForm: lossFormFromFlags(values),
@@ -56,6 +57,11 @@ export function configFromFlags(values: Values, layout?: 'mvtec-ad' | 'mvtec-loc
     learningRate: numberOption(values, 'lr', { min: 0 }),
     seed: numberOption(values, 'seed', { integer: true, min: 0 }),
   }, base);
+}
+
+function relationFromFlags(values: Values): boolean | undefined {
+  if (values.relation && values['no-relation']) throw new Error('--relation and --no-relation contradict each other; pass one');
+  return values.relation ? true : values['no-relation'] ? false : undefined;
 }
 
 function lossFormFromFlags(values: Values): ThfrConfig['lossForm'] | undefined {

@@ -36,6 +36,8 @@ describe('thfr CLI', () => {
     expect(badNumber.stderr).toContain("--epochs expects an integer >= 1, got 'many'");
     const badPreset = await cli('train', '--data', data.ad, '--out', join(root, 'm'), '--config', 'quick', '--backend', 'wasm');
     expect(badPreset.stderr).toContain("--config must be one of default, fast, paper, got 'quick'");
+    const contradiction = await cli('train', '--data', data.ad, '--out', join(root, 'm'), '--relation', '--no-relation', '--backend', 'wasm');
+    expect(contradiction.stderr).toContain('--relation and --no-relation contradict each other; pass one');
     expect((await cli('nosuch')).code).toBe(2);
   });
 

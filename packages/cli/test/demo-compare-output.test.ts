@@ -100,4 +100,14 @@ describe('thfr compare --out', () => {
     expect(summary).toMatchObject({ rows: [], trainCount: 2, testCount: 2 });
     expect(summary.old).toBeUndefined();
   }, 120_000);
+
+  it('skips an ablation that the preset already is, without training it', async () => {
+    const dir = join(root, 'compare-skip');
+    // The paper preset has the relation, so the 'with relation' row would retrain the G-L row.
+    const r = await cli('compare', '--out', dir, '--config', 'paper', '--backend', 'cpu', '--backbone', 'mobilenet_v2', '--categories', 'ad', '--methods', 'thfr-relation', '--train-count', '2', '--test-count', '2');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('--- THFR G-L with relation: skipped, the same configuration as THFR G-L (bank 100%)');
+    expect(r.stderr).not.toMatch(/training \d/);
+    expect(JSON.parse(readFileSync(join(dir, 'compare.json'), 'utf8')).rows).toEqual([]);
+  }, 120_000);
 });

@@ -238,8 +238,16 @@ async function compareCategory(dataDir: string, backbone: FeatureExtractor, flag
     }
   };
   for (const [name, entry] of Object.entries(CLI_METHODS)) {
-    for (const [index, variant] of variantsOf(name, entry).entries()) {
+    const variants = variantsOf(name, entry);
+    const configOf = (variant: CompareVariant) => JSON.stringify(entry.createOptions({ ...flags, ...variant.flags }));
+    for (const [index, variant] of variants.entries()) {
       if (!methods.has(variant.id)) continue;
+      // An ablation that the preset already is (e.g. 'without relation' where the preset has none) would only
+      // retrain the main row: say so instead.
+      if (index > 0 && configOf(variant) === configOf(variants[0])) {
+        output.note(`--- ${variant.label}: skipped, the same configuration as ${variants[0].label}`);
+        continue;
+      }
       const derive = index === 0 && entry.derive && entry.derivedRowsId && methods.has(entry.derivedRowsId) ? entry.derive.bind(entry) : undefined;
       // Every method gets the same size flags (RD4AD: THFR's epochs, batch and sigma), plus its variant's.
       await fitAndEvaluate(entry, variant.label || undefined, { ...flags, 'coreset-ratio': String(options.coresetRatio), ...variant.flags }, derive ? async (detector, categoryData, trainSeconds) => {
