@@ -58,10 +58,10 @@ describe.skipIf(!available)('browser app end to end (headless Chromium)', () => 
     work = mkdtempSync(join(tmpdir(), 'thfr-browser-e2e-'));
     mkdirSync(resultsDir, { recursive: true });
     await initRuntime({ prefer: ['wasm'] });
-    // 128 px keeps the SwiftShader runs (WebGPU and WebGL on the CPU) short; the app handles any size. 12 images
+    // The fast preset's 128 px keeps the SwiftShader runs (WebGPU and WebGL on the CPU) short; the app handles any size. 12 images
     // and 6 epochs are the least that flags every defect type of the category at the calibrated threshold
     // (normalised scores 1.35-2.56 against 0.25 and -0.18 for two normal images; 6 images x 1 epoch flagged one of four).
-    fixture = await trainFixtureModel(work, { trainCount: 12, epochs: 6, imageSize: 128 });
+    fixture = await trainFixtureModel(work, { trainCount: 12, epochs: 6 });
     const trainedAt = performance.now();
     await buildApp(packageDir, join(work, 'app'));
     const builtAt = performance.now();
