@@ -35,10 +35,10 @@ export class Conv2d extends Module {
   }
 
   /**
-   * 'same' as PyTorch means it (padding = k // 2 on every side), not as TensorFlow does: with stride 2
-   * TF puts the extra row at the bottom/right while torch pads symmetrically, which shifts the sampling grid.
+   * Zero padding on every side: k // 2 for 'same' (0 for 1x1), 0 for 'valid'. 'same' as PyTorch means it, not as
+   * TensorFlow does: with stride 2 TF puts the extra row at the bottom/right while torch pads symmetrically, which
+   * shifts the sampling grid.
    */
-  /** Zero padding on every side: k // 2 for 'same' (0 for 1x1), 0 for 'valid'. */
   private padAmount(): number {
     return this.padding === 'valid' || this.kernelSize === 1 ? 0 : Math.floor(this.kernelSize / 2);
   }

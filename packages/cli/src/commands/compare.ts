@@ -240,11 +240,12 @@ async function compareCategory(dataDir: string, backbone: FeatureExtractor, flag
   for (const [name, entry] of Object.entries(CLI_METHODS)) {
     const variants = variantsOf(name, entry);
     const configOf = (variant: CompareVariant) => JSON.stringify(entry.createOptions({ ...flags, ...variant.flags }));
+    const mainConfig = configOf(variants[0]);
     for (const [index, variant] of variants.entries()) {
       if (!methods.has(variant.id)) continue;
       // An ablation that the preset already is (e.g. 'without relation' where the preset has none) would only
       // retrain the main row: say so instead.
-      if (index > 0 && configOf(variant) === configOf(variants[0])) {
+      if (index > 0 && configOf(variant) === mainConfig) {
         output.note(`--- ${variant.label}: skipped, the same configuration as ${variants[0].label}`);
         continue;
       }

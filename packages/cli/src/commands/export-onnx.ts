@@ -3,19 +3,22 @@ import { tf } from '@thfr/tensor';
 import { closeness } from '@thfr/tensor/testing';
 import { ResNetBackbone } from '@thfr/backbone';
 import { exportResNetToOnnx, readOnnxBackboneInfo, type OnnxBackboneInfo } from '@thfr/backbone-onnx';
-import { createOnnxFeatureExtractor } from '@thfr/backbone-onnx/node';
+import { createOnnxFeatureExtractor, loadOnnxRuntimeNode } from '@thfr/backbone-onnx/node';
 import { RestorationModel } from '@thfr/restoration';
 import { exportRestorationNetworkToOnnx, OnnxNetworkRunner } from '@thfr/restoration-onnx';
-import { loadOnnxRuntimeNode } from '@thfr/backbone-onnx/node';
 import { numberOption, type CommandSpec } from '../command.js';
 import type { Output } from '../output.js';
 import { inspectModel, openModel } from '../open-model.js';
-
-/** The methods whose models hold a restoration network (RestorationModel). */
-const RESTORATION_METHODS = ['thfr', 'rd4ad'];
 import { DEFAULT_BACKBONE_NAME, openBackbone, RESNET_NAMES } from '../backbones.js';
 import { writeFileAtomically } from '../files.js';
 import { setupRuntime } from '../runtime.js';
+
+/** The methods whose models hold a restoration network (RestorationModel). */
+const RESTORATION_METHODS = ['thfr', 'rd4ad'];
+
+function noNetworkError(dir: string, method: string): Error {
+  return new Error(`--model ${dir} holds a ${method} model, which has no restoration network to export (THFR and RD4AD models do)`);
+}
 
 /** The backbones that are ResNetBackbones (and so export): the offline ImageNet ResNet-50 and the torchvision nets. */
 const EXPORTABLE = ['resnet50_imagenet_v1', ...RESNET_NAMES];
@@ -63,7 +66,7 @@ async function exportModelNetwork(dir: string, out: string, values: Record<strin
   const { detector, backbone } = await openModel(dir, { weights: values.weights as string | undefined, features: 'tfjs' });
   try {
     const model = (detector as { model?: unknown }).model;
-    if (!(model instanceof RestorationModel)) throw new Error(`--model ${dir} holds a ${detector.method} model, which has no restoration network to export (THFR and RD4AD models do)`);
+    if (!(model instanceof RestorationModel)) throw noNetworkError(dir, detector.method);
     model.network.eval();
     const bytes = exportRestorationNetworkToOnnx(model.network, { name: `${detector.method}_restoration_network` });
     await writeFileAtomically(out, bytes);
@@ -124,7 +127,7 @@ export const exportOnnxCommand: CommandSpec = {
       await checkOutFile(out, Boolean(values.force));
       // Refused from the manifest, before the runtime starts: only the restoration methods have a network to export.
       const { entry } = await inspectModel(values.model as string);
-      if (!RESTORATION_METHODS.includes(entry.method.name)) throw new Error(`--model ${values.model as string} holds a ${entry.method.name} model, which has no restoration network to export (THFR and RD4AD models do)`);
+      if (!RESTORATION_METHODS.includes(entry.method.name)) throw noNetworkError(values.model as string, entry.method.name);
       await setupRuntime(values.backend as string | undefined, output, Boolean(values.verbose));
       await exportModelNetwork(values.model as string, out, values, output);
       return;
