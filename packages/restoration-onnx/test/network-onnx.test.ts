@@ -16,7 +16,7 @@ beforeAll(async () => { await tf.setBackend('cpu'); });
 afterAll(() => backbone.dispose());
 
 /** Trains the batch norms' running statistics a little, so that they are not the identity. */
-function warm(net: ThfrNetwork | Rd4adNetwork, features: tf.Tensor4D[], templateShape?: number[]): void {
+function warm(net: ThfrNetwork | Rd4adNetwork, features: tf.Tensor4D[], templateShape?: [number, number, number, number]): void {
   tf.tidy(() => { for (let i = 0; i < 2; i++) net.forward(features, templateShape ? tf.randomNormal(templateShape, 0, 1, 'float32', 30 + i) as tf.Tensor4D : undefined); });
   net.eval();
 }
@@ -33,7 +33,7 @@ describe('restoration networks on onnxruntime', () => {
     ];
     for (const net of networks) {
       const thfr = net instanceof ThfrNetwork && net.config.template ? net : undefined;
-      const shape = thfr ? [3, thfr.codeSize, thfr.codeSize, thfr.templateChannels] : undefined;
+      const shape: [number, number, number, number] | undefined = thfr ? [3, thfr.codeSize, thfr.codeSize, thfr.templateChannels] : undefined;
       warm(net, features, net instanceof ThfrNetwork ? [3, net.codeSize, net.codeSize, net.templateChannels] : undefined);
       const template = shape ? tf.randomNormal(shape, 0, 1, 'float32', 8) as tf.Tensor4D : undefined;
       const bytes = exportRestorationNetworkToOnnx(net);
