@@ -150,6 +150,7 @@ export const compareCommand: CommandSpec = {
     epochs: { ...MODEL_OPTIONS.epochs, help: 'training epochs of THFR variants and RD4AD', default: '15' },
     'batch-size': MODEL_OPTIONS['batch-size'],
     'image-size': MODEL_OPTIONS['image-size'],
+    'top-n': { ...MODEL_OPTIONS['top-n'], help: "THFR variants' training: draw the template among the n nearest other images (paper eq. 1; the preset's: 1)" },
     seed: MODEL_OPTIONS.seed,
   },
   examples: [
