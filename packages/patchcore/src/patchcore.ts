@@ -1,4 +1,4 @@
-import { tf, type Tensor1D, type Tensor2D, type Tensor3D, type Tensor4D } from '@thfr/tensor';
+import { tf, takeRows, type Tensor1D, type Tensor2D, type Tensor3D, type Tensor4D } from '@thfr/tensor';
 import { extractFeatures, type FeatureExtractor } from '@thfr/backbone';
 import { greedyKCenter, NearestNeighborIndex } from '@thfr/template-bank';
 import { gaussianBlur } from '@thfr/postprocess';
@@ -148,7 +148,7 @@ export class PatchCore implements AnomalyDetector {
           signal: options.signal,
           onProgress: (done, total) => { if (done % every === 0 || done === total) progress({ phase: 'coreset', done, total }); },
         });
-        bank = tf.tidy(() => tf.gather(all!, tf.tensor1d(selected, 'int32')) as Tensor2D);
+        bank = takeRows(all, selected);
       }
       this.setBank(bank);
       const now = performance.now();
@@ -246,13 +246,11 @@ export class PatchCore implements AnomalyDetector {
       worst[i] = best;
       scores[i] = nearest.distances[best];
     }
-    const { queries, centres } = tf.tidy(() => ({
-      queries: tf.gather(features, tf.tensor1d(worst, 'int32')) as Tensor2D,
-      centres: tf.gather(bank, tf.tensor1d(Int32Array.from(worst, (p) => nearest.indices[p]), 'int32')) as Tensor2D,
-    }));
+    const queries = takeRows(features, worst);
+    const centres = takeRows(bank, Int32Array.from(worst, (p) => nearest.indices[p]));
     try {
       const support = await index.query(centres, b);
-      const supportRows = tf.tidy(() => tf.gather(bank, tf.tensor1d(support.indices, 'int32')));
+      const supportRows = takeRows(bank, support.indices);
       const [q, s] = await Promise.all([queries.data(), supportRows.data()]);
       supportRows.dispose();
       const dim = this.featureDim;

@@ -1,5 +1,5 @@
 /** Storage: how each level's template values are held (float32 tensors or float16 bits in JS) and copied. */
-import { tf } from '@thfr/tensor';
+import { tf, takeRows } from '@thfr/tensor';
 import { decodeFloat16 } from './float16.js';
 import type { TemplateStorage } from './serialization.js';
 
@@ -35,7 +35,7 @@ export function gatherLevel(level: StoredLevel, list: Int32Array): tf.Tensor4D {
     list.forEach((t, i) => decodeFloat16(level.halves!.subarray(t * perItem, (t + 1) * perItem), out.subarray(i * perItem, (i + 1) * perItem)));
     return tf.tensor4d(out, shape, 'float32');
   }
-  return tf.tidy(() => tf.gather(level.tensor!, tf.tensor1d(list, 'int32'), 0) as tf.Tensor4D);
+  return takeRows(level.tensor!, list);
 }
 
 /** A copy of the level holding templates `list` in that order. */

@@ -23,6 +23,7 @@ export type {
 } from '@tensorflow/tfjs-core';
 export { assertShape, assertRank, assertFinite, assertSameShape, describeShape, ShapeError } from './shape-assertions.js';
 export type { ExpectedShape } from './shape-assertions.js';
+export { takeRows } from './take-rows.js';
 export { TensorStore, disposeAll } from './tensor-store.js';
 export type { Disposable } from './tensor-store.js';
 export { selectBackend, BackendSelectionError } from './backend-selection.js';

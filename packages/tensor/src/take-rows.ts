@@ -1,0 +1,36 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * x[indices] along the first axis, as one slice per run of consecutive indices joined by concat.
+ *
+ * Why not tf.gather: tfjs-backend-wasm's GatherV2 copies element by element, about 10x slower than a
+ * slice (the memcpy of a contiguous block) on this project's row gathers: one template of [8, 8, 1792]
+ * from a bank of 100 took 4.7 ms against 0.5, 64 of them 259 ms against 25. The result equals tf.gather's
+ * (indices may repeat and come in any order). Runs inside tidy; the caller owns the result.
+ */
+export function takeRows<T extends tf.Tensor>(x: T, indices: ArrayLike<number>): T {
+  const rows = x.shape[0];
+  if (rows === undefined) throw new RangeError(`takeRows: needs a tensor of rank >= 1, got a scalar`);
+  for (let i = 0; i < indices.length; i++) {
+    const r = indices[i];
+    if (!Number.isInteger(r) || r < 0 || r >= rows) throw new RangeError(`takeRows: index ${r} at position ${i} is outside [0, ${rows - 1}]`);
+  }
+  return tf.tidy(() => {
+    if (indices.length === 0) return tf.slice(x, 0, 0) as T;
+    const parts: tf.Tensor[] = [];
+    let start = indices[0];
+    let length = 1;
+    for (let i = 1; i <= indices.length; i++) {
+      if (i < indices.length && indices[i] === start + length) {
+        length++;
+        continue;
+      }
+      parts.push(tf.slice(x, start, length));
+      if (i < indices.length) {
+        start = indices[i];
+        length = 1;
+      }
+    }
+    return (parts.length === 1 ? parts[0] : tf.concat(parts, 0)) as T;
+  });
+}
