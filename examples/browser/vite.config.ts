@@ -13,6 +13,9 @@ export default defineConfig({
     conditions: ['source', ...defaultClientConditions],
     dedupe: ['@tensorflow/tfjs-core'],
   },
+  // onnxruntime-web finds its .wasm with new URL('ort-wasm-simd-threaded.wasm', import.meta.url): the build emits
+  // that file as an asset; in dev the URL must stay next to the package's own dist/, so it is not pre-bundled.
+  optimizeDeps: { exclude: ['onnxruntime-web'] },
   worker: {
     format: 'es',
     // tfjs-backend-wasm starts its pthread workers from the source text of an Emscripten factory

@@ -1,7 +1,6 @@
 // The page's side of the inference worker: starts it, forwards its events, and turns predict
 // requests into promises.
-import type { WebBackendName } from '@thfr/runtime-web';
-import type { FromWorker, ModelInfo, PredictionMessage, ToWorker } from './worker-protocol.js';
+import type { FromWorker, LoadRequest, ModelInfo, PredictionMessage, ToWorker } from './worker-protocol.js';
 
 export interface InferenceEvents {
   onRuntime(message: Extract<FromWorker, { type: 'runtime' }>): void;
@@ -20,11 +19,11 @@ export class InferenceClient {
     this.worker.onerror = (event) => this.failAll(new Error(`inference worker failed: ${event.message || 'could not start (see the console)'}`));
   }
 
-  /** Starts the runtime and loads the model folder at `modelUrl` (absolute URL). */
-  load(modelUrl: string, wasmPaths: string, backend?: WebBackendName): Promise<ModelInfo> {
+  /** Starts the runtime and loads the model folder at `request.modelUrl` (absolute URL). */
+  load(request: Omit<LoadRequest, 'type'>): Promise<ModelInfo> {
     return new Promise((resolve, reject) => {
       this.loading = { resolve, reject };
-      this.post({ type: 'load', modelUrl, wasmPaths, backend });
+      this.post({ type: 'load', ...request });
     });
   }
 

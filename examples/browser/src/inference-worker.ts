@@ -2,11 +2,12 @@
 // The inference worker: owns the tensor runtime and the model, so backend start-up, weight loading and
 // inference never block the page. One request at a time (messages are handled in order).
 import { initRuntime } from '@thfr/runtime-web';
-import { loadBackboneFromUrl } from '@thfr/backbone';
+import { loadBackboneFromUrl, type FeatureExtractor } from '@thfr/backbone';
 import { loadModelFromUrl, type ThfrModel } from '@thfr/model';
 import { decodeImage, decodeImageInBrowser, resizeRgb, type RgbImage } from '@thfr/data';
 import type { FromWorker, ToWorker } from './worker-protocol.js';
 import { checkModelFolder } from './model-probe.js';
+import { backboneOnOnnxRuntime, loadOnnxRuntimeWeb, networkOnOnnxRuntime, wantsOnnxRuntime, type OnnxRuntimeWeb } from './onnx-runtime-web.js';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -27,14 +28,21 @@ async function load(request: Extract<ToWorker, { type: 'load' }>): Promise<void>
 
   // backbone/ holds backbone.json + weights.safetensors (the ResNet-50 default, float16) or model.json (tfjs layers).
   const backboneUrl = `${base}backbone/`;
-  const backbone = await loadBackboneFromUrl(backboneUrl, {
+  let backbone: FeatureExtractor = await loadBackboneFromUrl(backboneUrl, {
     onProgress: (fraction) => send({ type: 'progress', stage: 'backbone', fraction, detail: 'backbone weights' }),
   }).catch((error: unknown) => {
     throw new Error(`cannot load the backbone from ${backboneUrl} (a model folder saved by \`thfr train\` has one): ${(error as Error).message}`);
   });
+  let onnx: OnnxRuntimeWeb | undefined;
+  if (wantsOnnxRuntime(request.features, runtime.backend, backbone)) {
+    send({ type: 'progress', stage: 'backbone', fraction: 1, detail: 'moving the backbone to onnxruntime-web' });
+    onnx = await loadOnnxRuntimeWeb();
+    backbone = await backboneOnOnnxRuntime(onnx.ort, backbone);
+  }
   model = await loadModelFromUrl(base, backbone, {
     onProgress: (loaded, total) => send({ type: 'progress', stage: 'model', fraction: total > 0 ? loaded / total : 1, detail: `${(loaded / 1e6).toFixed(1)} / ${(total / 1e6).toFixed(1)} MB` }),
   });
+  if (onnx) await networkOnOnnxRuntime(onnx.ort, model);
 
   // One blank image compiles the backend's kernels (WebGPU/WebGL shaders) before the user's first image.
   send({ type: 'progress', stage: 'warmup', fraction: 0, detail: `first inference on a blank ${model.config.imageSize} px image (compiles the ${runtime.backend} kernels)` });
@@ -43,7 +51,7 @@ async function load(request: Extract<ToWorker, { type: 'load' }>): Promise<void>
   await model.predict([{ width: size, height: size, data: new Uint8Array(size * size * 3).fill(128) }]);
   const warmupMs = performance.now() - start;
   send({ type: 'progress', stage: 'warmup', fraction: 1, detail: `done in ${(warmupMs / 1000).toFixed(1)} s` });
-  send({ type: 'ready', imageSize: size, normalStatistics: model.normalStatistics, backbone: backbone.identity.architecture, warmupMs });
+  send({ type: 'ready', imageSize: size, normalStatistics: model.normalStatistics, backbone: backbone.identity.architecture, networksOn: onnx?.description ?? `tfjs (${runtime.backend})`, warmupMs });
 }
 
 /** PNG and JPEG go through @thfr/data's decoder (the same pixels as in Node); other formats through the browser's codecs. */

@@ -16,6 +16,8 @@ interface ExampleHandle {
   backend?: string;
   lastResult?: PredictionMessage;
   warmupMs?: number;
+  /** Where the backbone and the restoration network run (onnxruntime-web or tfjs). */
+  networksOn?: string;
 }
 const handle: ExampleHandle = {};
 (globalThis as { thfrExample?: ExampleHandle }).thfrExample = handle;
@@ -43,10 +45,15 @@ async function start(): Promise<void> {
     },
     onProgress: showProgress,
   });
-  const wasmPaths = new URL('./tfjs-wasm/', document.baseURI).href;
-  const info = await client.load(options.modelUrl, wasmPaths, options.backend);
+  const info = await client.load({
+    modelUrl: options.modelUrl,
+    backend: options.backend,
+    features: options.features,
+    wasmPaths: new URL('./tfjs-wasm/', document.baseURI).href,
+  });
   handle.warmupMs = info.warmupMs;
-  byId('model-info').textContent = `${info.backbone}, ${info.imageSize} px; first inference (warm-up) ${info.warmupMs.toFixed(0)} ms`;
+  handle.networksOn = info.networksOn;
+  byId('model-info').textContent = `${info.backbone}, ${info.imageSize} px, networks on ${info.networksOn}; first inference (warm-up) ${info.warmupMs.toFixed(0)} ms`;
   const view = new ResultView(info.normalStatistics);
   ready = true;
   showStatus('ready', 'Ready: drop an image or click to pick one.');

@@ -3,8 +3,22 @@
 import type { WebBackendName, BackendDescription } from '@thfr/runtime-web';
 import type { NormalStatistics } from '@thfr/model';
 
+/** Where the frozen backbone and the restoration network run: see PageOptions.features. */
+export const FEATURE_RUNTIMES = ['auto', 'onnx', 'tfjs'] as const;
+export type FeatureRuntime = (typeof FEATURE_RUNTIMES)[number];
+
+export interface LoadRequest {
+  type: 'load';
+  /** Absolute URL of the model folder, ending in '/'. */
+  modelUrl: string;
+  /** Folder URL of tfjs-backend-wasm's .wasm files. */
+  wasmPaths: string;
+  backend?: WebBackendName;
+  features: FeatureRuntime;
+}
+
 export type ToWorker =
-  | { type: 'load'; modelUrl: string; wasmPaths: string; backend?: WebBackendName }
+  | LoadRequest
   | { type: 'predict'; id: number; name: string; bytes: ArrayBuffer };
 
 export interface SkippedBackendInfo {
@@ -16,6 +30,8 @@ export interface ModelInfo {
   imageSize: number;
   normalStatistics?: NormalStatistics;
   backbone: string;
+  /** Where the backbone and the network run, e.g. 'onnxruntime-web 1.30.0 (wasm, 2 threads)' or 'tfjs (webgpu)'. */
+  networksOn: string;
   /** The first inference (shader compilation, weight upload), on a blank image. */
   warmupMs: number;
 }

@@ -8,7 +8,7 @@ import { bundleForBrowser } from './helpers/browser-bundle.js';
 
 const packageDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const rootDir = join(packageDir, '..', '..');
-const BROWSER_PACKAGES = ['tensor', 'runtime-web', 'backbone', 'model', 'postprocess', 'template-bank', 'data', 'metrics'];
+const BROWSER_PACKAGES = ['tensor', 'runtime-web', 'backbone', 'backbone-onnx', 'restoration-onnx', 'model', 'postprocess', 'template-bank', 'data', 'metrics'];
 // Every namespace is kept alive, so nothing is tree-shaken out of the check.
 const entry = BROWSER_PACKAGES.map((name, i) => `import * as p${i} from '@thfr/${name}';`).join('\n') +
   `\nexport const packages = [${BROWSER_PACKAGES.map((_, i) => `p${i}`).join(', ')}];\n`;

@@ -87,17 +87,20 @@ describe.skipIf(!available)('browser app end to end (headless Chromium)', () => 
 
   const cases = [
     // Without a GPU, Chromium offers WebGPU and WebGL on SwiftShader (the CPU): the page skips both, saying
-    // why, and runs wasm (with threads: the server sends the COOP/COEP headers).
-    { backend: 'wasm', webgpu: true, query: '', softwareSkipped: ['webgpu', 'webgl'] },
-    // ?backend= forces a GPU backend even on SwiftShader.
-    { backend: 'webgpu', webgpu: true, query: '?backend=webgpu', softwareSkipped: [] },
+    // why, and runs wasm (with threads: the server sends the COOP/COEP headers); on wasm the backbone and the
+    // network go to onnxruntime-web (?features=auto).
+    { name: 'wasm', backend: 'wasm', webgpu: true, query: '', softwareSkipped: ['webgpu', 'webgl'], networksOn: /^onnxruntime-web 1\.\d+\.\d+ \(wasm, \d threads?\)$/ },
+    // ?features=tfjs keeps them on tfjs-backend-wasm.
+    { name: 'wasm-tfjs', backend: 'wasm', webgpu: false, query: '?features=tfjs', softwareSkipped: ['webgl'], networksOn: /^tfjs \(wasm\)$/ },
+    // ?backend= forces a GPU backend even on SwiftShader; the networks stay on tfjs there.
+    { name: 'webgpu', backend: 'webgpu', webgpu: true, query: '?backend=webgpu', softwareSkipped: [], networksOn: /^tfjs \(webgpu\)$/ },
     // Without --enable-unsafe-webgpu headless Chromium has no WebGPU adapter; WebGL forced.
-    { backend: 'webgl', webgpu: false, query: '?backend=webgl', softwareSkipped: [] },
+    { name: 'webgl', backend: 'webgl', webgpu: false, query: '?backend=webgl', softwareSkipped: [], networksOn: /^tfjs \(webgl\)$/ },
   ] as const;
 
   // The browsers run at the same time: the GPU ones spend most of their time compiling shaders on one core.
-  for (const { backend, webgpu, query, softwareSkipped } of cases) {
-    it.concurrent(`scores an image on ${backend} as Node does`, async () => {
+  for (const { name, backend, webgpu, query, softwareSkipped, networksOn } of cases) {
+    it.concurrent(`scores an image on ${backend}${query ? ` (${query})` : ''} as Node does`, async () => {
       const session = await launchChromium({ webgpu });
       try {
         const { page } = session;
@@ -113,7 +116,12 @@ describe.skipIf(!available)('browser app end to end (headless Chromium)', () => 
           expect(skipped.find((line) => line?.startsWith(`${name}: `)), skipped.join('\n')).toMatch(/software|fallback/i);
         }
         const details = await page.textContent('#backend-details');
-        const warmupMs = await page.evaluate(() => (globalThis as unknown as { thfrExample: { warmupMs: number } }).thfrExample.warmupMs);
+        const { warmupMs, networksOnPage } = await page.evaluate(() => {
+          const handle = (globalThis as unknown as { thfrExample: { warmupMs: number; networksOn: string } }).thfrExample;
+          return { warmupMs: handle.warmupMs, networksOnPage: handle.networksOn };
+        });
+        expect(networksOnPage).toMatch(networksOn);
+        expect(await page.textContent('#model-info')).toContain(`networks on ${networksOnPage}`);
 
         const score = async (file: string, id: number): Promise<PageResult> => {
           await page.setInputFiles('#file', file);
@@ -128,11 +136,11 @@ describe.skipIf(!available)('browser app end to end (headless Chromium)', () => 
           });
         };
         const first = await score(fixture.anomalousImage, 1);
-        await page.screenshot({ path: join(resultsDir, `browser-${backend}.png`), fullPage: true });
+        await page.screenshot({ path: join(resultsDir, `browser-${name}.png`), fullPage: true });
 
         const agreement = compareMaps(Float32Array.from(first.map), reference.map);
         const scoreRelative = Math.abs(first.score - reference.score) / Math.abs(reference.score);
-        console.log(`[e2e] ${backend}: page ready in ${(loadMs / 1000).toFixed(1)} s (warm-up inference ${warmupMs.toFixed(0)} ms); ` +
+        console.log(`[e2e] ${name}: networks on ${networksOnPage}; page ready in ${(loadMs / 1000).toFixed(1)} s (warm-up inference ${warmupMs.toFixed(0)} ms); ` +
           `time per image ${first.inferenceMs.toFixed(0)} ms; ` +
           `score ${first.score.toFixed(5)} vs Node ${reference.score.toFixed(5)} (relative diff ${scoreRelative.toExponential(2)}); ` +
           `map max |diff| ${agreement.maxAbs.toExponential(2)} = ${agreement.relativeToRange.toExponential(2)} of the map's range ${agreement.range.toFixed(4)}; ${details}` +
@@ -149,7 +157,7 @@ describe.skipIf(!available)('browser app end to end (headless Chromium)', () => 
         expect(normal.normalizedScore!).toBeLessThan(1);
         expect(await page.textContent('#verdict')).toBe('normal');
 
-        if (backend === 'wasm') {
+        if (name === 'wasm') {
           // The COOP/COEP headers make the page cross-origin isolated, so wasm runs multithreaded.
           expect(details).toContain('threads: true');
           // The threshold slider redraws without rerunning the model: at 0 every pixel is above it, at its top none.

@@ -3,11 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { readPageOptions } from '../src/query-options.js';
 import { mapRange, renderOverlay } from '../src/overlay-renderer.js';
 import { compareMaps } from './helpers/compare-maps.js';
+import { wantsOnnxRuntime } from '../src/onnx-runtime-web.js';
+import { initRuntime } from '@thfr/runtime-node';
+import { createRandomResNet, type FeatureExtractor } from '@thfr/backbone';
 
 describe('readPageOptions', () => {
   const base = 'https://example.org/app/index.html';
-  it('defaults to ./model/ next to the page and the best backend', () => {
-    expect(readPageOptions({ search: '' }, base)).toEqual({ modelUrl: 'https://example.org/app/model/', backend: undefined });
+  it('defaults to ./model/ next to the page, the best backend and features auto', () => {
+    expect(readPageOptions({ search: '' }, base)).toEqual({ modelUrl: 'https://example.org/app/model/', backend: undefined, features: 'auto' });
   });
   it('resolves ?model= against the page and adds the trailing slash', () => {
     expect(readPageOptions({ search: '?model=../models/bottle' }, base).modelUrl).toBe('https://example.org/models/bottle/');
@@ -16,6 +19,28 @@ describe('readPageOptions', () => {
   it('takes ?backend= and rejects unknown names', () => {
     expect(readPageOptions({ search: '?backend=webgl' }, base).backend).toBe('webgl');
     expect(() => readPageOptions({ search: '?backend=metal' }, base)).toThrow(/must be one of webgpu, webgl, wasm, cpu, got 'metal'/);
+  });
+  it('takes ?features= and rejects unknown runtimes', () => {
+    expect(readPageOptions({ search: '?features=onnx' }, base).features).toBe('onnx');
+    expect(readPageOptions({ search: '?features=tfjs&backend=wasm' }, base)).toMatchObject({ features: 'tfjs', backend: 'wasm' });
+    expect(() => readPageOptions({ search: '?features=ort' }, base)).toThrow(/\?features= must be one of auto, onnx, tfjs, got 'ort'/);
+  });
+});
+
+describe('wantsOnnxRuntime (?features=)', () => {
+  it('auto: onnxruntime-web for a ResNet on the CPU backends only; onnx: always; tfjs: never', async () => {
+    await initRuntime({ prefer: ['cpu'] });
+    const resnet = createRandomResNet('resnet18');
+    const other = { identity: { architecture: 'mobilenet_v2' } } as unknown as FeatureExtractor;
+    try {
+      expect(['wasm', 'cpu', 'webgpu', 'webgl'].map((backend) => wantsOnnxRuntime('auto', backend, resnet))).toEqual([true, true, false, false]);
+      expect(wantsOnnxRuntime('onnx', 'webgpu', resnet)).toBe(true);
+      expect(wantsOnnxRuntime('tfjs', 'wasm', resnet)).toBe(false);
+      expect(wantsOnnxRuntime('auto', 'wasm', other)).toBe(false);
+      expect(() => wantsOnnxRuntime('onnx', 'wasm', other)).toThrow(/\?features=onnx: only the ResNet backbones .* 'mobilenet_v2'/);
+    } finally {
+      resnet.dispose();
+    }
   });
 });
 

@@ -108,6 +108,8 @@ export const THFR: CliMethod = {
     { id: 'thfr-gbn', label: 'THFR GBN only', flags: { bottleneck: 'gbn' } },
     { id: 'thfr-lbn', label: 'THFR LBN only', flags: { bottleneck: 'lbn' } },
     { id: 'thfr-no-template', label: 'THFR G-L without template', flags: { 'no-template': true } },
+    // The paper's G-L whatever the layout check says (the default turns the template off on textures).
+    { id: 'thfr-template', label: 'THFR G-L, template always (paper)', flags: { 'template-min-alignment': '0' } },
     { id: 'thfr-no-relation', label: 'THFR G-L without relation', flags: { 'no-relation': true } },
     { id: 'thfr-relation', label: 'THFR G-L with relation', flags: { relation: true } },
     { id: 'thfr-per-stream', label: 'THFR G-L, per-stream template references', flags: { 'template-references': 'per-stream' } },
@@ -128,7 +130,8 @@ export const THFR: CliMethod = {
    */
   async *derive(detector, ratios) {
     const gl = (detector as ThfrDetector).model;
-    if (!gl.bank) throw new Error('the THFR model has no template bank to subsample');
+    // No bank when training turned the template off (config.templateMinAlignment): no bank rows either.
+    if (!gl.bank) return;
     for (const ratio of ratios) {
       const started = performance.now();
       const bank = await gl.bank.subsample(ratio, { seed: gl.config.seed });

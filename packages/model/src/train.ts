@@ -10,14 +10,26 @@ import { resolveConfig, type ThfrConfig } from './config.js';
 import { ThfrNetwork } from './network.js';
 import { templateReference } from './template-reference.js';
 import { ThfrModel } from './thfr-model.js';
+import { measureLayoutAlignment, type LayoutAlignment } from './layout-alignment.js';
 
 export type { TrainPhase, TrainProgress } from '@thfr/restoration';
 
 /** Everything needed to continue a THFR training run exactly where it stopped. */
 export type TrainingCheckpoint = RestorationCheckpoint<ThfrConfig>;
 
-/** trainThfr's options: @thfr/restoration's trainer options for a THFR config. */
-export type TrainOptions = RestorationTrainOptions<ThfrConfig>;
+/** What training decided about the template compensation (config.templateMinAlignment). */
+export interface TemplateDecision extends LayoutAlignment {
+  /** config.templateMinAlignment. */
+  threshold: number;
+  /** Whether the trained model uses templates. */
+  template: boolean;
+}
+
+/** trainThfr's options: @thfr/restoration's trainer options for a THFR config, and the template decision's report. */
+export type TrainOptions = RestorationTrainOptions<ThfrConfig> & {
+  /** Called once the layout alignment is measured (only when config.template and config.templateMinAlignment > 0). */
+  onTemplateDecision?: (decision: TemplateDecision) => void;
+};
 
 /** The trained model and its training losses per epoch. */
 export type TrainResult = RestorationTrainResult<ThfrModel>;
@@ -29,13 +41,33 @@ export type TrainResult = RestorationTrainResult<ThfrModel>;
  * among those candidates, paper eq. 1), bank subsampling (config.bankRatio, greedy k-center) and calibration.
  */
 export async function trainThfr(backbone: FeatureExtractor, images: readonly RgbImageLike[], options: TrainOptions = {}): Promise<TrainResult> {
-  const config = resolveConfig(options.config, options.baseConfig);
+  let config = resolveConfig(options.config, options.baseConfig);
+  // A checkpoint records the decision its run made (the features, hence the measurement, are the same).
+  if (options.resumeFrom && config.template && config.templateMinAlignment > 0 && (options.resumeFrom.config as ThfrConfig).template === false) config = { ...config, template: false };
   const started = performance.now();
-  const { levels, network, cache } = await prepareTraining('trainThfr', backbone, images, config, (l, c) => new ThfrNetwork(l, c), options,
+  const prepared = await prepareTraining('trainThfr', backbone, images, config, (l, c) => new ThfrNetwork(l, c), options,
     (l, net) => trainingBankBytesPerImage(l, net.codeSize, net.templateChannels, config));
+  const { levels, cache } = prepared;
+  let network = prepared.network;
   let ownedNetwork: ThfrNetwork | undefined = network;
   let fullBank: TemplateBank | undefined;
   try {
+    if (config.template && config.templateMinAlignment > 0) {
+      options.onProgress?.({ phase: 'layout', done: 0, total: 1 });
+      const measured = await measureLayoutAlignment(cache);
+      const template = measured.alignment >= config.templateMinAlignment;
+      options.onTemplateDecision?.({ ...measured, threshold: config.templateMinAlignment, template });
+      const verdict = template ? 'template compensation on' : 'no position corresponds (a texture?): template compensation off';
+      options.onProgress?.({ phase: 'layout', done: 1, total: 1, detail: `${measured.alignment.toFixed(2)} ${template ? '>=' : '<'} ${config.templateMinAlignment}: ${verdict}` });
+      if (!template) {
+        // The same network without its compensation modules, from the same seed.
+        config = { ...config, template: false };
+        network.dispose();
+        ownedNetwork = undefined;
+        network = new ThfrNetwork(levels, config);
+        ownedNetwork = network;
+      }
+    }
     let templatesFor: ((batchIndices: Int32Array, random: SeededRandom) => tf.Tensor4D) | undefined;
     if (config.template) {
       const bankPhase = await buildTrainingBank(cache, network.codeSize, config, options.onProgress);

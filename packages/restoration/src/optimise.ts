@@ -6,7 +6,8 @@ import type { FeatureCache } from './feature-cache.js';
 import { restorationLoss } from './loss.js';
 
 /** Phases of a restoration detector's training; THFR adds 'bank' (its template bank). */
-export type TrainPhase = 'features' | 'bank' | 'train' | 'calibrate';
+/** 'layout': THFR's layout-alignment check before its bank (config.templateMinAlignment). */
+export type TrainPhase = 'features' | 'layout' | 'bank' | 'train' | 'calibrate';
 
 export interface TrainProgress {
   phase: TrainPhase;
@@ -17,6 +18,8 @@ export interface TrainProgress {
   epochs?: number;
   loss?: number;
   imagesPerSecond?: number;
+  /** A short status for phases without epochs (e.g. the layout check's outcome). */
+  detail?: string;
   etaSeconds?: number;
 }
 

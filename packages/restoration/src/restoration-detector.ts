@@ -96,7 +96,7 @@ export abstract class RestorationDetector<C extends RestorationConfig, M extends
 }
 
 function genericProgress(p: TrainProgress): FitProgress {
-  const detail = p.phase === 'train' ? `epoch ${p.epoch}/${p.epochs} loss ${p.loss?.toFixed(4)} ${p.imagesPerSecond?.toFixed(1)} img/s` : undefined;
+  const detail = p.phase === 'train' ? `epoch ${p.epoch}/${p.epochs} loss ${p.loss?.toFixed(4)} ${p.imagesPerSecond?.toFixed(1)} img/s` : p.detail;
   return { phase: p.phase, done: p.done, total: p.total, detail };
 }
 

@@ -14,11 +14,14 @@ export interface TrainedFixture {
   normalImage: string;
 }
 
-/** Trains with the `fast` preset (128 px, batch 8), the recipe of the example's README (`thfr demo` uses it). */
-export async function trainFixtureModel(workDir: string, options: { trainCount: number; epochs: number }): Promise<TrainedFixture> {
+/**
+ * Trains with the `fast` preset (128 px, batch 8) unless `config` says otherwise: the recipe of the example's
+ * README (`thfr demo` uses it).
+ */
+export async function trainFixtureModel(workDir: string, options: { trainCount: number; epochs: number; config?: 'fast' | 'default' }): Promise<TrainedFixture> {
   const categoryDir = await writeSyntheticCategory(join(workDir, 'data'), { kind: 'ad', trainCount: options.trainCount, testCount: 3, size: 256, seed: 7 });
   const modelDir = join(workDir, 'model');
-  const code = await runCli(['train', '--data', categoryDir, '--out', modelDir, '--epochs', String(options.epochs), '--config', 'fast', '--backend', 'wasm', '--quiet']);
+  const code = await runCli(['train', '--data', categoryDir, '--out', modelDir, '--epochs', String(options.epochs), '--config', options.config ?? 'fast', '--backend', 'wasm', '--quiet']);
   if (code !== 0) throw new Error(`thfr train exited with ${code}`);
   const testDir = join(categoryDir, 'test');
   const defect = readdirSync(testDir).find((d) => d !== 'good');

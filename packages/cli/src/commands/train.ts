@@ -31,7 +31,7 @@ export interface TrainedCategory {
   lossHistory: number[];
 }
 
-const PHASE_LABELS: Record<string, string> = { features: 'backbone features', bank: 'template bank', train: 'training', calibrate: 'calibrating', coreset: 'coreset', covariance: 'covariances' };
+const PHASE_LABELS: Record<string, string> = { features: 'backbone features', layout: 'layout alignment', bank: 'template bank', train: 'training', calibrate: 'calibrating', coreset: 'coreset', covariance: 'covariances' };
 
 /** The method's fit summary as the report's training facts, when it trained in epochs. */
 export function trainingFacts(summary: DetectorFitSummary | undefined): { seconds: number; epochs: number; images: number; finalLoss: number; backend: string } | undefined {
