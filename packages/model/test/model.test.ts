@@ -102,7 +102,7 @@ describe('training, prediction, save/load', () => {
         checkpoints.push(path);
       },
     });
-    expect([...phases]).toEqual(['features', 'bank', 'train', 'calibrate']);
+    expect([...phases]).toEqual(['features', 'layout', 'bank', 'train', 'calibrate']);
     expect(lossHistory.length).toBe(4);
     expect(lossHistory[3]).toBeLessThan(lossHistory[0]);
     expect(model.normalStatistics?.source).toBe('train-leave-one-out');

@@ -4,13 +4,15 @@
  * (onnxruntime-node from '@thfr/restoration-onnx/node', or onnxruntime-web), so this file stays browser-safe.
  */
 import { tf } from '@thfr/tensor';
-import { decodeOnnxModel, type OnnxRuntimeLike, type OrtSessionLike, type OrtTensorLike } from '@thfr/backbone-onnx';
+import { decodeOnnxModel, type ExecutionProviderLike, type OnnxRuntimeLike, type OrtSessionLike, type OrtTensorLike } from '@thfr/backbone-onnx';
 import type { NetworkRunner } from '@thfr/restoration';
 import { NETWORK_ONNX_METADATA_KEY, type NetworkOnnxInfo } from './network-onnx.js';
 
 export interface OnnxNetworkRunnerOptions {
   /** onnxruntime's intra-op threads (default: onnxruntime's choice, one per physical core). */
   threads?: number;
+  /** Execution providers in order of preference (default ['cpu']: onnxruntime-node's CPU, onnxruntime-web's wasm). */
+  executionProviders?: ExecutionProviderLike[];
   /** How errors name the model (default 'ONNX restoration network'). */
   where?: string;
 }
@@ -31,7 +33,7 @@ export class OnnxNetworkRunner implements NetworkRunner {
     const info = JSON.parse(entry.value) as NetworkOnnxInfo;
     if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1)) throw new Error(`${where}: threads must be a positive integer, got ${options.threads}`);
     const session = await ort.InferenceSession.create(model, {
-      executionProviders: ['cpu'],
+      executionProviders: options.executionProviders ?? ['cpu'],
       graphOptimizationLevel: 'all',
       executionMode: 'sequential',
       interOpNumThreads: 1,

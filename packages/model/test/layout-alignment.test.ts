@@ -1,0 +1,109 @@
+// The layout check of config.templateMinAlignment: measureLayoutAlignment's formula on hand-made features, and
+// training that turns the template compensation off on a texture-like set exactly as `template: false` would.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import '@tensorflow/tfjs-backend-cpu';
+import { tf } from '@thfr/tensor';
+import { FeatureCache } from '@thfr/restoration';
+import type { FeatureExtractor } from '@thfr/backbone';
+import { tinyBackbone, toyImages } from '@thfr/backbone/testing';
+import { measureLayoutAlignment, resolveConfig, trainThfr, type TemplateDecision, type ThfrConfig } from '../src/index.js';
+
+const backbone = tinyBackbone();
+const tiny: Partial<ThfrConfig> = { imageSize: 64, decoderBlocks: [1, 1, 1], epochs: 2, batchSize: 4, seed: 3, templateMinAlignment: 0.5 };
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+afterAll(() => backbone.dispose());
+
+/** A cache over hand-made one-level features: image i's features are rows[i] ([h, w, c] row-major). */
+async function cacheOf(rows: number[][][][]): Promise<FeatureCache> {
+  const [h, w, c] = [rows[0].length, rows[0][0].length, rows[0][0][0].length];
+  const fake = {
+    identity: { architecture: 'fake', weights: 'none' },
+    levels: [{ name: 'l1', stride: 1, channels: c }],
+    extract: (images: tf.Tensor4D) => [tf.tidy(() => tf.gather(tf.tensor4d(rows.flat(3), [rows.length, h, w, c]), tf.cast(tf.reshape(tf.slice(images, [0, 0, 0, 0], [-1, 1, 1, 1]), [-1]), 'int32')) as tf.Tensor4D)],
+  } as unknown as FeatureExtractor;
+  // Each "image" carries its own index in its first pixel, so the fake backbone returns that image's rows.
+  return FeatureCache.build(fake, rows.length, 2, (start, end) => tf.tensor4d(Array.from({ length: end - start }, (_, j) => start + j).flatMap((i) => [i, 0, 0]), [end - start, 1, 1, 3]));
+}
+
+describe('measureLayoutAlignment', () => {
+  it('is 1 when the neighbour holds the same content at the same positions and -1 when two positions swap', async () => {
+    // 1x2 positions, 2 channels: the unit features of either position are [1, 0] and [0, 1], so anywhere = 0.5.
+    const same = await cacheOf([[[[1, 0], [0, 1]]], [[[2, 0], [0, 3]]]]);
+    const swapped = await cacheOf([[[[1, 0], [0, 1]]], [[[0, 1], [1, 0]]]]);
+    try {
+      const a = await measureLayoutAlignment(same);
+      expect(a.alignment).toBeCloseTo(1, 6);
+      expect(a.images).toBe(2);
+      // aligned 0, anywhere 0.5: (0 - 0.5) / (1 - 0.5).
+      expect((await measureLayoutAlignment(swapped)).alignment).toBeCloseTo(-1, 6);
+    } finally {
+      same.dispose();
+      swapped.dispose();
+    }
+  });
+
+  it('pairs each image with its nearest other image, evenly spaced up to maxImages, and leaks nothing', async () => {
+    // Images 0 and 1 match position by position; image 2 is far from both and its nearest (image 0 or 1) is swapped.
+    const cache = await cacheOf([[[[1, 0], [0, 1]]], [[[1, 0], [0, 1.1]]], [[[0, 1], [5, 0]]]]);
+    try {
+      const before = tf.memory().numTensors;
+      const all = await measureLayoutAlignment(cache);
+      expect(tf.memory().numTensors).toBe(before);
+      expect(all.alignment).toBeCloseTo((1 + 1 + -1) / 3, 2);
+      await expect(measureLayoutAlignment(cache, 1)).rejects.toThrow(/maxImages must be an integer >= 2/);
+    } finally {
+      cache.dispose();
+    }
+  });
+});
+
+/** Independent noise per image: a "texture" whose nearest neighbour shares no position with it. */
+function noiseImages(count: number, size: number, seed: number): Array<{ width: number; height: number; data: Uint8Array }> {
+  let s = seed;
+  const rand = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
+  return Array.from({ length: count }, () => ({ width: size, height: size, data: Uint8Array.from({ length: size * size * 3 }, () => Math.floor(rand() * 256)) }));
+}
+
+describe('training with templateMinAlignment', () => {
+  it('keeps the template on aligned objects and turns it off on a texture, training exactly as template: false', async () => {
+    const decisions: TemplateDecision[] = [];
+    const objects = await trainThfr(backbone, toyImages(6, 64, 5), { config: tiny, onTemplateDecision: (d) => decisions.push(d) });
+    const texture = await trainThfr(backbone, noiseImages(6, 64, 9), { config: tiny, onTemplateDecision: (d) => decisions.push(d) });
+    const plain = await trainThfr(backbone, noiseImages(6, 64, 9), { config: { ...tiny, template: false } });
+    try {
+      expect(decisions.map((d) => d.template)).toEqual([true, false]);
+      expect(decisions[0].alignment).toBeGreaterThan(0.5);
+      expect(decisions[1].alignment).toBeLessThan(0.5);
+      expect(decisions[1].threshold).toBe(0.5);
+      expect(objects.model.config.template).toBe(true);
+      expect(objects.model.bank).toBeDefined();
+      expect(texture.model.config.template).toBe(false);
+      expect(texture.model.bank).toBeUndefined();
+      // The decision only removes the compensation: same network, same seed, same losses as asking for no template.
+      expect(texture.model.config).toEqual(plain.model.config);
+      expect(texture.lossHistory).toEqual(plain.lossHistory);
+    } finally {
+      for (const r of [objects, texture, plain]) r.model.dispose();
+    }
+  });
+
+  it('0 keeps the paper behaviour: no layout check, template on', async () => {
+    const phases = new Set<string>();
+    let decided = false;
+    const { model } = await trainThfr(backbone, noiseImages(6, 64, 9), { config: { ...tiny, epochs: 1, templateMinAlignment: 0 }, onProgress: (p) => phases.add(p.phase), onTemplateDecision: () => { decided = true; } });
+    try {
+      expect(phases.has('layout')).toBe(false);
+      expect(decided).toBe(false);
+      expect(model.config.template).toBe(true);
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('rejects a threshold outside [0, 1]', () => {
+    expect(() => resolveConfig({ templateMinAlignment: 1.5 })).toThrow(/templateMinAlignment' must be in \[0, 1\], got 1.5/);
+  });
+});
