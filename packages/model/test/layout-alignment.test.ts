@@ -6,7 +6,7 @@ import { tf } from '@thfr/tensor';
 import { FeatureCache } from '@thfr/restoration';
 import type { FeatureExtractor } from '@thfr/backbone';
 import { tinyBackbone, toyImages } from '@thfr/backbone/testing';
-import { measureLayoutAlignment, resolveConfig, trainThfr, type TemplateDecision, type ThfrConfig } from '../src/index.js';
+import { ThfrDetector, measureLayoutAlignment, resolveConfig, trainThfr, type TemplateDecision, type ThfrConfig } from '../src/index.js';
 
 const backbone = tinyBackbone();
 const tiny: Partial<ThfrConfig> = { imageSize: 64, decoderBlocks: [1, 1, 1], epochs: 2, batchSize: 4, seed: 3, templateMinAlignment: 0.5 };
@@ -87,6 +87,20 @@ describe('training with templateMinAlignment', () => {
       expect(texture.lossHistory).toEqual(plain.lossHistory);
     } finally {
       for (const r of [objects, texture, plain]) r.model.dispose();
+    }
+  });
+
+  it('a detector takes the trained config after fit, and a refit on other data decides afresh', async () => {
+    const detector = new ThfrDetector(backbone, { config: { ...tiny, epochs: 1 } });
+    try {
+      await detector.fit(noiseImages(6, 64, 9));
+      expect(detector.config.template).toBe(false);
+      expect((await detector.predict(noiseImages(1, 64, 4))).scores.length).toBe(1);
+      await detector.fit(toyImages(6, 64, 5));
+      expect(detector.config.template).toBe(true);
+      expect(detector.model.bank).toBeDefined();
+    } finally {
+      detector.dispose();
     }
   });
 

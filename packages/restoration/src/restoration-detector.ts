@@ -27,8 +27,20 @@ export interface RestorationFitSummary extends DetectorFitSummary {
 export abstract class RestorationDetector<C extends RestorationConfig, M extends RestorationModel<C>> implements AnomalyDetector {
   fitSummary?: RestorationFitSummary;
   private trained?: M;
+  private settings: C;
 
-  protected constructor(readonly backbone: FeatureExtractor, readonly method: string, readonly config: C) {}
+  /** `requested`: the config every fit starts from (a refit on other data settles its choices afresh). */
+  protected constructor(readonly backbone: FeatureExtractor, readonly method: string, private readonly requested: C) {
+    this.settings = requested;
+  }
+
+  /**
+   * The config the detector was created with, and after `fit` the trained model's: a trainer may settle a
+   * data-dependent choice (THFR turns its template compensation off on a texture, `templateMinAlignment`).
+   */
+  get config(): C {
+    return this.settings;
+  }
 
   /** The method's trainer (trainThfr, trainRd4ad) for this detector's config. */
   protected abstract train(images: readonly RgbImageLike[], options: RestorationTrainOptions<C>): Promise<TrainResult<M>>;
@@ -55,7 +67,7 @@ export abstract class RestorationDetector<C extends RestorationConfig, M extends
     const train = await toRgbList(images, this.imageSize, `${this.method} fit images`);
     const validation = options.validationImages ? await toRgbList(options.validationImages, this.imageSize, `${this.method} validation images`) : undefined;
     const { model, lossHistory } = await this.train(train, {
-      config: this.config, baseConfig: this.config, validationImages: validation, signal: options.signal,
+      config: this.requested, baseConfig: this.requested, validationImages: validation, signal: options.signal,
       onCheckpoint: options.onCheckpoint, checkpointEvery: options.checkpointEvery, resumeFrom: options.resumeFrom,
       stopAfterEpochs: options.stopAfterEpochs, onMemoryEstimate: options.onMemoryEstimate,
       onProgress: (p) => {
@@ -63,6 +75,7 @@ export abstract class RestorationDetector<C extends RestorationConfig, M extends
         options.onProgress?.(genericProgress(p));
       },
     });
+    this.settings = model.config;
     this.attach(model, lossHistory);
     return this.fitSummary!;
   }
