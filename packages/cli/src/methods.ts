@@ -46,6 +46,8 @@ export interface CliMethod {
   createOptions(values: Values, layout?: Layout): DetectorCreateOptions;
   /** A short label of a detector (reports, compare rows). */
   label(detector: AnomalyDetector): string;
+  /** What fitting settled that the flags did not ask for (THFR: the layout check turned the template off), for compare rows. */
+  settled?(detector: AnomalyDetector, flags: Values): string | undefined;
   /** One line about a created detector's config (train notes). */
   describe(detector: AnomalyDetector): string;
   fitExtras?(flags: { checkpointDir?: string; checkpointEvery?: number; resume?: string }): Promise<MethodFitExtras>;
@@ -119,6 +121,7 @@ export const THFR: CliMethod = {
   derivedRowsId: 'thfr-bank',
   createOptions: (values, layout) => ({ preset: (values.config as string | undefined) ?? 'default', config: { ...configFromFlags(values, layout) } }),
   label: () => 'THFR',
+  settled: (d, flags) => (!flags['no-template'] && !(d as ThfrDetector).config.template ? 'template off by the layout check' : undefined),
   describe: (d) => {
     const config = (d as ThfrDetector).config;
     return `${config.bottleneck}${config.template ? '' : ', no template'}${config.template && !config.relation ? ', no relation' : ''}${config.template && config.templateReferences === 'per-stream' ? ', per-stream templates' : ''}, ${config.epochs} epochs, batch ${config.batchSize}, ${config.imageSize}px`;

@@ -230,7 +230,8 @@ async function compareCategory(dataDir: string, backbone: FeatureExtractor, flag
     const trained = await trainCategory(dataDir, backbone, { ...methodFlags, method: entry.method.name }, output);
     const { detector } = trained;
     try {
-      const name = label ?? entry.label(detector);
+      const settled = entry.settled?.(detector, methodFlags);
+      const name = `${label ?? entry.label(detector)}${settled ? ` [${settled}]` : ''}`;
       const trainSeconds = detector.fitSummary?.seconds ?? NaN;
       await add(rowOf(await evaluate(detector, trained.data, name, output), name, { trainSeconds, extraSeconds: 0, ...entry.memory(detector) }));
       await after?.(detector, trained.data, trainSeconds);
