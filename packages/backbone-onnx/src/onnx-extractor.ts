@@ -13,6 +13,13 @@ export interface OnnxExtractorOptions {
   threads?: number;
   /** Execution providers in order of preference (default ['cpu']). */
   executionProviders?: ExecutionProviderLike[];
+  /**
+   * Let onnxruntime's intra-op threads spin between runs (default false). Spinning shaves a few ms off back-to-back
+   * runs of one session, but thfr alternates two sessions (backbone, network) and tfjs on the same cores: the idle
+   * session's spinning threads took the cores from the busy one. Measured at 256 px, batch 1, on 2 cores: full THFR
+   * inference 153 ms spinning, 124 ms not (docs/benchmarks.md).
+   */
+  allowSpinning?: boolean;
   /** How errors name the model (default: 'ONNX backbone <architecture>'). */
   where?: string;
 }
@@ -49,6 +56,7 @@ export class OnnxFeatureExtractor implements FeatureExtractor {
       executionMode: 'sequential', // one chain of convs: inter-op parallelism has nothing to overlap
       interOpNumThreads: 1,
       ...(options.threads !== undefined ? { intraOpNumThreads: options.threads } : {}),
+      extra: spinningEntries(options.allowSpinning ?? false),
     });
     const missing = [info.input.name, ...info.levels.map((l) => l.name)].filter((n) => !session.inputNames.includes(n) && !session.outputNames.includes(n));
     if (missing.length > 0) {
@@ -131,4 +139,9 @@ export class OnnxFeatureExtractor implements FeatureExtractor {
     // Marked as handled: dispose() cannot throw later; whoever awaits `released` still sees a failure.
     this.released.catch(() => undefined);
   }
+}
+
+/** onnxruntime's session config entry for spinning ('session.intra_op.allow_spinning'). */
+export function spinningEntries(allow: boolean): Record<string, unknown> {
+  return { session: { intra_op: { allow_spinning: allow ? '1' : '0' } } };
 }

@@ -20,6 +20,8 @@ export interface OrtSessionOptionsLike {
   interOpNumThreads?: number;
   graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
   executionMode?: 'sequential' | 'parallel';
+  /** Session config entries, e.g. { session: { intra_op: { allow_spinning: '0' } } }. */
+  extra?: Record<string, unknown>;
 }
 
 export interface OrtSessionLike {

@@ -4,7 +4,7 @@
  * (onnxruntime-node from '@thfr/restoration-onnx/node', or onnxruntime-web), so this file stays browser-safe.
  */
 import { tf } from '@thfr/tensor';
-import { decodeOnnxModel, type ExecutionProviderLike, type OnnxRuntimeLike, type OrtSessionLike, type OrtTensorLike } from '@thfr/backbone-onnx';
+import { decodeOnnxModel, spinningEntries, type ExecutionProviderLike, type OnnxRuntimeLike, type OrtSessionLike, type OrtTensorLike } from '@thfr/backbone-onnx';
 import type { NetworkRunner } from '@thfr/restoration';
 import { NETWORK_ONNX_METADATA_KEY, type NetworkOnnxInfo } from './network-onnx.js';
 
@@ -13,6 +13,8 @@ export interface OnnxNetworkRunnerOptions {
   threads?: number;
   /** Execution providers in order of preference (default ['cpu']: onnxruntime-node's CPU, onnxruntime-web's wasm). */
   executionProviders?: ExecutionProviderLike[];
+  /** Let onnxruntime's threads spin between runs (default false): see OnnxExtractorOptions.allowSpinning. */
+  allowSpinning?: boolean;
   /** How errors name the model (default 'ONNX restoration network'). */
   where?: string;
 }
@@ -38,6 +40,7 @@ export class OnnxNetworkRunner implements NetworkRunner {
       executionMode: 'sequential',
       interOpNumThreads: 1,
       ...(options.threads !== undefined ? { intraOpNumThreads: options.threads } : {}),
+      extra: spinningEntries(options.allowSpinning ?? false),
     });
     return new OnnxNetworkRunner(ort, session, info, where);
   }
