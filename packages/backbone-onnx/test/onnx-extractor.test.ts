@@ -14,7 +14,7 @@ import { closeness, expectNoLeak } from '@thfr/tensor/testing';
 import { createRandomResNet, extractFeatures, RESNET_SPECS, type ResNetBackbone, type ResNetSpec } from '@thfr/backbone';
 import { loadDefaultBackbone } from '@thfr/backbone/node';
 import { toyImages } from '@thfr/backbone/testing';
-import { accelerateWithOnnx, OnnxAcceleratedBackbone, createOnnxFeatureExtractor, exportResNetToOnnx, loadOnnxFeatureExtractor, loadOnnxRuntimeNode, type OnnxFeatureExtractor } from '../src/node.js';
+import { accelerateWithOnnx, OnnxAcceleratedBackbone, OnnxFeatureExtractor as Extractor, createOnnxFeatureExtractor, exportResNetToOnnx, loadOnnxFeatureExtractor, loadOnnxRuntimeNode, type OnnxFeatureExtractor, type OnnxRuntimeLike, type OrtSessionOptionsLike } from '../src/node.js';
 
 const ortMissing = await loadOnnxRuntimeNode().then(() => '', (error: Error) => error.message);
 if (ortMissing) console.warn(`SKIPPING the onnxruntime tests: ${ortMissing}`);
@@ -68,6 +68,21 @@ describe.skipIf(ortMissing !== '')(`OnnxFeatureExtractor on onnxruntime-node${or
     images.dispose();
     expect(errors.length).toBe(3);
     for (const e of errors) expect(e).toBeLessThan(1e-4);
+  });
+
+  it("asks onnxruntime not to spin between runs unless allowSpinning (two sessions share the cores)", async () => {
+    const ort = await loadOnnxRuntimeNode();
+    const seen: Array<OrtSessionOptionsLike | undefined> = [];
+    const recording: OnnxRuntimeLike = { Tensor: ort.Tensor, InferenceSession: { create: (model, options) => (seen.push(options), ort.InferenceSession.create(model, options)) } };
+    const bytes = exportResNetToOnnx(basic);
+    for (const allowSpinning of [undefined, true]) {
+      const onnx = await Extractor.create(recording, bytes, { ...THREADS, allowSpinning });
+      const images = tf.randomUniform([1, 32, 32, 3], 0, 1, 'float32', 3) as tf.Tensor4D;
+      for (const e of await levelErrors(onnx, basic, images)) expect(e).toBeLessThan(1e-4);
+      images.dispose();
+      onnx.dispose();
+    }
+    expect(seen.map((o) => o?.extra)).toEqual([{ session: { intra_op: { allow_spinning: '0' } } }, { session: { intra_op: { allow_spinning: '1' } } }]);
   });
 
   it('runs any input size on the default (size-agnostic) graph, int32 images included', async () => {

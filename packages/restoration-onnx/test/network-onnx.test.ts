@@ -5,7 +5,7 @@ import { closeness, expectNoLeak } from '@thfr/tensor/testing';
 import { ThfrNetwork, imagesToTensor, measureLevels, resolveConfig, trainThfr, type ThfrConfig } from '@thfr/model';
 import { Rd4adNetwork, resolveRd4adConfig } from '@thfr/rd4ad';
 import { tinyBackbone, toyImages } from '@thfr/backbone/testing';
-import { decodeOnnxModel } from '@thfr/backbone-onnx';
+import { decodeOnnxModel, type OnnxRuntimeLike, type OrtSessionOptionsLike } from '@thfr/backbone-onnx';
 import { loadOnnxRuntimeNode } from '@thfr/backbone-onnx/node';
 import { OnnxNetworkRunner, exportRestorationNetworkToOnnx, accelerateNetworkWithOnnx } from '../src/node.js';
 
@@ -52,6 +52,25 @@ describe('restoration networks on onnxruntime', () => {
       net.dispose();
     }
     tf.dispose([x, ...features]);
+  });
+
+  it('passes the execution providers and the spinning choice to onnxruntime (no spinning by default)', async () => {
+    const ort = await loadOnnxRuntimeNode();
+    const seen: Array<OrtSessionOptionsLike | undefined> = [];
+    const recording: OnnxRuntimeLike = { Tensor: ort.Tensor, InferenceSession: { create: (model, options) => (seen.push(options), ort.InferenceSession.create(model, options)) } };
+    const net = new ThfrNetwork(measureLevels(backbone, 64), resolveConfig({ ...tiny, template: false }));
+    net.eval();
+    const bytes = exportRestorationNetworkToOnnx(net);
+    for (const options of [{}, { allowSpinning: true, executionProviders: ['cpu'] }]) {
+      const runner = await OnnxNetworkRunner.create(recording, bytes, options);
+      runner.dispose();
+      await runner.released;
+    }
+    net.dispose();
+    expect(seen.map((o) => [o?.executionProviders, o?.extra])).toEqual([
+      [['cpu'], { session: { intra_op: { allow_spinning: '0' } } }],
+      [['cpu'], { session: { intra_op: { allow_spinning: '1' } } }],
+    ]);
   });
 
   it('a model predicts the same maps and scores with its network on onnxruntime, and refuses bad inputs by name', async () => {
