@@ -7,6 +7,10 @@ import { FeatureCache } from '@thfr/restoration';
 import type { FeatureExtractor } from '@thfr/backbone';
 import { tinyBackbone, toyImages } from '@thfr/backbone/testing';
 import { ThfrDetector, measureLayoutAlignment, resolveConfig, trainThfr, type TemplateDecision, type ThfrConfig } from '../src/index.js';
+import { disposeCheckpoint, loadCheckpoint, saveCheckpoint } from '../src/node.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const backbone = tinyBackbone();
 const tiny: Partial<ThfrConfig> = { imageSize: 64, decoderBlocks: [1, 1, 1], epochs: 2, batchSize: 4, seed: 3, templateMinAlignment: 0.5 };
@@ -101,6 +105,24 @@ describe('training with templateMinAlignment', () => {
       expect(detector.model.bank).toBeDefined();
     } finally {
       detector.dispose();
+    }
+  });
+
+  it('resumes a run whose layout check turned the template off, to the same losses as the run uninterrupted', async () => {
+    const config = { ...tiny, epochs: 3 };
+    const dir = await mkdtemp(join(tmpdir(), 'thfr-layout-'));
+    const full = await trainThfr(backbone, noiseImages(6, 64, 9), { config, checkpointEvery: 1, onCheckpoint: async (c) => { if (c.epoch === 1) await saveCheckpoint(c, join(dir, 'ckpt')); } });
+    const checkpoint = await loadCheckpoint(join(dir, 'ckpt'));
+    expect(checkpoint.config.template).toBe(false);
+    const resumed = await trainThfr(backbone, noiseImages(6, 64, 9), { config, resumeFrom: checkpoint });
+    disposeCheckpoint(checkpoint);
+    await rm(dir, { recursive: true, force: true });
+    try {
+      expect(resumed.model.config.template).toBe(false);
+      expect(resumed.lossHistory.map((l) => l.toFixed(4))).toEqual(full.lossHistory.map((l) => l.toFixed(4)));
+    } finally {
+      full.model.dispose();
+      resumed.model.dispose();
     }
   });
 
