@@ -34,10 +34,18 @@ async function load(request: Extract<ToWorker, { type: 'load' }>): Promise<void>
     throw new Error(`cannot load the backbone from ${backboneUrl} (a model folder saved by \`thfr train\` has one): ${(error as Error).message}`);
   });
   let onnx: OnnxRuntimeWeb | undefined;
+  // ?features=auto falls back to tfjs when onnxruntime-web cannot start (its .wasm not served, a CSP); =onnx fails.
+  let onnxFailure: string | undefined;
   if (wantsOnnxRuntime(request.features, runtime.backend, backbone)) {
     send({ type: 'progress', stage: 'backbone', fraction: 1, detail: 'moving the backbone to onnxruntime-web' });
-    onnx = await loadOnnxRuntimeWeb();
-    backbone = await backboneOnOnnxRuntime(onnx.ort, backbone);
+    try {
+      onnx = await loadOnnxRuntimeWeb();
+      backbone = await backboneOnOnnxRuntime(onnx.ort, backbone);
+    } catch (error) {
+      if (request.features === 'onnx') throw new Error(`?features=onnx: onnxruntime-web did not start: ${(error as Error).message}`);
+      onnx = undefined;
+      onnxFailure = (error as Error).message;
+    }
   }
   model = await loadModelFromUrl(base, backbone, {
     onProgress: (loaded, total) => send({ type: 'progress', stage: 'model', fraction: total > 0 ? loaded / total : 1, detail: `${(loaded / 1e6).toFixed(1)} / ${(total / 1e6).toFixed(1)} MB` }),
@@ -51,7 +59,7 @@ async function load(request: Extract<ToWorker, { type: 'load' }>): Promise<void>
   await model.predict([{ width: size, height: size, data: new Uint8Array(size * size * 3).fill(128) }]);
   const warmupMs = performance.now() - start;
   send({ type: 'progress', stage: 'warmup', fraction: 1, detail: `done in ${(warmupMs / 1000).toFixed(1)} s` });
-  send({ type: 'ready', imageSize: size, normalStatistics: model.normalStatistics, backbone: backbone.identity.architecture, networksOn: onnx?.description ?? `tfjs (${runtime.backend})`, warmupMs });
+  send({ type: 'ready', imageSize: size, normalStatistics: model.normalStatistics, backbone: backbone.identity.architecture, networksOn: onnx?.description ?? `tfjs (${runtime.backend})${onnxFailure ? `: onnxruntime-web did not start (${onnxFailure})` : ''}`, warmupMs });
 }
 
 /** PNG and JPEG go through @thfr/data's decoder (the same pixels as in Node); other formats through the browser's codecs. */

@@ -1,7 +1,7 @@
 // End to end: a model trained by the CLI in Node, served over HTTP with the built app, scored in
 // headless Chromium on WebGPU (SwiftShader) and on the WebGL fallback; the page's score and map must
 // match @thfr/model's in Node (wasm) on the same image.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -67,7 +67,12 @@ describe.skipIf(!available)('browser app end to end (headless Chromium)', () => 
     const trainedAt = performance.now();
     await buildApp(packageDir, join(work, 'app'));
     const builtAt = performance.now();
-    server = await serveStatic({ '/': join(work, 'app'), '/model/': fixture.modelDir });
+    // The same app without onnxruntime-web's .wasm (as on a server that does not serve it): ?features=auto falls back.
+    cpSync(join(work, 'app'), join(work, 'app-no-ort'), { recursive: true });
+    const ortWasm = readdirSync(join(work, 'app-no-ort', 'assets')).filter((f) => f.startsWith('ort-wasm') && f.endsWith('.wasm'));
+    expect(ortWasm.length).toBe(1);
+    rmSync(join(work, 'app-no-ort', 'assets', ortWasm[0]));
+    server = await serveStatic({ '/': join(work, 'app'), '/model/': fixture.modelDir, '/no-ort/': join(work, 'app-no-ort'), '/no-ort/model/': fixture.modelDir });
     // The reference goes through the same URLs and loaders as the page, on Node's wasm backend.
     const backbone = await loadBackboneFromUrl(`${server.url}model/backbone/`);
     model = await loadModelFromUrl(`${server.url}model/`, backbone);
@@ -92,6 +97,8 @@ describe.skipIf(!available)('browser app end to end (headless Chromium)', () => 
     { name: 'wasm', backend: 'wasm', webgpu: true, query: '', softwareSkipped: ['webgpu', 'webgl'], networksOn: /^onnxruntime-web 1\.\d+\.\d+ \(wasm, \d threads?\)$/ },
     // ?features=tfjs keeps them on tfjs-backend-wasm.
     { name: 'wasm-tfjs', backend: 'wasm', webgpu: false, query: '?features=tfjs', softwareSkipped: ['webgl'], networksOn: /^tfjs \(wasm\)$/ },
+    // Served without onnxruntime-web's .wasm, ?features=auto stays on tfjs and says why.
+    { name: 'wasm-no-ort', backend: 'wasm', webgpu: false, query: 'no-ort/', softwareSkipped: ['webgl'], networksOn: /^tfjs \(wasm\): onnxruntime-web did not start \(.+\)$/ },
     // ?backend= forces a GPU backend even on SwiftShader; the networks stay on tfjs there.
     { name: 'webgpu', backend: 'webgpu', webgpu: true, query: '?backend=webgpu', softwareSkipped: [], networksOn: /^tfjs \(webgpu\)$/ },
     // Without --enable-unsafe-webgpu headless Chromium has no WebGPU adapter; WebGL forced.

@@ -6,7 +6,7 @@ export { exportResNetToOnnx, ONNX_OPSET } from './resnet-onnx.js';
 export type { OnnxExportOptions } from './resnet-onnx.js';
 export { readOnnxBackboneInfo, ONNX_BACKBONE_FORMAT, ONNX_BACKBONE_FORMAT_VERSION } from './onnx-metadata.js';
 export type { OnnxBackboneInfo, OnnxBackboneInput } from './onnx-metadata.js';
-export { OnnxFeatureExtractor, spinningEntries } from './onnx-extractor.js';
+export { OnnxFeatureExtractor, ortSpinningConfig } from './onnx-extractor.js';
 export { OnnxAcceleratedBackbone } from './onnx-accelerated.js';
 export type { OnnxExtractorOptions } from './onnx-extractor.js';
 export type { OnnxRuntimeLike, OrtSessionLike, OrtSessionOptionsLike, OrtTensorLike, ExecutionProviderLike } from './ort-types.js';

@@ -17,7 +17,7 @@ export interface OnnxExtractorOptions {
    * Let onnxruntime's intra-op threads spin between runs (default false). Spinning shaves a few ms off back-to-back
    * runs of one session, but thfr alternates two sessions (backbone, network) and tfjs on the same cores: the idle
    * session's spinning threads took the cores from the busy one. Measured at 256 px, batch 1, on 2 cores: full THFR
-   * inference 153 ms spinning, 124 ms not (docs/benchmarks.md).
+   * inference 153 ms spinning, 108-116 ms not (docs/benchmarks.md, fifth session).
    */
   allowSpinning?: boolean;
   /** How errors name the model (default: 'ONNX backbone <architecture>'). */
@@ -56,7 +56,7 @@ export class OnnxFeatureExtractor implements FeatureExtractor {
       executionMode: 'sequential', // one chain of convs: inter-op parallelism has nothing to overlap
       interOpNumThreads: 1,
       ...(options.threads !== undefined ? { intraOpNumThreads: options.threads } : {}),
-      extra: spinningEntries(options.allowSpinning ?? false),
+      extra: ortSpinningConfig(options.allowSpinning ?? false),
     });
     const missing = [info.input.name, ...info.levels.map((l) => l.name)].filter((n) => !session.inputNames.includes(n) && !session.outputNames.includes(n));
     if (missing.length > 0) {
@@ -142,6 +142,6 @@ export class OnnxFeatureExtractor implements FeatureExtractor {
 }
 
 /** onnxruntime's session config entry for spinning ('session.intra_op.allow_spinning'). */
-export function spinningEntries(allow: boolean): Record<string, unknown> {
+export function ortSpinningConfig(allow: boolean): Record<string, unknown> {
   return { session: { intra_op: { allow_spinning: allow ? '1' : '0' } } };
 }

@@ -100,23 +100,28 @@ const restoration = {
   },
 };
 
+/** The flag that keeps the template compensation on whatever the layout check says (templateMinAlignment 0). */
+const PAPER_TEMPLATE = { 'template-min-alignment': '0' } as const;
+
 export const THFR: CliMethod = {
   method: THFR_METHOD,
   output: MODEL_OUTPUT,
   ...restoration,
   // The ablations of paper Tables 4 and 5, each a network of its own (fitted through this entry with the flags).
+  // The ablations of the paper's method keep its template whatever the layout check would say
+  // ('template-min-alignment' 0), so that on a texture they stay ablations of the same network.
   compareVariants: [
     { id: 'thfr-gl', label: 'THFR G-L (bank 100%)', flags: {} },
-    { id: 'thfr-gbn', label: 'THFR GBN only', flags: { bottleneck: 'gbn' } },
-    { id: 'thfr-lbn', label: 'THFR LBN only', flags: { bottleneck: 'lbn' } },
+    { id: 'thfr-gbn', label: 'THFR GBN only', flags: { bottleneck: 'gbn', ...PAPER_TEMPLATE } },
+    { id: 'thfr-lbn', label: 'THFR LBN only', flags: { bottleneck: 'lbn', ...PAPER_TEMPLATE } },
     { id: 'thfr-no-template', label: 'THFR G-L without template', flags: { 'no-template': true } },
     // The paper's G-L whatever the layout check says (the default turns the template off on textures).
-    { id: 'thfr-template', label: 'THFR G-L, template always (paper)', flags: { 'template-min-alignment': '0' } },
-    { id: 'thfr-no-relation', label: 'THFR G-L without relation', flags: { 'no-relation': true } },
-    { id: 'thfr-relation', label: 'THFR G-L with relation', flags: { relation: true } },
-    { id: 'thfr-per-stream', label: 'THFR G-L, per-stream template references', flags: { 'template-references': 'per-stream' } },
+    { id: 'thfr-template', label: 'THFR G-L, template always (paper)', flags: { ...PAPER_TEMPLATE } },
+    { id: 'thfr-no-relation', label: 'THFR G-L without relation', flags: { 'no-relation': true, ...PAPER_TEMPLATE } },
+    { id: 'thfr-relation', label: 'THFR G-L with relation', flags: { relation: true, ...PAPER_TEMPLATE } },
+    { id: 'thfr-per-stream', label: 'THFR G-L, per-stream template references', flags: { 'template-references': 'per-stream', ...PAPER_TEMPLATE } },
     // Paper eq. 1: training templates drawn among the n nearest (n = 1 for MVTec AD in the paper; inference uses the nearest).
-    { id: 'thfr-top3', label: 'THFR G-L, training templates among the top 3', flags: { 'top-n': '3' } },
+    { id: 'thfr-top3', label: 'THFR G-L, training templates among the top 3', flags: { 'top-n': '3', ...PAPER_TEMPLATE } },
   ],
   derivedRowsId: 'thfr-bank',
   createOptions: (values, layout) => ({ preset: (values.config as string | undefined) ?? 'default', config: { ...configFromFlags(values, layout) } }),

@@ -7,26 +7,27 @@ export interface LayoutAlignment {
   alignment: number;
   /** Per backbone level, shallow to deep. */
   perLevel: number[];
-  /** Training images it looked at (at most maxImages, evenly spaced). */
+  /** Training images it looked at (at most maxImages, evenly spaced; each paired with its nearest among all). */
   images: number;
 }
 
-/** Images per chunk of the per-level pass: bounds the tensors alive at once (16 x 4 MB at level 1, 256 px). */
+/** Images per chunk: bounds the tensors alive at once (16 x 4 MB at level 1, 256 px). */
 const CHUNK = 16;
 
 /**
- * How much the same positions of an image and of its nearest other training image (the template THFR would give
- * it: cosine of the flattened deepest level) hold the same content. Per image and level, with u(p) the unit
- * feature at position p and v(p) the neighbour's:
+ * How much the same positions of an image and of its nearest other training image (the template THFR gives it:
+ * cosine of the flattened deepest level, searched among all the training images) hold the same content. Per level,
+ * with u(p) an image's unit feature at position p and v(p) its neighbour's, summed over the images looked at:
  *
  *     aligned  = mean_p u(p) . v(p)                 (same position)
  *     anywhere = mean_p mean_q u(p) . v(q)           (any two positions) = mean_p u(p) . mean_q v(q)
- *     ratio    = (aligned - anywhere) / (1 - anywhere)
+ *     ratio    = sum(aligned - anywhere) / sum(1 - anywhere)
  *
- * averaged over images, then levels. Objects photographed in place (MVTec AD objects, LOCO layouts) score near 1;
- * a stationary texture, whose nearest neighbour is another arrangement of the same texture, near 0 (a periodic
- * one such as brick in between, where the neighbour's period happens to line up). Reads the training features from
- * the cache; leaves nothing on the backend.
+ * then the mean over levels. Objects photographed in place (MVTec AD-like objects, LOCO layouts) score near 1; a
+ * stationary texture, whose nearest neighbour is another arrangement of the same texture, near 0 (a periodic one
+ * such as brick in between, where the neighbour's period happens to line up). The ratio is pooled over images, so
+ * near-uniform feature maps (anywhere close to 1) weigh little instead of dividing by almost nothing. Reads the
+ * training features from the cache; leaves nothing on the backend.
  */
 export async function measureLayoutAlignment(cache: FeatureCache, maxImages = 64): Promise<LayoutAlignment> {
   const n = cache.count;
@@ -37,25 +38,36 @@ export async function measureLayoutAlignment(cache: FeatureCache, maxImages = 64
   const partners = await nearestOther(cache, picks);
   const perLevel: number[] = [];
   for (let level = 0; level < cache.levelCount; level++) {
-    let sum = 0;
+    let gain = 0;
+    let room = 0;
     for (let start = 0; start < count; start += CHUNK) {
-      const chunk = picks.subarray(start, Math.min(count, start + CHUNK));
-      const [own] = cache.gather(chunk, [level]);
-      const [other] = cache.gather(partners.subarray(start, start + chunk.length), [level]);
-      const ratios = tf.tidy(() => {
+      const end = Math.min(count, start + CHUNK);
+      const sums = withGathered(cache, [picks.subarray(start, end), partners.subarray(start, end)], level, ([own, other]) => tf.tidy(() => {
         const u = unitPerPosition(own);
         const v = unitPerPosition(other);
         const aligned = tf.mean(tf.sum(tf.mul(u, v), 2), 1);
         const anywhere = tf.sum(tf.mul(tf.mean(u, 1), tf.mean(v, 1)), 1);
-        return tf.sum(tf.div(tf.sub(aligned, anywhere), tf.maximum(tf.sub(1, anywhere), 1e-6)));
-      });
-      tf.dispose([own, other]);
-      sum += (await ratios.data())[0];
-      ratios.dispose();
+        return tf.stack([tf.sum(tf.sub(aligned, anywhere)), tf.sum(tf.sub(1, anywhere))]);
+      }));
+      const [g, r] = await sums.data();
+      sums.dispose();
+      gain += g;
+      room += r;
     }
-    perLevel.push(sum / count);
+    perLevel.push(gain / Math.max(room, 1e-12));
   }
   return { alignment: perLevel.reduce((a, b) => a + b, 0) / perLevel.length, perLevel, images: count };
+}
+
+/** Runs `use` on the given images' features at `level` (one tensor per index list), disposing them afterwards. */
+function withGathered<T>(cache: FeatureCache, lists: Int32Array[], level: number, use: (features: tf.Tensor4D[]) => T): T {
+  const features: tf.Tensor4D[] = [];
+  try {
+    for (const list of lists) features.push(...cache.gather(list, [level]));
+    return use(features);
+  } finally {
+    tf.dispose(features);
+  }
 }
 
 /** [b, h, w, c] -> [b, h*w, c] with each position's feature at unit length (zero features stay zero). */
@@ -65,18 +77,42 @@ function unitPerPosition(features: tf.Tensor4D): tf.Tensor3D {
   return tf.reshape(tf.div(features, tf.maximum(norms, 1e-12)), [b, h * w, c]);
 }
 
-/** For each picked image, the cache index of its nearest other picked image by cosine of the flattened deepest level. */
+/** [b, h, w, c] -> [b, h*w*c] at unit length: the template search's key. */
+function unitKeys(deepest: tf.Tensor4D): tf.Tensor2D {
+  const flat = tf.reshape(deepest, [deepest.shape[0], -1]);
+  return tf.div(flat, tf.maximum(tf.sqrt(tf.sum(tf.square(flat), 1, true)), 1e-12));
+}
+
+/**
+ * For each picked image, the index of its nearest other image among all the cache's images by the cosine of the
+ * flattened deepest level, as THFR's template search finds it; the candidates are read in chunks.
+ */
 async function nearestOther(cache: FeatureCache, picks: Int32Array): Promise<Int32Array> {
-  const [deepest] = cache.gather(picks, [cache.levelCount - 1]);
-  const best = tf.tidy(() => {
-    const flat = tf.reshape(deepest, [picks.length, -1]);
-    const unit = tf.div(flat, tf.maximum(tf.sqrt(tf.sum(tf.square(flat), 1, true)), 1e-12));
-    // Cosines lie in [-1, 1]: minus 3 on the diagonal keeps an image from being its own neighbour.
-    const similarity = tf.sub(tf.matMul(unit, unit, false, true), tf.mul(tf.eye(picks.length), 3));
-    return tf.argMax(similarity, 1);
-  });
-  deepest.dispose();
-  const local = await best.data();
-  best.dispose();
-  return Int32Array.from(local, (j) => picks[j]);
+  const deepest = cache.levelCount - 1;
+  const best = new Int32Array(picks.length).fill(-1);
+  const bestSimilarity = new Float64Array(picks.length).fill(-Infinity);
+  for (let q = 0; q < picks.length; q += CHUNK) {
+    const queries = picks.subarray(q, Math.min(picks.length, q + CHUNK));
+    const queryKeys = withGathered(cache, [queries], deepest, ([f]) => tf.tidy(() => unitKeys(f)));
+    try {
+      for (let start = 0; start < cache.count; start += CHUNK) {
+        const candidates = Int32Array.from({ length: Math.min(cache.count, start + CHUNK) - start }, (_, j) => start + j);
+        const similarity = withGathered(cache, [candidates], deepest, ([f]) => tf.tidy(() => tf.matMul(queryKeys, unitKeys(f), false, true)));
+        const values = await similarity.data();
+        similarity.dispose();
+        for (let i = 0; i < queries.length; i++) {
+          for (let j = 0; j < candidates.length; j++) {
+            const s = values[i * candidates.length + j];
+            if (candidates[j] !== queries[i] && s > bestSimilarity[q + i]) {
+              bestSimilarity[q + i] = s;
+              best[q + i] = candidates[j];
+            }
+          }
+        }
+      }
+    } finally {
+      queryKeys.dispose();
+    }
+  }
+  return best;
 }

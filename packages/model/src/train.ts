@@ -36,14 +36,19 @@ export type TrainResult = RestorationTrainResult<ThfrModel>;
 
 /**
  * Trains THFR on normal images, in phases: prepare (levels, network, memory check, feature cache: the
- * backbone runs once), bank (the template bank of every training image, and each one's top-n nearest OTHER
+ * backbone runs once), layout (config.templateMinAlignment: the template compensation is turned off when no
+ * position of an image corresponds to its nearest neighbour's, e.g. on a texture), bank (the template bank of every training image, and each one's top-n nearest OTHER
  * images as its template candidates), optimise (@thfr/restoration's loop, each batch with templates drawn
  * among those candidates, paper eq. 1), bank subsampling (config.bankRatio, greedy k-center) and calibration.
  */
 export async function trainThfr(backbone: FeatureExtractor, images: readonly RgbImageLike[], options: TrainOptions = {}): Promise<TrainResult> {
   let config = resolveConfig(options.config, options.baseConfig);
-  // A checkpoint records the decision its run made (the features, hence the measurement, are the same).
-  if (options.resumeFrom && config.template && config.templateMinAlignment > 0 && (options.resumeFrom.config as ThfrConfig).template === false) config = { ...config, template: false };
+  const resumed = options.resumeFrom?.config as Partial<ThfrConfig> | undefined;
+  if (resumed && config.template) {
+    // The checkpoint's network was built after its run's layout check: keep that decision instead of measuring
+    // again (a checkpoint from before the check has no templateMinAlignment and kept the template).
+    config = { ...config, template: resumed.template ?? config.template, templateMinAlignment: resumed.templateMinAlignment as number };
+  }
   const started = performance.now();
   const prepared = await prepareTraining('trainThfr', backbone, images, config, (l, c) => new ThfrNetwork(l, c), options,
     (l, net) => trainingBankBytesPerImage(l, net.codeSize, net.templateChannels, config));
@@ -52,7 +57,7 @@ export async function trainThfr(backbone: FeatureExtractor, images: readonly Rgb
   let ownedNetwork: ThfrNetwork | undefined = network;
   let fullBank: TemplateBank | undefined;
   try {
-    if (config.template && config.templateMinAlignment > 0) {
+    if (!resumed && config.template && config.templateMinAlignment > 0) {
       options.onProgress?.({ phase: 'layout', done: 0, total: 1 });
       const measured = await measureLayoutAlignment(cache);
       const template = measured.alignment >= config.templateMinAlignment;

@@ -20,19 +20,38 @@ beforeAll(async () => {
 });
 afterAll(() => backbone.dispose());
 
-/** A cache over hand-made one-level features: image i's features are rows[i] ([h, w, c] row-major). */
-async function cacheOf(rows: number[][][][]): Promise<FeatureCache> {
-  const [h, w, c] = [rows[0].length, rows[0][0].length, rows[0][0][0].length];
+/**
+ * A cache over hand-made features: image i's features at level k are levels[k][i] ([h, w, c] row-major); one
+ * array of images gives one level.
+ */
+async function cacheOf(...levels: number[][][][][]): Promise<FeatureCache> {
+  const count = levels[0].length;
   const fake = {
     identity: { architecture: 'fake', weights: 'none' },
-    levels: [{ name: 'l1', stride: 1, channels: c }],
-    extract: (images: tf.Tensor4D) => [tf.tidy(() => tf.gather(tf.tensor4d(rows.flat(3), [rows.length, h, w, c]), tf.cast(tf.reshape(tf.slice(images, [0, 0, 0, 0], [-1, 1, 1, 1]), [-1]), 'int32')) as tf.Tensor4D)],
+    levels: levels.map((rows, k) => ({ name: `l${k + 1}`, stride: 1, channels: rows[0][0][0].length })),
+    extract: (images: tf.Tensor4D) => levels.map((rows) => tf.tidy(() => {
+      const [h, w, c] = [rows[0].length, rows[0][0].length, rows[0][0][0].length];
+      const which = tf.cast(tf.reshape(tf.slice(images, [0, 0, 0, 0], [-1, 1, 1, 1]), [-1]), 'int32');
+      return tf.gather(tf.tensor4d(rows.flat(3), [count, h, w, c]), which) as tf.Tensor4D;
+    })),
   } as unknown as FeatureExtractor;
   // Each "image" carries its own index in its first pixel, so the fake backbone returns that image's rows.
-  return FeatureCache.build(fake, rows.length, 2, (start, end) => tf.tensor4d(Array.from({ length: end - start }, (_, j) => start + j).flatMap((i) => [i, 0, 0]), [end - start, 1, 1, 3]));
+  return FeatureCache.build(fake, count, 2, (start, end) => tf.tensor4d(Array.from({ length: end - start }, (_, j) => start + j).flatMap((i) => [i, 0, 0]), [end - start, 1, 1, 3]));
 }
 
 describe('measureLayoutAlignment', () => {
+  it('measures each level and averages them; the neighbour is chosen on the deepest level', async () => {
+    // Level 1 holds the same content at the same positions in both images, level 2 the same two features swapped.
+    const cache = await cacheOf([[[[1, 0], [0, 1]]], [[[1, 0], [0, 1]]]], [[[[1, 0, 0], [0, 1, 0]]], [[[0, 1, 0], [1, 0, 0]]]]);
+    try {
+      const a = await measureLayoutAlignment(cache);
+      expect(a.perLevel.map((v) => Number(v.toFixed(6)))).toEqual([1, -1]);
+      expect(a.alignment).toBeCloseTo(0, 6);
+    } finally {
+      cache.dispose();
+    }
+  });
+
   it('is 1 when the neighbour holds the same content at the same positions and -1 when two positions swap', async () => {
     // 1x2 positions, 2 channels: the unit features of either position are [1, 0] and [0, 1], so anywhere = 0.5.
     const same = await cacheOf([[[[1, 0], [0, 1]]], [[[2, 0], [0, 3]]]]);
@@ -50,13 +69,19 @@ describe('measureLayoutAlignment', () => {
   });
 
   it('pairs each image with its nearest other image, evenly spaced up to maxImages, and leaks nothing', async () => {
-    // Images 0 and 1 match position by position; image 2 is far from both and its nearest (image 0 or 1) is swapped.
+    // Images 0 and 1 match position by position; image 2 is far from both and its nearest (image 0) is swapped.
+    // Pooled over images: (0.5 + 0.5 - 0.5) / (0.5 + 0.5 + 0.5).
     const cache = await cacheOf([[[[1, 0], [0, 1]]], [[[1, 0], [0, 1.1]]], [[[0, 1], [5, 0]]]]);
     try {
       const before = tf.memory().numTensors;
       const all = await measureLayoutAlignment(cache);
       expect(tf.memory().numTensors).toBe(before);
-      expect(all.alignment).toBeCloseTo((1 + 1 + -1) / 3, 2);
+      expect(all.alignment).toBeCloseTo(1 / 3, 6);
+      expect(all.images).toBe(3);
+      // Two of the three images (0 and 1), each paired with its nearest among all three: the aligned pair.
+      const sampled = await measureLayoutAlignment(cache, 2);
+      expect(sampled).toMatchObject({ images: 2 });
+      expect(sampled.alignment).toBeCloseTo(1, 6);
       await expect(measureLayoutAlignment(cache, 1)).rejects.toThrow(/maxImages must be an integer >= 2/);
     } finally {
       cache.dispose();

@@ -246,13 +246,16 @@ export class PatchCore implements AnomalyDetector {
       worst[i] = best;
       scores[i] = nearest.distances[best];
     }
-    const queries = takeRows(features, worst);
-    const centres = takeRows(bank, Int32Array.from(worst, (p) => nearest.indices[p]));
+    const rows: Tensor2D[] = [];
     try {
+      const queries = takeRows(features, worst);
+      rows.push(queries);
+      const centres = takeRows(bank, Int32Array.from(worst, (p) => nearest.indices[p]));
+      rows.push(centres);
       const support = await index.query(centres, b);
       const supportRows = takeRows(bank, support.indices);
+      rows.push(supportRows);
       const [q, s] = await Promise.all([queries.data(), supportRows.data()]);
-      supportRows.dispose();
       const dim = this.featureDim;
       for (let i = 0; i < batch; i++) {
         const distances = Array.from({ length: b }, (_, j) => {
@@ -270,7 +273,7 @@ export class PatchCore implements AnomalyDetector {
       }
       return scores;
     } finally {
-      tf.dispose([queries, centres]);
+      tf.dispose(rows);
     }
   }
 

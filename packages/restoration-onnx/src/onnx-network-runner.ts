@@ -4,7 +4,7 @@
  * (onnxruntime-node from '@thfr/restoration-onnx/node', or onnxruntime-web), so this file stays browser-safe.
  */
 import { tf } from '@thfr/tensor';
-import { decodeOnnxModel, spinningEntries, type ExecutionProviderLike, type OnnxRuntimeLike, type OrtSessionLike, type OrtTensorLike } from '@thfr/backbone-onnx';
+import { decodeOnnxModel, ortSpinningConfig, type ExecutionProviderLike, type OnnxRuntimeLike, type OrtSessionLike, type OrtTensorLike } from '@thfr/backbone-onnx';
 import type { NetworkRunner } from '@thfr/restoration';
 import { NETWORK_ONNX_METADATA_KEY, type NetworkOnnxInfo } from './network-onnx.js';
 
@@ -40,7 +40,7 @@ export class OnnxNetworkRunner implements NetworkRunner {
       executionMode: 'sequential',
       interOpNumThreads: 1,
       ...(options.threads !== undefined ? { intraOpNumThreads: options.threads } : {}),
-      extra: spinningEntries(options.allowSpinning ?? false),
+      extra: ortSpinningConfig(options.allowSpinning ?? false),
     });
     return new OnnxNetworkRunner(ort, session, info, where);
   }

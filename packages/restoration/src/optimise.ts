@@ -5,8 +5,10 @@ import type { RestorationConfig } from './config.js';
 import type { FeatureCache } from './feature-cache.js';
 import { restorationLoss } from './loss.js';
 
-/** Phases of a restoration detector's training; THFR adds 'bank' (its template bank). */
-/** 'layout': THFR's layout-alignment check before its bank (config.templateMinAlignment). */
+/**
+ * Phases of a restoration detector's training; THFR adds 'layout' (its layout check, config.templateMinAlignment)
+ * and 'bank' (its template bank).
+ */
 export type TrainPhase = 'features' | 'layout' | 'bank' | 'train' | 'calibrate';
 
 export interface TrainProgress {
