@@ -1,12 +1,21 @@
 #!/usr/bin/env node
 // Merges the compare.json of several `thfr compare --seed N` runs into one markdown table of mean ± std
 // (population std over the seeds) per category and method, with the number of seeds behind each row.
-// Usage: node scripts/aggregate-compare.mjs runs/compare-s0/compare.json runs/compare-s1/compare.json ... > table.md
+// Usage: node scripts/aggregate-compare.mjs [--rename 'FROM=TO' ...] runs/compare-s0/compare.json ... > table.md
+// --rename merges rows whose method label is FROM into TO (e.g. the same configuration under two labels).
 import { readFileSync } from 'node:fs';
 
-const files = process.argv.slice(2);
+const files = [];
+const renames = new Map();
+for (let i = 2; i < process.argv.length; i++) {
+  if (process.argv[i] === '--rename') {
+    const [from, to] = (process.argv[++i] ?? '').split('=');
+    if (!from || !to) throw new Error(`--rename takes 'FROM=TO', got '${process.argv[i]}'`);
+    renames.set(from, to);
+  } else files.push(process.argv[i]);
+}
 if (files.length === 0) {
-  console.error('usage: node scripts/aggregate-compare.mjs COMPARE_JSON...');
+  console.error("usage: node scripts/aggregate-compare.mjs [--rename 'FROM=TO' ...] COMPARE_JSON...");
   process.exit(2);
 }
 const groups = new Map();
@@ -14,8 +23,9 @@ for (const file of files) {
   const run = JSON.parse(readFileSync(file, 'utf8'));
   if (!Array.isArray(run.rows)) throw new Error(`${file}: no 'rows' array (not a compare.json)`);
   for (const row of run.rows) {
-    const key = `${row.category}\u0000${row.method}`;
-    if (!groups.has(key)) groups.set(key, { category: row.category, method: row.method, rows: [] });
+    const method = renames.get(row.method) ?? row.method;
+    const key = `${row.category}\u0000${method}`;
+    if (!groups.has(key)) groups.set(key, { category: row.category, method, rows: [] });
     groups.get(key).rows.push(row);
   }
 }
