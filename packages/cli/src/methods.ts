@@ -42,6 +42,8 @@ export interface CliMethod {
   readonly output: OutputKind;
   /** Whether --checkpoint-dir / --resume apply. */
   readonly checkpoints: boolean;
+  /** Whether its models hold a restoration network (`thfr export-onnx --model` writes it). */
+  readonly restorationNetwork: boolean;
   /** Create options from the shared flags; `layout` picks dataset-dependent defaults (sigma). Validates the flags. */
   createOptions(values: Values, layout?: Layout): DetectorCreateOptions;
   /** A short label of a detector (reports, compare rows). */
@@ -81,6 +83,7 @@ const sizeFlags = (values: Values, layout?: Layout) => {
 /** THFR and RD4AD are restoration detectors (@thfr/restoration): the same checkpoints, calibration range and memory report. */
 const restoration = {
   checkpoints: true,
+  restorationNetwork: true,
   async fitExtras(flags: { checkpointDir?: string; checkpointEvery?: number; resume?: string }): Promise<MethodFitExtras> {
     const resumeFrom = flags.resume ? await loadCheckpoint(flags.resume) : undefined;
     const options: Partial<RestorationFitOptions> = {
@@ -176,6 +179,7 @@ export const PATCHCORE: CliMethod = {
   method: PATCHCORE_METHOD,
   output: PATCHCORE_OUTPUT,
   checkpoints: false,
+  restorationNetwork: false,
   createOptions: (values, layout) => {
     const { batchSize, imageSize, seed } = sizeFlags(values, layout);
     const coresetRatio = numberOption(values, 'coreset-ratio', { min: 1e-6, max: 1 });
@@ -197,6 +201,7 @@ export const PADIM: CliMethod = {
   method: PADIM_METHOD,
   output: PADIM_OUTPUT,
   checkpoints: false,
+  restorationNetwork: false,
   createOptions: (values, layout) => {
     const { batchSize, imageSize, seed } = sizeFlags(values, layout);
     const sigma = numberOption(values, 'sigma', { min: 0 });

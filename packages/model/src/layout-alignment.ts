@@ -1,5 +1,6 @@
 import { tf } from '@thfr/tensor';
 import type { FeatureCache } from '@thfr/restoration';
+import { l2NormalizeRows } from '@thfr/template-bank';
 
 /** What measureLayoutAlignment found. */
 export interface LayoutAlignment {
@@ -77,10 +78,9 @@ function unitPerPosition(features: tf.Tensor4D): tf.Tensor3D {
   return tf.reshape(tf.div(features, tf.maximum(norms, 1e-12)), [b, h * w, c]);
 }
 
-/** [b, h, w, c] -> [b, h*w*c] at unit length: the template search's key. */
+/** [b, h, w, c] -> [b, h*w*c] at unit length: the template search's key, normalised as its cosine index does. */
 function unitKeys(deepest: tf.Tensor4D): tf.Tensor2D {
-  const flat = tf.reshape(deepest, [deepest.shape[0], -1]);
-  return tf.div(flat, tf.maximum(tf.sqrt(tf.sum(tf.square(flat), 1, true)), 1e-12));
+  return l2NormalizeRows(tf.reshape(deepest, [deepest.shape[0], -1]));
 }
 
 /**

@@ -13,9 +13,6 @@ import { DEFAULT_BACKBONE_NAME, openBackbone, RESNET_NAMES } from '../backbones.
 import { writeFileAtomically } from '../files.js';
 import { setupRuntime } from '../runtime.js';
 
-/** The methods whose models hold a restoration network (RestorationModel). */
-const RESTORATION_METHODS = ['thfr', 'rd4ad'];
-
 function noNetworkError(dir: string, method: string): Error {
   return new Error(`--model ${dir} holds a ${method} model, which has no restoration network to export (THFR and RD4AD models do)`);
 }
@@ -127,7 +124,7 @@ export const exportOnnxCommand: CommandSpec = {
       await checkOutFile(out, Boolean(values.force));
       // Refused from the manifest, before the runtime starts: only the restoration methods have a network to export.
       const { entry } = await inspectModel(values.model as string);
-      if (!RESTORATION_METHODS.includes(entry.method.name)) throw noNetworkError(values.model as string, entry.method.name);
+      if (!entry.restorationNetwork) throw noNetworkError(values.model as string, entry.method.name);
       await setupRuntime(values.backend as string | undefined, output, Boolean(values.verbose));
       await exportModelNetwork(values.model as string, out, values, output);
       return;
