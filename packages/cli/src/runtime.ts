@@ -1,4 +1,5 @@
 import { initRuntime } from '@thfr/runtime-node';
+import { registerOrtKernels } from '@thfr/ort-kernels';
 import type { Output } from './output.js';
 
 export const BACKEND_CHOICES = ['webgpu', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -24,8 +25,22 @@ export async function setupRuntime(backend: string | undefined, output: Output, 
     throw new Error(`backend '${backend}' is not available here${full}`);
   }
   const short = choice.skipped.length ? ` (skipped ${choice.skipped.map((s) => `${s.name}: ${shortReason(s.reason)}`).join(', ')}; --verbose says why)` : '';
-  output.note(`backend: ${choice.backend}${verbose ? full : short}`);
+  output.note(`backend: ${choice.backend}${verbose ? full : short}${choice.backend === 'wasm' ? `; ${useOrtKernels()}` : ''}`);
   return choice.backend;
+}
+
+/**
+ * On wasm, runs the convolutions, their gradients and matMul on onnxruntime-node when it loads (@thfr/ort-kernels:
+ * a training step 2-3x faster on 2 cores, docs/backends.md); THFR_ORT_KERNELS=0 keeps them on wasm. Says which.
+ */
+function useOrtKernels(): string {
+  if (process.env.THFR_ORT_KERNELS === '0') return 'convolutions on wasm (THFR_ORT_KERNELS=0)';
+  try {
+    const kernels = registerOrtKernels();
+    return `convolutions and matMul on onnxruntime-node ${kernels.onnxruntimeVersion} (${kernels.threads} threads)`;
+  } catch (error) {
+    return `convolutions on wasm (${(error as Error).message.replace(/^@thfr\/ort-kernels: /, '').split(';')[0]})`;
+  }
 }
 
 /** The first clause of a skip reason ('Dawn found no WebGPU adapter'), for the one-line backend note. */

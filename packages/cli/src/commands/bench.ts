@@ -8,6 +8,7 @@ import { benchBackboneOnOnnxRuntime, type OnnxBenchRow } from './bench-onnx.js';
 import { benchNetworkAgainstPytorch, type NetworkPeerResult } from './bench-network.js';
 import { OnnxNetworkRunner, exportRestorationNetworkToOnnx } from '@thfr/restoration-onnx';
 import { loadOnnxRuntimeNode } from '@thfr/backbone-onnx/node';
+import { activeOrtKernels, registerOrtKernels } from '@thfr/ort-kernels';
 import { numberOption, type CommandSpec } from '../command.js';
 import { DEFAULT_BACKBONE_NAME, openBackbone } from '../backbones.js';
 import { setupRuntime } from '../runtime.js';
@@ -17,7 +18,7 @@ interface ConfigBench {
   config: string;
   backbone: string;
   parameters: number;
-  trainStepMs: { batch: number; ms: number; error?: string; dispatches?: number; unfusedDispatches?: number };
+  trainStepMs: { batch: number; ms: number; error?: string; dispatches?: number; unfusedDispatches?: number; wasmOnlyMs?: number };
   imageSize: number;
   /** Engine of the backbone's async extraction ('onnxruntime' with --features auto/onnx where it loads). */
   backboneEngine: string;
@@ -182,7 +183,24 @@ async function benchConfig(label: string, config: ThfrConfig, backbone: FeatureE
       const variables = network.trainableVariables();
       const unfusedDispatches = await countDispatches(() => unfused.minimize(() => restorationLoss(batchFeatures, network.forward(batchFeatures, template), config.lossForm), true, variables)!);
       unfused.dispose();
-      trainStepMs = { batch: trainBatch, ms, dispatches, unfusedDispatches };
+      // The same step with every kernel on wasm (@thfr/ort-kernels off), in the same run for the ratio.
+      let wasmOnlyMs: number | undefined;
+      const ortKernels = activeOrtKernels();
+      if (ortKernels) {
+        const threads = ortKernels.threads;
+        ortKernels.dispose();
+        try {
+          output.note(`${label}: timing the training step with the convolutions on wasm`);
+          wasmOnlyMs = await timeIt(repeats, async () => {
+            const loss = step();
+            await loss.data();
+            loss.dispose();
+          });
+        } finally {
+          registerOrtKernels({ threads });
+        }
+      }
+      trainStepMs = { batch: trainBatch, ms, dispatches, unfusedDispatches, wasmOnlyMs };
     } catch (error) {
       trainStepMs = { batch: trainBatch, ms: NaN, error: error instanceof Error ? error.message : String(error) };
     } finally {
@@ -209,7 +227,7 @@ function printConfigBench(row: ConfigBench, backend: string, output: Output): vo
   const ratio = (peerMs: number | undefined, ms: number) => (peerMs === undefined ? '' : ` (${(peerMs / ms).toFixed(2)}x PyTorch)`);
   output.line(`${row.config} (${row.backbone}, ${row.imageSize} px, ${(row.parameters / 1e6).toFixed(2)} M trainable parameters) on ${backend}, backbone on ${row.backboneEngine}:`);
   const t = row.trainStepMs;
-  output.line(`  training step, batch ${t.batch}: ${t.error ? `not measured: ${t.error}` : `${t.ms.toFixed(0)} ms${ratio(peer?.trainStep.ms, t.ms)}, ${t.dispatches} kernel dispatches (with tf.train.adam: ${t.unfusedDispatches})`}`);
+  output.line(`  training step, batch ${t.batch}: ${t.error ? `not measured: ${t.error}` : `${t.ms.toFixed(0)} ms${ratio(peer?.trainStep.ms, t.ms)}, ${t.dispatches} kernel dispatches (with tf.train.adam: ${t.unfusedDispatches})${t.wasmOnlyMs ? `; convolutions on onnxruntime (@thfr/ort-kernels), on wasm: ${t.wasmOnlyMs.toFixed(0)} ms (${(t.wasmOnlyMs / t.ms).toFixed(2)}x slower)` : ''}`}`);
   const peerInference = (batch: number) => peer?.inference.find((r) => r.batch === batch)?.msPerBatch;
   for (const r of row.inference) output.line(`  inference, network on tfjs, batch ${r.batch}: ${r.msPerBatch.toFixed(0)} ms per batch (${(r.msPerBatch / r.batch).toFixed(0)} ms per image), ${r.imagesPerSecond.toFixed(2)} images/s${ratio(peerInference(r.batch), r.msPerBatch)}`);
   for (const r of row.onnxNetwork ?? []) output.line(`  inference, network on onnxruntime (${r.threads} threads), batch ${r.batch}: ${r.msPerBatch.toFixed(0)} ms per batch (${(r.msPerBatch / r.batch).toFixed(0)} ms per image), ${r.imagesPerSecond.toFixed(2)} images/s${ratio(peerInference(r.batch), r.msPerBatch)}`);
@@ -305,6 +323,7 @@ export const benchCommand: CommandSpec = {
         backbone.dispose();
       }
     }
-    output.result({ backend, backbones, peer: peer?.results, onnx: onnx.skipped ? { skipped: onnx.skipped } : onnx.rows, configs: results, failures, search });
+    const ortKernels = activeOrtKernels();
+    output.result({ backend, ortKernels: ortKernels ? { onnxruntime: ortKernels.onnxruntimeVersion, threads: ortKernels.threads, calls: ortKernels.stats() } : undefined, backbones, peer: peer?.results, onnx: onnx.skipped ? { skipped: onnx.skipped } : onnx.rows, configs: results, failures, search });
   },
 };

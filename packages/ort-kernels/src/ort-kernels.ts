@@ -1,0 +1,272 @@
+/**
+ * Replaces tfjs-backend-wasm's convolution, its two gradients and matMul with kernels that run onnxruntime-node's
+ * native CPU code (MLAS GEMM, multi-threaded) on the tensors where they lie in the wasm heap: inputs are fed as
+ * views of the heap and onnxruntime writes the output straight into a heap buffer, so nothing is copied. tfjs-wasm
+ * runs a 3 x 3 conv at ~43 GFLOP/s on one thread in Node; onnxruntime at ~210 on one core and ~385 on two
+ * (docs/backends.md). Everything else stays on wasm, and so does any call this file does not handle (another
+ * layout, a dtype other than float32, an op too small to be worth the ~30 µs a session run costs).
+ */
+import { availableParallelism } from 'node:os';
+import { tf } from '@thfr/tensor';
+import { loadNativeOrt, type NativeOrt, type NativeSession, type NativeTensor } from './native-session.js';
+import {
+  convFilterGradientModel,
+  convForwardModel,
+  convInputGradientModel,
+  isPointwise,
+  matMulModel,
+  tilesInput,
+  transposeOutputPadding,
+  type ConvGeometry,
+  type FeedLayout,
+  type KernelModel,
+} from './kernel-graphs.js';
+
+type TensorInfo = { dataId: object; shape: number[]; dtype: string };
+type KernelArgs = { inputs: Record<string, TensorInfo>; attrs?: Record<string, unknown>; backend: unknown };
+type KernelFunc = (args: KernelArgs) => TensorInfo | TensorInfo[];
+
+/** The part of tfjs-backend-wasm's BackendWasm the kernels use. */
+interface WasmBackendLike {
+  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
+  typedArrayFromHeap(info: TensorInfo): Float32Array;
+}
+
+/** The tfjs kernels this package can run on onnxruntime. */
+export const ORT_KERNELS = ['Conv2D', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'BatchMatMul'] as const;
+export type OrtKernelName = (typeof ORT_KERNELS)[number];
+
+export interface OrtKernelOptions {
+  /** The tfjs backend whose kernels are replaced (default 'wasm'; the kernels read and write its heap). */
+  backendName?: string;
+  /** onnxruntime's intra-op threads (default: the machine's available parallelism). */
+  threads?: number;
+  /**
+   * Ops below this many floating-point operations stay on wasm (default 4e6): a session run costs ~30 µs, what wasm
+   * needs for ~1.3 MFLOP.
+   */
+  minFlops?: number;
+  /** Let onnxruntime's threads spin between runs (default false: they would take the core wasm runs on). */
+  allowSpinning?: boolean;
+  /** Which kernels to replace (default: all of ORT_KERNELS). */
+  kernels?: readonly OrtKernelName[];
+}
+
+/** How many calls of each kernel ran on onnxruntime and how many stayed on wasm, and the sessions open. */
+export interface OrtKernelStats {
+  onnxruntime: Record<string, number>;
+  wasm: Record<string, number>;
+  sessions: number;
+}
+
+export interface OrtKernels {
+  readonly kernels: readonly OrtKernelName[];
+  readonly backendName: string;
+  readonly threads: number;
+  /** The onnxruntime-node version the kernels run on. */
+  readonly onnxruntimeVersion: string;
+  stats(): OrtKernelStats;
+  /** Gives the backend its previous kernels back and releases the sessions. */
+  dispose(): void;
+}
+
+let active: OrtKernels | undefined;
+
+/** The registration in force (from `registerOrtKernels`), if any. */
+export function activeOrtKernels(): OrtKernels | undefined {
+  return active;
+}
+
+/** A convolution's geometry from tfjs' own Conv2DInfo (the padding tfjs would apply, 'same' included). */
+function geometry(xShape: number[], filterShape: number[], attrs: Record<string, unknown>): ConvGeometry {
+  const info = tf.backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    attrs.strides as [number, number],
+    (attrs.dilations as [number, number] | undefined) ?? 1,
+    attrs.pad as 'same',
+    attrs.dimRoundingMode as undefined,
+    false,
+    'channelsLast',
+  );
+  return {
+    inHeight: info.inHeight, inWidth: info.inWidth, inChannels: info.inChannels,
+    outHeight: info.outHeight, outWidth: info.outWidth, outChannels: info.outChannels,
+    filterHeight: info.filterHeight, filterWidth: info.filterWidth,
+    strideHeight: info.strideHeight, strideWidth: info.strideWidth,
+    dilationHeight: info.dilationHeight, dilationWidth: info.dilationWidth,
+    padTop: info.padInfo.top, padBottom: info.padInfo.bottom, padLeft: info.padInfo.left, padRight: info.padInfo.right,
+  };
+}
+
+const geometryKey = (g: ConvGeometry) => Object.values(g).join(',');
+const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+const convFlops = (batch: number, g: ConvGeometry) => 2 * batch * g.outHeight * g.outWidth * g.outChannels * g.filterHeight * g.filterWidth * g.inChannels;
+const isNhwc = (attrs: Record<string, unknown>) => (attrs.dataFormat ?? 'NHWC') === 'NHWC';
+
+/**
+ * Replaces the wasm backend's Conv2D, Conv2DBackpropFilter, Conv2DBackpropInput and BatchMatMul with kernels on
+ * onnxruntime-node (see the file comment). Register tfjs-backend-wasm first (and, to train, @thfr/runtime-common's
+ * `registerWasmTrainingKernels`): the kernels it replaces are kept for the calls it leaves to wasm and given back
+ * by `dispose()`. Registering again replaces the previous registration. Throws when onnxruntime-node is missing.
+ */
+export function registerOrtKernels(options: OrtKernelOptions = {}): OrtKernels {
+  const backendName = options.backendName ?? 'wasm';
+  const threads = options.threads ?? availableParallelism();
+  if (!(Number.isInteger(threads) && threads >= 1)) throw new Error(`registerOrtKernels: threads must be a positive integer, got ${threads}`);
+  const minFlops = options.minFlops ?? 4e6;
+  if (!(minFlops >= 0)) throw new Error(`registerOrtKernels: minFlops must be >= 0, got ${minFlops}`);
+  const names = options.kernels ?? ORT_KERNELS;
+  for (const name of names) {
+    if (!(ORT_KERNELS as readonly string[]).includes(name)) throw new Error(`registerOrtKernels: unknown kernel '${name}'; one of ${ORT_KERNELS.join(', ')}`);
+  }
+  const ort = loadNativeOrt();
+  for (const name of names) {
+    if (!tf.getKernel(name, backendName)) throw new Error(`registerOrtKernels: backend '${backendName}' has no '${name}' kernel to fall back on; register the backend${name === 'Conv2DBackpropFilter' ? " and @thfr/runtime-common's registerWasmTrainingKernels()" : ''} first`);
+  }
+  // The kernels to fall back on are the backend's own, not a previous registration's.
+  active?.dispose();
+  const previous = new Map<string, KernelFunc>(names.map((name) => [name, tf.getKernel(name, backendName)!.kernelFunc as KernelFunc]));
+
+  const sessionOptions = {
+    executionProviders: ['cpu'],
+    graphOptimizationLevel: 'all',
+    executionMode: 'sequential',
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    // One arena per session would keep each session's peak (patch matrices of ~100 MB) for good.
+    enableCpuMemArena: false,
+    extra: { session: { intra_op: { allow_spinning: options.allowSpinning ? '1' : '0' } } },
+  };
+  const sessions = new Map<string, NativeSession>();
+  const session = (key: string, build: () => KernelModel): { session: NativeSession; model: KernelModel } => {
+    let entry = sessions.get(key) as (NativeSession & { model?: KernelModel }) | undefined;
+    if (!entry) {
+      const model = build();
+      entry = Object.assign(ort.createSession(model.bytes, sessionOptions), { model });
+      sessions.set(key, entry);
+    }
+    return { session: entry, model: entry.model! };
+  };
+  const counts = { onnxruntime: {} as Record<string, number>, wasm: {} as Record<string, number> };
+  const count = (engine: 'onnxruntime' | 'wasm', name: string) => {
+    counts[engine][name] = (counts[engine][name] ?? 0) + 1;
+  };
+
+  /** Runs `model` on the heap views of `inputs`, writing its single output into a new heap tensor of `outShape`. */
+  const run = (backend: WasmBackendLike, entry: { session: NativeSession; model: KernelModel }, inputs: Record<string, TensorInfo>, outShape: number[], outDims: number[]): TensorInfo => {
+    // Allocate first: a growing heap would detach views taken before.
+    const out = backend.makeOutput(outShape, 'float32');
+    const feeds: Record<string, NativeTensor> = {};
+    for (const [name, info] of Object.entries(inputs)) {
+      feeds[name] = new ort.Tensor('float32', backend.typedArrayFromHeap(info), feedDims(info.shape, entry.model.inputLayout[name]));
+    }
+    const target = backend.typedArrayFromHeap(out);
+    const outputName = entry.session.outputNames[0];
+    const result = entry.session.run(feeds, { [outputName]: new ort.Tensor('float32', target, outDims) })[outputName];
+    // onnxruntime-node writes into pre-allocated outputs; copy in case a version hands back its own buffer.
+    if (result && (result.data.buffer !== target.buffer || result.data.byteOffset !== target.byteOffset)) target.set(result.data);
+    return out;
+  };
+
+  const handlers: Record<OrtKernelName, (args: KernelArgs) => TensorInfo | undefined> = {
+    Conv2D: ({ inputs: { x, filter }, attrs = {}, backend }) => {
+      if (x.dtype !== 'float32' || filter.dtype !== 'float32' || !isNhwc(attrs)) return undefined;
+      const g = geometry(x.shape, filter.shape, attrs);
+      const batch = x.shape[0];
+      if (convFlops(batch, g) < minFlops) return undefined;
+      const entry = session(`Conv2D|${geometryKey(g)}`, () => convForwardModel(g));
+      const rows = batch * g.outHeight * g.outWidth;
+      return run(backend as WasmBackendLike, entry, { x, filter }, [batch, g.outHeight, g.outWidth, g.outChannels], [rows, g.outChannels]);
+    },
+    Conv2DBackpropFilter: ({ inputs: { x, dy }, attrs = {}, backend }) => {
+      if (x.dtype !== 'float32' || dy.dtype !== 'float32' || !isNhwc(attrs)) return undefined;
+      const filterShape = attrs.filterShape as number[];
+      const g = geometry(x.shape, filterShape, attrs);
+      const batch = x.shape[0];
+      if (convFlops(batch, g) < minFlops) return undefined;
+      const entry = session(`Conv2DBackpropFilter|${geometryKey(g)}`, () => convFilterGradientModel(g));
+      return run(backend as WasmBackendLike, entry, { x, dy }, filterShape, [g.filterHeight * g.filterWidth * g.inChannels, g.outChannels]);
+    },
+    Conv2DBackpropInput: ({ inputs: { dy, filter }, attrs = {}, backend }) => {
+      if (dy.dtype !== 'float32' || filter.dtype !== 'float32' || !isNhwc(attrs)) return undefined;
+      const inputShape = attrs.inputShape as number[];
+      const g = geometry(inputShape, filter.shape, attrs);
+      const batch = inputShape[0];
+      if (convFlops(batch, g) < minFlops) return undefined;
+      if (!isPointwise(g) && !tilesInput(g) && !transposeOutputPadding(g)) return undefined;
+      const entry = session(`Conv2DBackpropInput|${geometryKey(g)}`, () => convInputGradientModel(g));
+      return run(backend as WasmBackendLike, entry, { dy, filter }, inputShape, inputShape);
+    },
+    BatchMatMul: ({ inputs: { a, b }, attrs = {}, backend }) => {
+      if (a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length < 2 || b.shape.length < 2) return undefined;
+      const transposeA = Boolean(attrs.transposeA);
+      const transposeB = Boolean(attrs.transposeB);
+      const [a0, a1] = a.shape.slice(-2);
+      const [b0, b1] = b.shape.slice(-2);
+      const [m, k] = transposeA ? [a1, a0] : [a0, a1];
+      const n = transposeB ? b0 : b1;
+      const outerA = a.shape.slice(0, -2);
+      const outerB = b.shape.slice(0, -2);
+      const batchA = size(outerA);
+      const batchB = size(outerB);
+      // Equal batches or one side shared by all (what one ONNX MatMul broadcasts); tfjs' other broadcasts stay on wasm.
+      if (batchA !== batchB && batchA !== 1 && batchB !== 1) return undefined;
+      if (2 * Math.max(batchA, batchB) * m * n * k < minFlops) return undefined;
+      const outer = batchA >= batchB ? outerA : outerB;
+      const entry = session(`BatchMatMul|${m},${k},${n},${batchA},${batchB},${transposeA},${transposeB}`, () => matMulModel(m, k, n, batchA, batchB, transposeA, transposeB));
+      const outDims = batchA === 1 && batchB === 1 ? [m, n] : [Math.max(batchA, batchB), m, n];
+      return run(backend as WasmBackendLike, entry, { a, b }, [...outer, m, n], outDims);
+    },
+  };
+
+  for (const name of names) {
+    const fallback = previous.get(name)!;
+    const handle = handlers[name];
+    tf.unregisterKernel(name, backendName);
+    tf.registerKernel({
+      kernelName: name,
+      backendName,
+      kernelFunc: ((args: KernelArgs) => {
+        const out = handle(args);
+        if (out) {
+          count('onnxruntime', name);
+          return out;
+        }
+        count('wasm', name);
+        return fallback(args);
+      }) as never,
+    });
+  }
+
+  let disposed = false;
+  const registration: OrtKernels = {
+    kernels: [...names],
+    backendName,
+    threads,
+    onnxruntimeVersion: ort.version,
+    stats: () => ({ onnxruntime: { ...counts.onnxruntime }, wasm: { ...counts.wasm }, sessions: sessions.size }),
+    dispose() {
+      if (disposed) return;
+      disposed = true;
+      for (const [name, kernelFunc] of previous) {
+        tf.unregisterKernel(name, backendName);
+        tf.registerKernel({ kernelName: name, backendName, kernelFunc: kernelFunc as never });
+      }
+      for (const s of sessions.values()) s.dispose();
+      sessions.clear();
+      if (active === registration) active = undefined;
+    },
+  };
+  active = registration;
+  return registration;
+}
+
+/** The dims a tensor is fed with (see FeedLayout). */
+function feedDims(shape: number[], layout: FeedLayout | undefined): number[] {
+  if (layout === 'matrix') return [size(shape.slice(0, -1)), shape[shape.length - 1]];
+  if (layout === 'batched-matrix') return [size(shape.slice(0, -2)), ...shape.slice(-2)];
+  return shape;
+}
+
+
