@@ -85,7 +85,7 @@ export class UpBottleneck extends Module {
   forward(x: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => {
       let y = this.reduce.forward(x);
-      y = this.up ? tf.relu(this.upBn!.forward(this.up.forward(y))) : this.spatial!.forward(y);
+      y = this.up ? this.upBn!.forward(this.up.forward(y), true) : this.spatial!.forward(y);
       y = this.expand.forward(y);
       let identity: tf.Tensor4D = x;
       if (this.shortcutUp) identity = this.shortcutBn!.forward(this.shortcutUp.forward(x));

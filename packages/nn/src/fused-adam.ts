@@ -18,6 +18,11 @@ export interface FusedAdamOptions {
    * at once (the wasm heap stops at 4 GiB). Infinity = one bucket.
    */
   bucketSize?: number;
+  /**
+   * The buckets themselves, as consecutive runs of variable indices covering every variable in order (e.g. another
+   * network's partition, `partitionIntoBuckets`, to reproduce its kernel count). Default: `bucketSize`'s partition.
+   */
+  buckets?: number[][];
 }
 
 /** A run of consecutive variables updated through one flat m / v buffer. */
@@ -84,28 +89,19 @@ export class FusedAdam implements Disposable {
     this.epsilon = options.epsilon ?? tf.backend().epsilon();
     this.bucketSize = options.bucketSize ?? 2 ** 24;
     if (!(this.bucketSize >= 1)) throw new Error(`FusedAdam: bucketSize must be >= 1, got ${this.bucketSize}`);
-    this.buckets = [];
-    let current: number[] = [];
-    let currentTotal = 0;
-    const close = () => {
-      if (current.length === 0) return;
-      const sizes = current.map((i) => this.variables[i].size);
-      this.buckets.push({
-        indices: current,
+    const partition = options.buckets ?? partitionIntoBuckets(this.variables.map((v) => v.size), this.bucketSize);
+    checkPartition(partition, this.variables.length);
+    this.buckets = partition.map((indices) => {
+      const sizes = indices.map((i) => this.variables[i].size);
+      const total = sizes.reduce((a, b) => a + b, 0);
+      return {
+        indices,
         sizes,
-        total: currentTotal,
-        m: tf.tidy(() => tf.variable(tf.zeros([currentTotal]), false)),
-        v: tf.tidy(() => tf.variable(tf.zeros([currentTotal]), false)),
-      });
-      current = [];
-      currentTotal = 0;
-    };
-    this.variables.forEach((variable, i) => {
-      if (currentTotal > 0 && currentTotal + variable.size > this.bucketSize) close();
-      current.push(i);
-      currentTotal += variable.size;
+        total,
+        m: tf.tidy(() => tf.variable(tf.zeros([total]), false)),
+        v: tf.tidy(() => tf.variable(tf.zeros([total]), false)),
+      };
     });
-    close();
     this.accBeta1 = tf.tidy(() => tf.variable(tf.scalar(this.beta1), false));
     this.accBeta2 = tf.tidy(() => tf.variable(tf.scalar(this.beta2), false));
   }
@@ -331,4 +327,32 @@ function whereThenDispose(mask: tf.Tensor, a: tf.Tensor, b: tf.Tensor): tf.Tenso
   a.dispose();
   if (!(b instanceof tf.Variable)) b.dispose();
   return out;
+}
+
+/**
+ * FusedAdam's default buckets: variables in order, a bucket closed before the variable that would take it past
+ * `bucketSize` values (a larger variable gets a bucket of its own). Returns runs of variable indices.
+ */
+export function partitionIntoBuckets(sizes: readonly number[], bucketSize: number): number[][] {
+  const buckets: number[][] = [];
+  let current: number[] = [];
+  let total = 0;
+  sizes.forEach((size, i) => {
+    if (total > 0 && total + size > bucketSize) {
+      buckets.push(current);
+      current = [];
+      total = 0;
+    }
+    current.push(i);
+    total += size;
+  });
+  if (current.length > 0) buckets.push(current);
+  return buckets;
+}
+
+function checkPartition(buckets: number[][], count: number): void {
+  const flat = buckets.flat();
+  if (buckets.some((b) => b.length === 0) || flat.length !== count || flat.some((index, k) => index !== k)) {
+    throw new Error(`FusedAdam: buckets must be non-empty consecutive runs of the ${count} variable indices in order, got ${JSON.stringify(buckets).slice(0, 120)}`);
+  }
 }

@@ -1,5 +1,6 @@
 import { tf } from '@thfr/tensor';
 import { Module } from './module.js';
+import { batchNormTrainStep } from './batch-norm-train.js';
 import { Initializer } from './init.js';
 import type { GraphRecorder } from './graph.js';
 
@@ -102,61 +103,27 @@ export class BatchNorm2d extends Module {
     this.runningVar = this.registerBuffer('running_var', tf.ones([channels]));
   }
 
-  forward(x: tf.Tensor4D): tf.Tensor4D {
+  /** `relu`: max(0, ·) on the output, fused into the training kernel where the backend has it. */
+  forward(x: tf.Tensor4D, relu = false): tf.Tensor4D {
     if (!this.training) {
-      return tf.batchNorm(x, this.runningMean, this.runningVar, this.beta, this.gamma, this.epsilon) as tf.Tensor4D;
+      return tf.tidy(() => {
+        const y = tf.batchNorm(x, this.runningMean, this.runningVar, this.beta, this.gamma, this.epsilon) as tf.Tensor4D;
+        return relu ? tf.relu(y) : y;
+      });
     }
-    const count = x.size / this.channels;
-    return batchNormTrain(x, this.gamma, this.beta, this.epsilon, (mean, variance) => {
-      // Running statistics are state: ordinary ops on the batch statistics, which lead to no loss, so the
-      // gradient tape prunes them.
-      const m = this.momentum;
-      this.runningMean.assign(tf.add(tf.mul(this.runningMean, 1 - m), tf.mul(mean, m)));
-      // torch keeps the unbiased variance: the factor n / (n - 1) folds into the momentum.
-      this.runningVar.assign(tf.add(tf.mul(this.runningVar, 1 - m), tf.mul(variance, (m * count) / Math.max(count - 1, 1))));
+    const { y, newRunningMean, newRunningVar } = batchNormTrainStep(x, this.gamma as tf.Tensor1D, this.beta as tf.Tensor1D, this.runningMean as tf.Tensor1D, this.runningVar as tf.Tensor1D, {
+      epsilon: this.epsilon, momentum: this.momentum, relu,
     });
+    // Running statistics are state: the new values lead to no loss, so the gradient tape prunes them.
+    this.runningMean.assign(newRunningMean);
+    this.runningVar.assign(newRunningVar);
+    tf.dispose([newRunningMean, newRunningVar]);
+    return y;
   }
 
   record(g: GraphRecorder, x: string): string {
     return g.node('batch_norm', [x], { params: { weight: this.gamma, bias: this.beta, mean: this.runningMean, variance: this.runningVar }, attrs: { epsilon: this.epsilon, momentum: this.momentum } });
   }
-}
-
-/**
- * Training-mode batch norm over N, H, W, y = γ (x - μ) / sqrt(σ² + ε) + β, with a hand-written gradient
- * (tf.customGrad) in closed form:
- *   dβ = Σ dy,  dγ = Σ dy x̂,  dx = γ / sqrt(σ² + ε) · (dy - dβ / n - x̂ dγ / n).
- * Autodiff of these ops took ~30 kernels per layer backwards (moments, rsqrt, their broadcasts, γ's and β's
- * reductions: each a dispatch on WebGPU, an op on wasm); the closed form takes 10, reusing dβ and dγ for the two
- * means and 1 / sqrt(σ² + ε) from the forward pass. The statistics and x̂ are computed outside the custom op
- * and enter it by closure, not as inputs: the tape then never differentiates them (the closed form accounts for
- * their dependence on x), and `onStatistics` (running statistics) runs as ordinary ops that lead to no loss.
- * The op creates only its output: tfjs counts any other tensor a custom op leaves behind as a leak. onStatistics
- * receives the batch mean and biased variance and must not keep them.
- */
-export function batchNormTrain(x: tf.Tensor4D, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number, onStatistics?: (mean: tf.Tensor1D, variance: tf.Tensor1D) => void): tf.Tensor4D {
-  return tf.tidy(() => {
-    const count = x.size / x.shape[3];
-    const mean = tf.mean(x, [0, 1, 2]) as tf.Tensor1D;
-    const centred = tf.sub(x, mean);
-    const variance = tf.mean(tf.square(centred), [0, 1, 2]) as tf.Tensor1D;
-    const inverseStd = tf.rsqrt(tf.add(variance, epsilon));
-    const normalised = tf.mul(centred, inverseStd);
-    if (onStatistics) tf.tidy(() => onStatistics(mean, variance));
-    const op = tf.customGrad(((_input: tf.Tensor, scale: tf.Tensor, shift: tf.Tensor, save: tf.GradSaveFunc) => {
-      save([normalised, inverseStd, scale]);
-      return {
-        value: tf.add(tf.mul(normalised, scale), shift),
-        gradFunc: (dy: tf.Tensor, [xHat, invStd, gammaSaved]: tf.Tensor[]) => {
-          const dBeta = tf.sum(dy, [0, 1, 2]);
-          const dGamma = tf.sum(tf.mul(dy, xHat), [0, 1, 2]);
-          const dx = tf.mul(tf.sub(tf.sub(dy, tf.mul(dBeta, 1 / count)), tf.mul(xHat, tf.mul(dGamma, 1 / count))), tf.mul(gammaSaved, invStd));
-          return [dx, dGamma, dBeta];
-        },
-      };
-    }) as never); // tfjs types f's arguments as Tensor | GradSaveFunc
-    return (op as (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.Tensor)(x, gamma, beta) as tf.Tensor4D;
-  });
 }
 
 export interface ConvBnActOptions {
@@ -180,8 +147,7 @@ export class ConvBnAct extends Module {
   }
 
   forward(x: tf.Tensor4D): tf.Tensor4D {
-    const y = this.bn.forward(this.conv.forward(x));
-    return this.relu ? tf.relu(y) : y;
+    return this.bn.forward(this.conv.forward(x), this.relu);
   }
 
   record(g: GraphRecorder, x: string): string {

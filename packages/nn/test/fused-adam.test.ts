@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '@tensorflow/tfjs-backend-cpu';
 import { tf } from '@thfr/tensor';
 import { expectClose, expectNoLeak } from '@thfr/tensor/testing';
-import { FusedAdam } from '../src/index.js';
+import { FusedAdam, partitionIntoBuckets } from '../src/index.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -172,5 +172,24 @@ describe('FusedAdam', () => {
     expect(() => new FusedAdam([vars[0], vars[0]])).toThrow(/is listed twice/);
     fused.dispose();
     tf.dispose(vars);
+  });
+  it('partitions greedily by bucketSize, and takes an explicit partition of the same buckets', async () => {
+    const sizes = SHAPES.map((shape) => shape.reduce((a, b) => a * b, 1)); // 72, 4, 144, 4, 320, 5, 5, 1
+    expect(partitionIntoBuckets(sizes, 40)).toEqual([[0], [1], [2], [3], [4], [5, 6, 7]]);
+    expect(partitionIntoBuckets(sizes, 1000)).toEqual([[0, 1, 2, 3, 4, 5, 6, 7]]);
+    expect(partitionIntoBuckets(sizes, 150)).toEqual([[0, 1], [2, 3], [4], [5, 6, 7]]);
+    const byOption = makeVariables(7);
+    const byPartition = cloneVariables(byOption);
+    const a = new FusedAdam(byOption, { learningRate: 0.01, bucketSize: 150 });
+    const b = new FusedAdam(byPartition, { learningRate: 0.01, buckets: [[0, 1], [2, 3], [4], [5, 6, 7]] });
+    // The same buckets run the same kernels.
+    const count = async (opt: FusedAdam, vars: tf.Variable[]) => (await tf.profile(async () => tf.dispose(opt.minimize(lossOf(vars))))).kernels.length;
+    expect(await count(b, byPartition)).toBe(await count(a, byOption));
+    await expectSameValues(byPartition, byOption, 'variables');
+    expect(() => new FusedAdam(byOption, { buckets: [[0, 1], [3, 2], [4, 5, 6, 7]] })).toThrow(/consecutive runs of the 8 variable indices/);
+    expect(() => new FusedAdam(byOption, { buckets: [[0, 1, 2, 3, 4, 5, 6]] })).toThrow(/consecutive runs/);
+    a.dispose();
+    b.dispose();
+    tf.dispose([...byOption, ...byPartition]);
   });
 });

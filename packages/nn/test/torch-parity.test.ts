@@ -7,10 +7,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
-import { tf } from '@thfr/tensor';
-import { registerWasmTrainingKernels } from '@thfr/runtime-common';
+import { tf, THFR_BATCH_NORM_TRAIN, THFR_BATCH_NORM_TRAIN_GRAD } from '@thfr/tensor';
+import { registerBatchNormKernels, registerWasmTrainingKernels } from '@thfr/runtime-common';
 import { expectClose } from '@thfr/tensor/testing';
-import { Bottleneck, Initializer, UpBottleneck, type Module } from '../src/index.js';
+import { Bottleneck, Initializer, UpBottleneck, hasFusedBatchNorm, type Module } from '../src/index.js';
 
 interface Stored { shape: number[]; values: number[] }
 interface Case {
@@ -37,12 +37,16 @@ function build(c: Case): Module & { forward(x: tf.Tensor4D): tf.Tensor4D } {
   return new Bottleneck(cin, cout, init, { width: c.state['conv1.conv.weight'].shape[3], stride: c.name.endsWith('2') ? 2 : 1 });
 }
 
-for (const backend of ['cpu', 'wasm']) {
-  describe(`@thfr/nn blocks match PyTorch (${backend})`, () => {
+// Each backend twice: batch norm composed from tfjs ops, and @thfr/runtime-common's fused kernels.
+for (const [backend, fused] of [['cpu', false], ['wasm', false], ['cpu', true], ['wasm', true]] as const) {
+  describe(`@thfr/nn blocks match PyTorch (${backend}, batch norm ${fused ? 'fused kernels' : 'composed'})`, () => {
     beforeAll(async () => {
       registerWasmTrainingKernels(); // wasm has no Conv2DBackpropFilter of its own
       await tf.setBackend(backend);
       await tf.ready();
+      if (fused) registerBatchNormKernels(backend);
+      else for (const name of [THFR_BATCH_NORM_TRAIN, THFR_BATCH_NORM_TRAIN_GRAD]) if (tf.getKernel(name, backend)) tf.unregisterKernel(name, backend);
+      expect(hasFusedBatchNorm()).toBe(fused);
     });
     for (const c of fixture.cases) {
       it(c.name, () => {

@@ -21,3 +21,5 @@ export { TRAINING_KERNELS_BY_OP, checkTrainingSupport, assertTrainingSupport } f
 export type { TrainingSupport } from './training-support.js';
 export { describeBackend, formatBackendDescription } from './describe-backend.js';
 export type { BackendDescription } from './describe-backend.js';
+export { registerBatchNormKernels, ARRAY_BATCH_NORM_BACKENDS } from './batch-norm-kernels.js';
+export { registerWebGpuBatchNormKernels } from './batch-norm-webgpu.js';

@@ -7,8 +7,9 @@
  * Python (fixtures/make_fixtures.py) for the PyTorch cross-check of the reference itself.
  * Shapes are small: WebGPU on SwiftShader runs at ~0.6 GFLOP/s.
  */
-import { tf } from '@thfr/tensor';
+import { tf, THFR_BATCH_NORM_TRAIN, THFR_BATCH_NORM_TRAIN_GRAD } from '@thfr/tensor';
 import type { Tensor } from '@thfr/tensor';
+import { registerBatchNormKernels } from '@thfr/runtime-common';
 import { closeness } from '@thfr/tensor/testing';
 
 export interface OpCase {
@@ -105,7 +106,32 @@ function adamSteps(inputs: Record<string, Tensor>): Record<string, Tensor> {
   return out;
 }
 
+// The reference backend runs @thfr/runtime-common's fused batch norm too (its arithmetic is checked against PyTorch's
+// BatchNorm2d in @thfr/nn's torch-parity test); initRuntime registers it on the backend under test.
+registerBatchNormKernels('cpu');
+
+/** The fused training batch norm's two kernels, called directly: every output of both. */
+function fusedBatchNormCase(relu: boolean): OpCase {
+  return {
+    name: `fused training batch norm${relu ? ' + ReLU' : ''} (${THFR_BATCH_NORM_TRAIN})`,
+    inputs: { x: [4, 5, 5, 3], gamma: [3], beta: [3], runningMean: [3], runningVar: [3], dy: [4, 5, 5, 3] },
+    forwardKernels: [THFR_BATCH_NORM_TRAIN],
+    gradientKernels: [THFR_BATCH_NORM_TRAIN_GRAD],
+    rtol: 1e-4,
+    run: ({ x, gamma, beta, runningMean, runningVar, dy }) => {
+      const attrs = { epsilon: EPS, momentum: 0.1, relu };
+      // Shifted and scaled so that the statistics are not those of a centred input.
+      const input = tf.add(tf.mul(x, 3), 1.5);
+      const [y, stats, newRunningMean, newRunningVar] = tf.engine().runKernel(THFR_BATCH_NORM_TRAIN, { x: input, gamma, beta, runningMean, runningVar: tf.add(tf.abs(runningVar), 0.5) }, attrs) as Tensor[];
+      const [dx, dGamma, dBeta] = tf.engine().runKernel(THFR_BATCH_NORM_TRAIN_GRAD, { dy, x: input, stats, gamma, y }, attrs) as Tensor[];
+      return { y, stats, newRunningMean, newRunningVar, dx, dGamma, dBeta };
+    },
+  };
+}
+
 export const OP_CASES: OpCase[] = [
+  fusedBatchNormCase(false),
+  fusedBatchNormCase(true),
   convCase(1, 'same'),
   convCase(1, 'valid'),
   convCase(2, 'same'),

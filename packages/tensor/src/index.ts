@@ -30,3 +30,5 @@ export { selectBackend, BackendSelectionError } from './backend-selection.js';
 export type { BackendCandidate, BackendChoice, SkippedBackend } from './backend-selection.js';
 export { missingKernels, assertKernels, MissingKernelError } from './kernel-coverage.js';
 export { gradientKernelsOf } from './kernel-coverage.js';
+export { THFR_BATCH_NORM_TRAIN, THFR_BATCH_NORM_TRAIN_GRAD, batchNormTrainForwardValues, batchNormTrainBackwardValues } from './batch-norm-kernel.js';
+export type { BatchNormTrainAttrs, BatchNormTrainForwardValues, BatchNormTrainBackwardValues } from './batch-norm-kernel.js';

@@ -6,6 +6,7 @@ import { ResNetBackbone, type FeatureExtractor } from '@thfr/backbone';
 import { benchBackboneAgainstPytorch, type PeerResult } from './bench-peer.js';
 import { benchBackboneOnOnnxRuntime, type OnnxBenchRow } from './bench-onnx.js';
 import { benchNetworkAgainstPytorch, type NetworkPeerResult } from './bench-network.js';
+import { DISPATCH_TWIN_WIDTH_DIVISOR, countDispatches, countTrainingStepDispatches } from './bench-dispatches.js';
 import { OnnxNetworkRunner, exportRestorationNetworkToOnnx } from '@thfr/restoration-onnx';
 import { loadOnnxRuntimeNode } from '@thfr/backbone-onnx/node';
 import { activeOrtKernels, registerOrtKernels } from '@thfr/ort-kernels';
@@ -30,21 +31,6 @@ interface ConfigBench {
   peer?: NetworkPeerResult;
   bankMemory: Array<{ ratio: number; templates: number; float32Bytes: number; float16Bytes: number }>;
 }
-
-/**
- * Kernels one call launches (tf.profile), without those that launch nothing on any backend: Reshape and Identity
- * (they share the input's data: cpu, webgpu, and wasm with @thfr/runtime-common's kernels) and the wrapper entry of a
- * tf.customGrad op (its forward's kernels are listed on their own).
- */
-async function countDispatches(fn: () => tf.Tensor): Promise<number> {
-  const info = await tf.profile(async () => {
-    const out = fn();
-    await out.data();
-    out.dispose();
-  });
-  return info.kernels.filter((k) => !NO_DISPATCH_KERNELS.has(k.name)).length;
-}
-const NO_DISPATCH_KERNELS = new Set(['Reshape', 'Identity', 'unnamed scope']);
 
 async function timeIt(repeats: number, fn: () => Promise<void>): Promise<number> {
   await fn(); // warm-up: kernel compilation, weight uploads
@@ -178,10 +164,10 @@ async function benchConfig(label: string, config: ThfrConfig, backbone: FeatureE
         loss.dispose();
       });
       // Kernel dispatches of one step (forward, backward and the fused Adam update), against tf.train.adam's update.
-      const dispatches = await countDispatches(step);
+      const { dispatches } = await countDispatches(step);
       const unfused = tf.train.adam(config.learningRate, config.betas[0], config.betas[1]);
       const variables = network.trainableVariables();
-      const unfusedDispatches = await countDispatches(() => unfused.minimize(() => restorationLoss(batchFeatures, network.forward(batchFeatures, template), config.lossForm), true, variables)!);
+      const { dispatches: unfusedDispatches } = await countDispatches(() => unfused.minimize(() => restorationLoss(batchFeatures, network.forward(batchFeatures, template), config.lossForm), true, variables)!);
       unfused.dispose();
       // The same step with every kernel on wasm (@thfr/ort-kernels off), in the same run for the ratio.
       let wasmOnlyMs: number | undefined;
@@ -297,6 +283,7 @@ export const benchCommand: CommandSpec = {
     const search = await benchSearch(sizes, keyDim, output);
     for (const s of search) output.line(`template search, N = ${s.templates}, D = ${s.keyDim}: ${s.msPerQuery.toFixed(2)} ms per query`);
     const results: ConfigBench[] = [];
+    const stepDispatches: Array<{ config: string; dispatches: number; byKernel: Record<string, number>; shaders?: number }> = [];
     const failures: Array<{ config: string; backend: string; error: string }> = [];
     for (const label of configs) {
       if (!Object.hasOwn(THFR_PRESETS, label)) throw new Error(`--configs takes presets among ${Object.keys(THFR_PRESETS).join(', ')}, got '${label}'`);
@@ -305,6 +292,11 @@ export const benchCommand: CommandSpec = {
       const backbone = await openBackbone(label === 'paper'
         ? { name: 'wide_resnet50_2', weights: values.weights as string | undefined, randomSeed: values.weights ? undefined : 0, features }
         : { name: (values.backbone as string | undefined) ?? DEFAULT_BACKBONE_NAME, features });
+      // Counted first, on a narrow twin: the paper network's step does not fit the wasm heap, and a step that
+      // exhausts it leaves the backend unusable.
+      const counted = await countTrainingStepDispatches(config, await measureLevelsAsync(backbone, config.imageSize));
+      stepDispatches.push({ config: label, ...counted });
+      output.line(`${label}: ${counted.dispatches} kernel dispatches per training step on ${backend}${counted.shaders !== undefined ? ` (${counted.shaders} compute shaders)` : ''} (forward, backward, FusedAdam; counted on the same layers at 1/${DISPATCH_TWIN_WIDTH_DIVISOR} width, batch 1: the count depends on the layers only)`);
       try {
         let row: ConfigBench;
         try {
@@ -324,6 +316,6 @@ export const benchCommand: CommandSpec = {
       }
     }
     const ortKernels = activeOrtKernels();
-    output.result({ backend, ortKernels: ortKernels ? { onnxruntime: ortKernels.onnxruntimeVersion, threads: ortKernels.threads, calls: ortKernels.stats() } : undefined, backbones, peer: peer?.results, onnx: onnx.skipped ? { skipped: onnx.skipped } : onnx.rows, configs: results, failures, search });
+    output.result({ backend, ortKernels: ortKernels ? { onnxruntime: ortKernels.onnxruntimeVersion, threads: ortKernels.threads, calls: ortKernels.stats() } : undefined, backbones, peer: peer?.results, onnx: onnx.skipped ? { skipped: onnx.skipped } : onnx.rows, configs: results, stepDispatches, failures, search });
   },
 };

@@ -1,0 +1,100 @@
+/**
+ * The fused training batch norm (@thfr/tensor's THFR_BATCH_NORM_TRAIN and its gradient) for the cpu and wasm
+ * backends: the reference arithmetic of batch-norm-kernel.ts on the backend's own buffers (wasm: views of its heap,
+ * read in place). Two kernels per layer and step where tfjs ops took ~25. WebGPU's are in batch-norm-webgpu.ts.
+ */
+import {
+  tf,
+  THFR_BATCH_NORM_TRAIN,
+  THFR_BATCH_NORM_TRAIN_GRAD,
+  batchNormTrainBackwardValues,
+  batchNormTrainForwardValues,
+  type BatchNormTrainAttrs,
+} from '@thfr/tensor';
+
+type TensorInfo = { dataId: object; shape: number[]; dtype: string };
+type KernelArgs = { inputs: Record<string, TensorInfo>; attrs?: Record<string, unknown>; backend: unknown };
+
+interface HeapBackend {
+  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
+  typedArrayFromHeap(info: TensorInfo): Float32Array;
+}
+interface ArrayBackend {
+  readSync(dataId: object): unknown;
+  makeTensorInfo(shape: number[], dtype: 'float32', values: Float32Array): TensorInfo;
+}
+
+/** Reads a float32 input in place where the backend allows it (cpu's array, wasm's heap). */
+function read(backend: unknown, info: TensorInfo, kernel: string, name: string): Float32Array {
+  if (info.dtype !== 'float32') throw new Error(`${kernel}: '${name}' must be float32, got ${info.dtype}`);
+  const heap = backend as Partial<HeapBackend>;
+  const values = heap.typedArrayFromHeap ? heap.typedArrayFromHeap(info) : (backend as ArrayBackend).readSync(info.dataId);
+  if (!(values instanceof Float32Array)) throw new Error(`${kernel}: cannot read '${name}' on this backend`);
+  return values;
+}
+
+/**
+ * Float32 output buffers: wasm's heap tensors (allocated before any input is viewed: a growing heap detaches earlier
+ * views) written in place, or arrays that become cpu tensors.
+ */
+function allocate(backend: unknown, shapes: number[][]): { arrays: () => Float32Array[]; infos: () => TensorInfo[] } {
+  const heap = backend as Partial<HeapBackend>;
+  if (heap.makeOutput && heap.typedArrayFromHeap) {
+    const infos = shapes.map((shape) => heap.makeOutput!(shape, 'float32'));
+    return { arrays: () => infos.map((info) => heap.typedArrayFromHeap!(info)), infos: () => infos };
+  }
+  const arrays = shapes.map((shape) => new Float32Array(shape.reduce((p, q) => p * q, 1)));
+  return { arrays: () => arrays, infos: () => shapes.map((shape, i) => (backend as ArrayBackend).makeTensorInfo(shape, 'float32', arrays[i])) };
+}
+
+function channelsOf(x: TensorInfo, kernel: string): number {
+  const channels = x.shape[x.shape.length - 1];
+  if (!(x.shape.length >= 2 && channels > 0)) throw new Error(`${kernel}: x must be channels-last with rank >= 2, got [${x.shape.join(', ')}]`);
+  return channels;
+}
+
+function forward({ inputs, attrs = {}, backend }: KernelArgs): TensorInfo[] {
+  const k = THFR_BATCH_NORM_TRAIN;
+  const { x, gamma, beta, runningMean, runningVar } = inputs;
+  const channels = channelsOf(x, k);
+  const outputs = allocate(backend, [x.shape, [2, channels], [channels], [channels]]);
+  const [y, stats, newRunningMean, newRunningVar] = outputs.arrays();
+  batchNormTrainForwardValues(
+    read(backend, x, k, 'x'), channels, read(backend, gamma, k, 'gamma'), read(backend, beta, k, 'beta'),
+    read(backend, runningMean, k, 'runningMean'), read(backend, runningVar, k, 'runningVar'), attrs as unknown as BatchNormTrainAttrs,
+    { y, stats, newRunningMean, newRunningVar },
+  );
+  return outputs.infos();
+}
+
+function backward({ inputs, attrs = {}, backend }: KernelArgs): TensorInfo[] {
+  const k = THFR_BATCH_NORM_TRAIN_GRAD;
+  const { dy, x, stats, gamma, y } = inputs;
+  const channels = channelsOf(x, k);
+  const relu = Boolean(attrs.relu);
+  const outputs = allocate(backend, [x.shape, [channels], [channels]]);
+  const [dx, dGamma, dBeta] = outputs.arrays();
+  batchNormTrainBackwardValues(
+    read(backend, dy, k, 'dy'), read(backend, x, k, 'x'), read(backend, stats, k, 'stats'), read(backend, gamma, k, 'gamma'),
+    relu ? read(backend, y, k, 'y') : undefined, channels, { epsilon: attrs.epsilon as number, relu }, { dx, dGamma, dBeta },
+  );
+  return outputs.infos();
+}
+
+/** Backends whose buffers these kernels read in place. */
+export const ARRAY_BATCH_NORM_BACKENDS = ['cpu', 'wasm'] as const;
+
+/**
+ * Registers the fused training batch norm for `backendName` ('cpu' or 'wasm'; idempotent). @thfr/nn's BatchNorm2d
+ * uses it whenever the active backend has it. Returns the kernel names.
+ */
+export function registerBatchNormKernels(backendName: (typeof ARRAY_BATCH_NORM_BACKENDS)[number]): string[] {
+  if (!(ARRAY_BATCH_NORM_BACKENDS as readonly string[]).includes(backendName)) {
+    throw new Error(`registerBatchNormKernels: '${backendName}' is not one of ${ARRAY_BATCH_NORM_BACKENDS.join(', ')} (webgpu: registerWebGpuBatchNormKernels)`);
+  }
+  for (const [kernelName, kernelFunc] of [[THFR_BATCH_NORM_TRAIN, forward], [THFR_BATCH_NORM_TRAIN_GRAD, backward]] as const) {
+    if (tf.getKernel(kernelName, backendName) != null) tf.unregisterKernel(kernelName, backendName);
+    tf.registerKernel({ kernelName, backendName, kernelFunc: kernelFunc as never });
+  }
+  return [THFR_BATCH_NORM_TRAIN, THFR_BATCH_NORM_TRAIN_GRAD];
+}

@@ -1,0 +1,159 @@
+/**
+ * The fused training batch norm (@thfr/tensor's THFR_BATCH_NORM_TRAIN and its gradient) for tfjs-backend-webgpu, as
+ * WGSL programs run by the backend's `runWebGPUProgram` (typed structurally: this package imports no backend). A
+ * tfjs WebGPU program writes one output, so the forward kernel dispatches 4 shaders (batch statistics, y, the two
+ * running statistics) and the backward 3 (dβ, dγ, dx): 7 per layer and step where the composed ops took ~26
+ * (batch norm ~23, its ReLU ~3). The per-channel sums run one thread per channel over the batch's rows.
+ */
+import { tf, THFR_BATCH_NORM_TRAIN, THFR_BATCH_NORM_TRAIN_GRAD } from '@thfr/tensor';
+
+type TensorInfo = { dataId: object; shape: number[]; dtype: string };
+type KernelArgs = { inputs: Record<string, TensorInfo>; attrs?: Record<string, unknown>; backend: unknown };
+type Uniform = { type: 'int32' | 'float32'; data: number[] };
+
+interface WebGpuProgramLike {
+  outputShape: number[];
+  shaderKey: string;
+  dispatchLayout: { x: number[] };
+  dispatch: [number, number, number];
+  variableNames: string[];
+  workgroupSize: [number, number, number];
+  size: boolean;
+  uniforms: string;
+  getUserCode(): string;
+}
+interface WebGpuBackendLike {
+  runWebGPUProgram(program: WebGpuProgramLike, inputs: TensorInfo[], outputDtype: 'float32', uniforms?: Uniform[]): TensorInfo;
+}
+
+const WORKGROUP = 64;
+/** WebGPU's default maxComputeWorkgroupsPerDimension. */
+const MAX_WORKGROUPS_PER_DIMENSION = 65535;
+
+/** A flat program over `outputShape`: tfjs' _start turns the (up to 2-d) workgroup grid back into `index`. */
+function flatProgram(outputShape: number[], shaderKey: string, variableNames: string[], body: string): WebGpuProgramLike {
+  const groups = Math.ceil(outputShape.reduce((a, b) => a * b, 1) / WORKGROUP);
+  const dispatch: [number, number, number] = groups <= MAX_WORKGROUPS_PER_DIMENSION
+    ? [groups, 1, 1]
+    : [MAX_WORKGROUPS_PER_DIMENSION, Math.ceil(groups / MAX_WORKGROUPS_PER_DIMENSION), 1];
+  return {
+    outputShape,
+    shaderKey,
+    dispatchLayout: { x: outputShape.map((_, i) => i) },
+    dispatch,
+    variableNames,
+    workgroupSize: [WORKGROUP, 1, 1],
+    size: true,
+    uniforms: 'rows : i32, channels : i32, epsilon : f32, momentum : f32,',
+    getUserCode: () => `
+      fn main(index : i32) {
+        if (index >= uniforms.size) { return; }
+        ${body}
+      }`,
+  };
+}
+
+// x̂ of element `o` in channel `c`, from the batch statistics [mean..., variance...].
+const X_HAT = 'let xHat = (x[o] - stats[c]) * inverseSqrt(stats[uniforms.channels + c] + uniforms.epsilon);';
+// The upstream gradient of element `o`, masked where the fused ReLU was closed.
+const gradient = (relu: boolean) => (relu ? 'let g = select(0.0, dy[o], y[o] > 0.0);' : 'let g = dy[o];');
+
+/** stats [2, C]: row 0 the batch mean, row 1 the biased variance (two passes over the rows). */
+const statsProgram = (channels: number) => flatProgram([2, channels], 'thfrBnStats', ['x'], `
+        let c = index % uniforms.channels;
+        var sum = 0.0;
+        for (var r = 0; r < uniforms.rows; r++) { sum += x[r * uniforms.channels + c]; }
+        let mean = sum / f32(uniforms.rows);
+        if (index < uniforms.channels) { setOutputAtIndex(index, mean); return; }
+        var squares = 0.0;
+        for (var r = 0; r < uniforms.rows; r++) { let d = x[r * uniforms.channels + c] - mean; squares += d * d; }
+        setOutputAtIndex(index, squares / f32(uniforms.rows));`);
+
+const normaliseProgram = (shape: number[], relu: boolean) => flatProgram(shape, `thfrBnY${relu ? 'Relu' : ''}`, ['x', 'stats', 'gamma', 'beta'], `
+        let o = index;
+        let c = index % uniforms.channels;
+        ${X_HAT}
+        let v = xHat * gamma[c] + beta[c];
+        setOutputAtIndex(index, ${relu ? 'max(v, 0.0)' : 'v'});`);
+
+/** PyTorch's running update; the variance is the unbiased n / (n - 1) σ². */
+const runningProgram = (channels: number, which: 'mean' | 'var') => flatProgram([channels], `thfrBnRunning${which}`, ['stats', 'running'], which === 'mean'
+  ? 'setOutputAtIndex(index, (1.0 - uniforms.momentum) * running[index] + uniforms.momentum * stats[index]);'
+  : `let n = f32(uniforms.rows);
+        setOutputAtIndex(index, (1.0 - uniforms.momentum) * running[index] + uniforms.momentum * stats[uniforms.channels + index] * n / max(n - 1.0, 1.0));`);
+
+/** dβ = Σ g, or dγ = Σ g x̂, per channel. */
+const gradientSumProgram = (channels: number, which: 'beta' | 'gamma', relu: boolean) => flatProgram(
+  [channels], `thfrBnSum${which}${relu ? 'Relu' : ''}`, which === 'beta' ? ['dy', ...(relu ? ['y'] : [])] : ['dy', 'x', 'stats', ...(relu ? ['y'] : [])], `
+        let c = index;
+        var sum = 0.0;
+        for (var r = 0; r < uniforms.rows; r++) {
+          let o = r * uniforms.channels + c;
+          ${gradient(relu)}
+          ${which === 'beta' ? 'sum += g;' : `${X_HAT}
+          sum += g * xHat;`}
+        }
+        setOutputAtIndex(index, sum);`);
+
+/** dx = γ / sqrt(σ² + ε) · (g - dβ / n - x̂ dγ / n). */
+const inputGradientProgram = (shape: number[], relu: boolean) => flatProgram(shape, `thfrBnDx${relu ? 'Relu' : ''}`, ['dy', 'x', 'stats', 'gamma', 'dBeta', 'dGamma', ...(relu ? ['y'] : [])], `
+        let o = index;
+        let c = index % uniforms.channels;
+        ${gradient(relu)}
+        ${X_HAT}
+        let n = f32(uniforms.rows);
+        let k = gamma[c] * inverseSqrt(stats[uniforms.channels + c] + uniforms.epsilon);
+        setOutputAtIndex(index, k * (g - dBeta[c] / n - xHat * dGamma[c] / n));`);
+
+function uniforms(x: TensorInfo, attrs: Record<string, unknown>): Uniform[] {
+  const channels = x.shape[x.shape.length - 1];
+  const rows = x.shape.reduce((a, b) => a * b, 1) / channels;
+  return [
+    { type: 'int32', data: [rows] },
+    { type: 'int32', data: [channels] },
+    { type: 'float32', data: [attrs.epsilon as number] },
+    { type: 'float32', data: [(attrs.momentum as number | undefined) ?? 0] },
+  ];
+}
+
+function checkFloat(inputs: Record<string, TensorInfo>, kernel: string): void {
+  for (const [name, info] of Object.entries(inputs)) {
+    if (info && info.dtype !== 'float32') throw new Error(`${kernel}: '${name}' must be float32, got ${info.dtype}`);
+  }
+}
+
+function forward({ inputs, attrs = {}, backend }: KernelArgs): TensorInfo[] {
+  checkFloat(inputs, THFR_BATCH_NORM_TRAIN);
+  const gpu = backend as WebGpuBackendLike;
+  const { x, gamma, beta, runningMean, runningVar } = inputs;
+  const channels = x.shape[x.shape.length - 1];
+  const u = uniforms(x, attrs);
+  const stats = gpu.runWebGPUProgram(statsProgram(channels), [x], 'float32', u);
+  const y = gpu.runWebGPUProgram(normaliseProgram(x.shape, Boolean(attrs.relu)), [x, stats, gamma, beta], 'float32', u);
+  const newRunningMean = gpu.runWebGPUProgram(runningProgram(channels, 'mean'), [stats, runningMean], 'float32', u);
+  const newRunningVar = gpu.runWebGPUProgram(runningProgram(channels, 'var'), [stats, runningVar], 'float32', u);
+  return [y, stats, newRunningMean, newRunningVar];
+}
+
+function backward({ inputs, attrs = {}, backend }: KernelArgs): TensorInfo[] {
+  checkFloat(inputs, THFR_BATCH_NORM_TRAIN_GRAD);
+  const gpu = backend as WebGpuBackendLike;
+  const { dy, x, stats, gamma, y } = inputs;
+  const relu = Boolean(attrs.relu);
+  const channels = x.shape[x.shape.length - 1];
+  const u = uniforms(x, attrs);
+  const masked = relu ? [y] : [];
+  const dBeta = gpu.runWebGPUProgram(gradientSumProgram(channels, 'beta', relu), [dy, ...masked], 'float32', u);
+  const dGamma = gpu.runWebGPUProgram(gradientSumProgram(channels, 'gamma', relu), [dy, x, stats, ...masked], 'float32', u);
+  const dx = gpu.runWebGPUProgram(inputGradientProgram(x.shape, relu), [dy, x, stats, gamma, dBeta, dGamma, ...masked], 'float32', u);
+  return [dx, dGamma, dBeta];
+}
+
+/** Registers the fused training batch norm for tfjs-backend-webgpu (idempotent); returns the kernel names. */
+export function registerWebGpuBatchNormKernels(backendName = 'webgpu'): string[] {
+  for (const [kernelName, kernelFunc] of [[THFR_BATCH_NORM_TRAIN, forward], [THFR_BATCH_NORM_TRAIN_GRAD, backward]] as const) {
+    if (tf.getKernel(kernelName, backendName) != null) tf.unregisterKernel(kernelName, backendName);
+    tf.registerKernel({ kernelName, backendName, kernelFunc: kernelFunc as never });
+  }
+  return [THFR_BATCH_NORM_TRAIN, THFR_BATCH_NORM_TRAIN_GRAD];
+}
