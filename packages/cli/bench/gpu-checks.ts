@@ -17,6 +17,8 @@ import { runBackboneGpuBench } from '../../backbone/bench/gpu-backbone.js';
 import { createRandomResNet } from '@thfr/backbone';
 import { TemplateBank } from '@thfr/template-bank';
 import { PAPER_CONFIG, ThfrModel, ThfrNetwork, measureLevels, restorationLoss, templateReference } from '@thfr/model';
+import { FusedAdam } from '@thfr/nn';
+import { countDispatches } from '../src/commands/bench-dispatches.js';
 
 const LIMIT_S = Number(process.env.GPU_CHECKS_LIMIT_S ?? 400);
 // GPU_CHECKS_SMALL=1: tiny shapes, to dry-run the script on SwiftShader before spending device time.
@@ -94,16 +96,19 @@ async function thfrPaper(): Promise<void> {
   const bank = await TemplateBank.fromFeatures(features[features.length - 1], [reference]);
   const [template] = bank.gather(Array.from({ length: BATCH }, (_, i) => (i + 1) % BATCH));
   reference.dispose();
-  const optimizer = tf.train.adam(config.learningRate, config.betas[0], config.betas[1]);
-  const variables = network.trainableVariables();
+  // What training runs: FusedAdam, and the fused batch norm that initRuntime registered for webgpu.
+  const optimizer = new FusedAdam(network.trainableVariables(), { learningRate: config.learningRate, beta1: config.betas[0], beta2: config.betas[1] });
   network.train();
+  const lossOf = () => restorationLoss(features, network.forward(features, template), config.lossForm);
   const step = async () => {
-    const loss = optimizer.minimize(() => restorationLoss(features, network.forward(features, template)), true, variables)!;
+    const loss = optimizer.minimize(lossOf);
     notePeak();
     await loss.data();
     loss.dispose();
   };
   await step(); await step();
+  const counted = await countDispatches(() => optimizer.minimize(lossOf));
+  log('thfr paper training step dispatches', { kernels: counted.dispatches, compute_shaders: counted.shaders });
   if (process.env.GPU_CHECKS_PROFILE === '1') {
     // Which kernels a training step spends its time in (GPU timestamps where the adapter has them).
     const info = await tf.profile(step);
