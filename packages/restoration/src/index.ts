@@ -18,7 +18,7 @@ export type { NormalStatistics, CalibrationProgress } from './calibration.js';
 export { checkCalibrationScores, checkResumable } from './training-checks.js';
 export { estimateTrainingMemory, assertTrainingFits, TrainingMemoryError, WASM_HEAP_LIMIT_BYTES } from './memory-estimate.js';
 export type { TrainingMemoryEstimate } from './memory-estimate.js';
-export { optimiseRestoration } from './optimise.js';
+export { optimiseRestoration, defaultLossReadEvery } from './optimise.js';
 export type { TrainPhase, TrainProgress, TrainingCheckpoint, RestorationNetwork, OptimiseRunOptions, OptimiseOptions, OptimiseResult } from './optimise.js';
 export { prepareTraining, finishTraining } from './training-phases.js';
 export type { RestorationTrainOptions, TrainResult, PreparedTraining } from './training-phases.js';
