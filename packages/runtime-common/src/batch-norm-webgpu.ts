@@ -53,21 +53,76 @@ function flatProgram(outputShape: number[], shaderKey: string, variableNames: st
   };
 }
 
+/** Channels per workgroup of the per-channel sums, and row lanes per channel: REDUCE_CHANNELS x REDUCE_LANES threads. */
+const REDUCE_CHANNELS = 8;
+const REDUCE_LANES = 32;
+
+/**
+ * A program whose workgroups each sum `term` (an expression of the row `r`, the channel `c` and the element index
+ * `o`; it may use lines of `prelude`) over every row for 8 channels, then run `finish` with the sums in
+ * `partial[localIndex]` for the threads localIndex < 8 (their channel is `c`). `passes` > 1 runs the sum again with
+ * the previous pass's result for the channel in `previous` (the variance after the mean).
+ */
+function channelReduceProgram(outputShape: number[], channels: number, shaderKey: string, variableNames: string[], passes: Array<{ prelude?: string; term: string }>, finish: string): WebGpuProgramLike {
+  const threads = REDUCE_CHANNELS * REDUCE_LANES;
+  const sum = (pass: { prelude?: string; term: string }, k: number) => `
+        var acc${k} = 0.0;
+        if (c < uniforms.channels) {
+          for (var r = lane; r < uniforms.rows; r += ${REDUCE_LANES}) {
+            let o = r * uniforms.channels + c;
+            ${pass.prelude ?? ''}
+            acc${k} += ${pass.term};
+          }
+        }
+        partial[localIndex] = acc${k};
+        workgroupBarrier();
+        for (var s = ${threads / 2}u; s >= ${REDUCE_CHANNELS}u; s = s / 2u) {
+          if (localIndex < s) { partial[localIndex] += partial[localIndex + s]; }
+          workgroupBarrier();
+        }`;
+  const body = passes.map((pass, k) => {
+    const share = k + 1 < passes.length ? `
+        if (localIndex < ${REDUCE_CHANNELS}u) { firstPass[localIndex] = partial[localIndex]; }
+        workgroupBarrier();
+        let previous${k + 1} = firstPass[localIndex % ${REDUCE_CHANNELS}u];
+        workgroupBarrier();` : '';
+    return sum(pass, k) + share;
+  }).join('\n');
+  return {
+    outputShape,
+    shaderKey,
+    dispatchLayout: { x: outputShape.map((_, i) => i) },
+    dispatch: [Math.ceil(channels / REDUCE_CHANNELS), 1, 1],
+    variableNames,
+    workgroupSize: [threads, 1, 1],
+    size: true,
+    uniforms: 'rows : i32, channels : i32, epsilon : f32, momentum : f32,',
+    getUserCode: () => `
+      var<workgroup> partial : array<f32, ${threads}>;
+      var<workgroup> firstPass : array<f32, ${REDUCE_CHANNELS}>;
+      fn main(index : i32) {
+        let lane = i32(localIndex / ${REDUCE_CHANNELS}u);
+        let c = i32(workgroupId.x) * ${REDUCE_CHANNELS} + i32(localIndex % ${REDUCE_CHANNELS}u);
+        ${body}
+        if (localIndex < ${REDUCE_CHANNELS}u && c < uniforms.channels) {
+          ${finish}
+        }
+      }`,
+  };
+}
+
 // x̂ of element `o` in channel `c`, from the batch statistics [mean..., variance...].
 const X_HAT = 'let xHat = (x[o] - stats[c]) * inverseSqrt(stats[uniforms.channels + c] + uniforms.epsilon);';
 // The upstream gradient of element `o`, masked where the fused ReLU was closed.
 const gradient = (relu: boolean) => (relu ? 'let g = select(0.0, dy[o], y[o] > 0.0);' : 'let g = dy[o];');
 
-/** stats [2, C]: row 0 the batch mean, row 1 the biased variance (two passes over the rows). */
-const statsProgram = (channels: number) => flatProgram([2, channels], 'thfrBnStats', ['x'], `
-        let c = index % uniforms.channels;
-        var sum = 0.0;
-        for (var r = 0; r < uniforms.rows; r++) { sum += x[r * uniforms.channels + c]; }
-        let mean = sum / f32(uniforms.rows);
-        if (index < uniforms.channels) { setOutputAtIndex(index, mean); return; }
-        var squares = 0.0;
-        for (var r = 0; r < uniforms.rows; r++) { let d = x[r * uniforms.channels + c] - mean; squares += d * d; }
-        setOutputAtIndex(index, squares / f32(uniforms.rows));`);
+/** stats [2, C]: row 0 the batch mean, row 1 the biased variance (a second pass over the rows, around the mean). */
+const statsProgram = (channels: number) => channelReduceProgram([2, channels], channels, 'thfrBnStats', ['x'], [
+  { term: 'x[o]' },
+  { prelude: 'let d = x[o] - previous1 / f32(uniforms.rows);', term: 'd * d' },
+], `let n = f32(uniforms.rows);
+          setOutputAtIndex(c, firstPass[localIndex] / n);
+          setOutputAtIndex(uniforms.channels + c, partial[localIndex] / n);`);
 
 const normaliseProgram = (shape: number[], relu: boolean) => flatProgram(shape, `thfrBnY${relu ? 'Relu' : ''}`, ['x', 'stats', 'gamma', 'beta'], `
         let o = index;
@@ -83,17 +138,13 @@ const runningProgram = (channels: number, which: 'mean' | 'var') => flatProgram(
         setOutputAtIndex(index, (1.0 - uniforms.momentum) * running[index] + uniforms.momentum * stats[uniforms.channels + index] * n / max(n - 1.0, 1.0));`);
 
 /** dβ = Σ g, or dγ = Σ g x̂, per channel. */
-const gradientSumProgram = (channels: number, which: 'beta' | 'gamma', relu: boolean) => flatProgram(
-  [channels], `thfrBnSum${which}${relu ? 'Relu' : ''}`, which === 'beta' ? ['dy', ...(relu ? ['y'] : [])] : ['dy', 'x', 'stats', ...(relu ? ['y'] : [])], `
-        let c = index;
-        var sum = 0.0;
-        for (var r = 0; r < uniforms.rows; r++) {
-          let o = r * uniforms.channels + c;
-          ${gradient(relu)}
-          ${which === 'beta' ? 'sum += g;' : `${X_HAT}
-          sum += g * xHat;`}
-        }
-        setOutputAtIndex(index, sum);`);
+const gradientSumProgram = (channels: number, which: 'beta' | 'gamma', relu: boolean) => channelReduceProgram(
+  [channels], channels, `thfrBnSum${which}${relu ? 'Relu' : ''}`, which === 'beta' ? ['dy', ...(relu ? ['y'] : [])] : ['dy', 'x', 'stats', ...(relu ? ['y'] : [])],
+  [which === 'beta'
+    ? { prelude: gradient(relu), term: 'g' }
+    : { prelude: `${gradient(relu)}
+            ${X_HAT}`, term: 'g * xHat' }],
+  'setOutputAtIndex(c, partial[localIndex]);');
 
 /** dx = γ / sqrt(σ² + ε) · (g - dβ / n - x̂ dγ / n). */
 const inputGradientProgram = (shape: number[], relu: boolean) => flatProgram(shape, `thfrBnDx${relu ? 'Relu' : ''}`, ['dy', 'x', 'stats', 'gamma', 'dBeta', 'dGamma', ...(relu ? ['y'] : [])], `
