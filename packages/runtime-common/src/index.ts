@@ -23,3 +23,4 @@ export { describeBackend, formatBackendDescription } from './describe-backend.js
 export type { BackendDescription } from './describe-backend.js';
 export { registerBatchNormKernels, ARRAY_BATCH_NORM_BACKENDS } from './batch-norm-kernels.js';
 export { registerWebGpuBatchNormKernels } from './batch-norm-webgpu.js';
+export { registerFusedBatchNorm } from './fused-batch-norm.js';

@@ -1,6 +1,6 @@
 import { tf, selectBackend } from '@thfr/tensor';
 import type { BackendCandidate, SkippedBackend } from '@thfr/tensor';
-import { NODE_BACKEND_PRIORITY, backendOrder, describeBackend, registerBatchNormKernels, registerWebGpuBatchNormKernels } from '@thfr/runtime-common';
+import { NODE_BACKEND_PRIORITY, backendOrder, describeBackend, registerFusedBatchNorm } from '@thfr/runtime-common';
 import type { BackendDescription, NodeBackendName } from '@thfr/runtime-common';
 import { installDawnWebGpu } from './webgpu-dawn.js';
 import { installWasm, wasmThreadsCount } from './wasm-node.js';
@@ -79,10 +79,7 @@ export async function initRuntime(options: NodeRuntimeOptions = {}): Promise<Nod
   const candidates: BackendCandidate[] = order.map((name) => ({ name, init: install[name] }));
   const { backend, skipped } = await selectBackend(candidates);
   // Two kernels per batch-norm layer and training step instead of ~25 (@thfr/nn uses them when present).
-  if (options.fusedBatchNorm ?? process.env.THFR_FUSED_BATCH_NORM !== '0') {
-    if (backend === 'cpu' || backend === 'wasm') registerBatchNormKernels(backend);
-    if (backend === 'webgpu') registerWebGpuBatchNormKernels();
-  }
+  if (options.fusedBatchNorm ?? process.env.THFR_FUSED_BATCH_NORM !== '0') registerFusedBatchNorm(backend);
   if (backend === 'wasm') {
     details.simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
     details.threads = await wasmThreadsCount();

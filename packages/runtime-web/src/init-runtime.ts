@@ -1,6 +1,6 @@
 import { tf, selectBackend } from '@thfr/tensor';
 import type { BackendCandidate, SkippedBackend } from '@thfr/tensor';
-import { WEB_BACKEND_PRIORITY, backendOrder, describeBackend, registerBatchNormKernels, registerWasmTrainingKernels, registerWebGpuBatchNormKernels } from '@thfr/runtime-common';
+import { WEB_BACKEND_PRIORITY, backendOrder, describeBackend, registerFusedBatchNorm, registerWasmTrainingKernels } from '@thfr/runtime-common';
 import type { BackendDescription, WebBackendName } from '@thfr/runtime-common';
 import { probeWebGlRenderer, probeWebGpuAdapter, type AdapterLike } from './software-gpu.js';
 
@@ -84,10 +84,7 @@ export async function initRuntime(options: WebRuntimeOptions = {}): Promise<WebR
   const { backend, skipped } = await selectBackend(candidates);
   Object.assign(details, found[backend as WebBackendName]);
   // Two kernels per batch-norm layer and training step instead of ~25 (@thfr/nn uses them when present).
-  if (options.fusedBatchNorm ?? true) {
-    if (backend === 'cpu' || backend === 'wasm') registerBatchNormKernels(backend);
-    if (backend === 'webgpu') registerWebGpuBatchNormKernels();
-  }
+  if (options.fusedBatchNorm ?? true) registerFusedBatchNorm(backend);
   if (backend === 'wasm') {
     details.simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
     details.threads = Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'));
