@@ -3,7 +3,7 @@
  * code, in Node (an optional peer dependency, like tfjs-node). `@thfr/runtime-node`'s users get it from the CLI, or
  * call `registerOrtKernels()` after the wasm backend is set.
  */
-export { registerOrtKernels, activeOrtKernels, ORT_KERNELS } from './ort-kernels.js';
+export { registerOrtKernels, activeOrtKernels, withOrtKernels, ORT_KERNELS } from './ort-kernels.js';
 export type { OrtKernelOptions, OrtKernels, OrtKernelStats, OrtKernelName } from './ort-kernels.js';
 export { convForwardModel, convFilterGradientModel, convInputGradientModel, matMulModel } from './kernel-graphs.js';
 export type { ConvGeometry, KernelModel, FeedLayout } from './kernel-graphs.js';

@@ -8,6 +8,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { tf } from '@thfr/tensor';
+import { ortSpinningConfig } from '@thfr/backbone-onnx';
 import { loadNativeOrt, type NativeOrt, type NativeSession, type NativeTensor } from './native-session.js';
 import {
   convFilterGradientModel,
@@ -65,6 +66,8 @@ export interface OrtKernels {
   readonly threads: number;
   /** The onnxruntime-node version the kernels run on. */
   readonly onnxruntimeVersion: string;
+  /** The options it was registered with (registering them again gives the same kernels). */
+  readonly options: OrtKernelOptions;
   stats(): OrtKernelStats;
   /** Gives the backend its previous kernels back and releases the sessions. */
   dispose(): void;
@@ -75,6 +78,22 @@ let active: OrtKernels | undefined;
 /** The registration in force (from `registerOrtKernels`), if any. */
 export function activeOrtKernels(): OrtKernels | undefined {
   return active;
+}
+
+/**
+ * Runs `fn` with the kernels registered with `options` (undefined: none, wasm's own kernels), then restores the
+ * registration that was in force before, with its options (a measurement of one setting inside a run of another).
+ */
+export async function withOrtKernels<T>(options: OrtKernelOptions | undefined, fn: () => Promise<T>): Promise<T> {
+  const before = active?.options;
+  if (options) registerOrtKernels(options);
+  else active?.dispose();
+  try {
+    return await fn();
+  } finally {
+    if (before) registerOrtKernels(before);
+    else active?.dispose();
+  }
 }
 
 /** A convolution's geometry from tfjs' own Conv2DInfo (the padding tfjs would apply, 'same' included). */
@@ -136,17 +155,17 @@ export function registerOrtKernels(options: OrtKernelOptions = {}): OrtKernels {
     interOpNumThreads: 1,
     // One arena per session would keep each session's peak (patch matrices of ~100 MB) for good.
     enableCpuMemArena: false,
-    extra: { session: { intra_op: { allow_spinning: options.allowSpinning ? '1' : '0' } } },
+    extra: ortSpinningConfig(options.allowSpinning ?? false),
   };
-  const sessions = new Map<string, NativeSession>();
+  const sessions = new Map<string, { session: NativeSession; model: KernelModel }>();
   const session = (key: string, build: () => KernelModel): { session: NativeSession; model: KernelModel } => {
-    let entry = sessions.get(key) as (NativeSession & { model?: KernelModel }) | undefined;
+    let entry = sessions.get(key);
     if (!entry) {
       const model = build();
-      entry = Object.assign(ort.createSession(model.bytes, sessionOptions), { model });
+      entry = { session: ort.createSession(model.bytes, sessionOptions), model };
       sessions.set(key, entry);
     }
-    return { session: entry, model: entry.model! };
+    return entry;
   };
   const counts = { onnxruntime: {} as Record<string, number>, wasm: {} as Record<string, number> };
   const count = (engine: 'onnxruntime' | 'wasm', name: string) => {
@@ -245,6 +264,7 @@ export function registerOrtKernels(options: OrtKernelOptions = {}): OrtKernels {
     backendName,
     threads,
     onnxruntimeVersion: ort.version,
+    options: { ...options },
     stats: () => ({ onnxruntime: { ...counts.onnxruntime }, wasm: { ...counts.wasm }, sessions: sessions.size }),
     dispose() {
       if (disposed) return;
@@ -253,7 +273,7 @@ export function registerOrtKernels(options: OrtKernelOptions = {}): OrtKernels {
         tf.unregisterKernel(name, backendName);
         tf.registerKernel({ kernelName: name, backendName, kernelFunc: kernelFunc as never });
       }
-      for (const s of sessions.values()) s.dispose();
+      for (const entry of sessions.values()) entry.session.dispose();
       sessions.clear();
       if (active === registration) active = undefined;
     },

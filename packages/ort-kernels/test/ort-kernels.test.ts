@@ -4,7 +4,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { tf } from '@thfr/tensor';
 import { expectClose, expectNoLeak } from '@thfr/tensor/testing';
 import { registerWasmTrainingKernels } from '@thfr/runtime-common';
-import { activeOrtKernels, registerOrtKernels, ORT_KERNELS, type OrtKernels } from '../src/index.js';
+import { activeOrtKernels, registerOrtKernels, withOrtKernels, ORT_KERNELS, type OrtKernels } from '../src/index.js';
 
 // The reference is tfjs' cpu backend (its own kernels, independent of both wasm and onnxruntime); the kernels under
 // test run on wasm with every op routed to onnxruntime (minFlops 0), which the stats prove.
@@ -151,6 +151,27 @@ describe('registration', () => {
     for (const name of ORT_KERNELS) expect(tf.getKernel(name, 'wasm')!.kernelFunc).toBe(wasmOwn.get(name));
     tf.dispose([x, f]);
     kernels = registerOrtKernels({ minFlops: 0, threads: 2 });
+  });
+
+  it('withOrtKernels runs a function under other kernels, then restores the registration with its options', async () => {
+    const conv = () => tf.tidy(() => tf.conv2d(tf.ones([1, 6, 6, 2]) as tf.Tensor4D, tf.ones([3, 3, 2, 2]) as tf.Tensor4D, 1, 'same').dataSync());
+    // None: wasm's own kernels inside.
+    await withOrtKernels(undefined, async () => {
+      expect(activeOrtKernels()).toBeUndefined();
+      for (const name of ORT_KERNELS) expect(tf.getKernel(name, 'wasm')!.kernelFunc).toBe(wasmOwn.get(name));
+      conv();
+    });
+    expect(activeOrtKernels()!.options).toEqual({ minFlops: 0, threads: 2 });
+    // Other options inside: everything left to wasm.
+    const inside = await withOrtKernels({ minFlops: 1e12, threads: 1 }, async () => {
+      conv();
+      return activeOrtKernels()!.stats();
+    });
+    expect(inside).toMatchObject({ onnxruntime: {}, wasm: { Conv2D: 1 } });
+    kernels = activeOrtKernels()!;
+    expect(kernels.options).toEqual({ minFlops: 0, threads: 2 });
+    conv();
+    expect(kernels.stats().onnxruntime.Conv2D).toBe(1);
   });
 
   it('rejects bad options with a message naming them', () => {

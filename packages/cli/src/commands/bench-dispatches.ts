@@ -1,7 +1,7 @@
 import { tf } from '@thfr/tensor';
 import { FusedAdam, partitionIntoBuckets } from '@thfr/nn';
 import { ThfrNetwork, restorationLoss, type LevelGeometry, type ThfrConfig } from '@thfr/model';
-import { activeOrtKernels, registerOrtKernels } from '@thfr/ort-kernels';
+import { activeOrtKernels, withOrtKernels } from '@thfr/ort-kernels';
 
 /** Kernels that launch no work on any backend: shared-data reshapes and clones, and tf.customGrad's wrapper entry. */
 const NO_DISPATCH_KERNELS = new Set(['Reshape', 'Identity', 'unnamed scope']);
@@ -61,16 +61,22 @@ export async function countTrainingStepDispatches(config: ThfrConfig, levels: Le
   const full = new ThfrNetwork(levels, config);
   const fullSizes = full.trainableVariables().map((v) => v.size);
   full.dispose();
-  const buckets = partitionIntoBuckets(fullSizes, FUSED_ADAM_BUCKET_SIZE);
   const narrow = levels.map((l) => ({ ...l, channels: Math.max(8, Math.round(l.channels / DISPATCH_TWIN_WIDTH_DIVISOR)) }));
   const ortKernels = activeOrtKernels();
-  const threads = ortKernels?.threads;
-  if (ortKernels) registerOrtKernels({ threads, minFlops: 0 });
+  const count = () => countTwinStep(config, narrow, fullSizes.length, partitionIntoBuckets(fullSizes, FUSED_ADAM_BUCKET_SIZE));
+  return ortKernels ? withOrtKernels({ ...ortKernels.options, minFlops: 0 }, count) : count();
+}
+
+/** One training step's dispatches of the narrow twin, with the full network's optimizer buckets. */
+async function countTwinStep(config: ThfrConfig, narrow: LevelGeometry[], variableCount: number, buckets: number[][]): Promise<{ dispatches: number; byKernel: Record<string, number>; shaders?: number }> {
   const network = new ThfrNetwork(narrow, config);
+  const variables = network.trainableVariables();
+  if (variables.length !== variableCount) {
+    network.dispose();
+    throw new Error(`dispatch count: the narrow twin has ${variables.length} variables, the network ${variableCount}`);
+  }
   const features = narrow.map((l, i) => tf.randomUniform([1, l.size, l.size, l.channels], 0, 1, 'float32', i) as tf.Tensor4D);
   const template = config.template ? tf.randomUniform([1, network.codeSize, network.codeSize, network.templateChannels], 0, 1, 'float32', 7) as tf.Tensor4D : undefined;
-  const variables = network.trainableVariables();
-  if (variables.length !== fullSizes.length) throw new Error(`dispatch count: the narrow twin has ${variables.length} variables, the network ${fullSizes.length}`);
   const optimizer = new FusedAdam(variables, { learningRate: config.learningRate, beta1: config.betas[0], beta2: config.betas[1], buckets });
   try {
     network.train();
@@ -81,6 +87,5 @@ export async function countTrainingStepDispatches(config: ThfrConfig, levels: Le
     optimizer.dispose();
     network.dispose();
     tf.dispose([...features, ...(template ? [template] : [])]);
-    if (ortKernels) registerOrtKernels({ threads });
   }
 }

@@ -9,7 +9,7 @@ import { benchNetworkAgainstPytorch, type NetworkPeerResult } from './bench-netw
 import { DISPATCH_TWIN_WIDTH_DIVISOR, countDispatches, countTrainingStepDispatches } from './bench-dispatches.js';
 import { OnnxNetworkRunner, exportRestorationNetworkToOnnx } from '@thfr/restoration-onnx';
 import { loadOnnxRuntimeNode } from '@thfr/backbone-onnx/node';
-import { activeOrtKernels, registerOrtKernels } from '@thfr/ort-kernels';
+import { activeOrtKernels, withOrtKernels } from '@thfr/ort-kernels';
 import { numberOption, type CommandSpec } from '../command.js';
 import { DEFAULT_BACKBONE_NAME, openBackbone } from '../backbones.js';
 import { setupRuntime } from '../runtime.js';
@@ -171,20 +171,13 @@ async function benchConfig(label: string, config: ThfrConfig, backbone: FeatureE
       unfused.dispose();
       // The same step with every kernel on wasm (@thfr/ort-kernels off), in the same run for the ratio.
       let wasmOnlyMs: number | undefined;
-      const ortKernels = activeOrtKernels();
-      if (ortKernels) {
-        const threads = ortKernels.threads;
-        ortKernels.dispose();
-        try {
-          output.note(`${label}: timing the training step with the convolutions on wasm`);
-          wasmOnlyMs = await timeIt(repeats, async () => {
-            const loss = step();
-            await loss.data();
-            loss.dispose();
-          });
-        } finally {
-          registerOrtKernels({ threads });
-        }
+      if (activeOrtKernels()) {
+        output.note(`${label}: timing the training step with the convolutions on wasm`);
+        wasmOnlyMs = await withOrtKernels(undefined, () => timeIt(repeats, async () => {
+          const loss = step();
+          await loss.data();
+          loss.dispose();
+        }));
       }
       trainStepMs = { batch: trainBatch, ms, dispatches, unfusedDispatches, wasmOnlyMs };
     } catch (error) {
