@@ -1,37 +1,48 @@
 /**
  * Every check that needs an NVIDIA GPU host, in one process (device time is scarce):
  *  1. WebGPU through Dawn: backend, adapter; the cross-backend op suite against the cpu backend;
- *  2. conv2d 3x3 B16 64x64x256->256 forward and forward+backward;
- *  3. WideResNet50-2 (layer1..3) forward at batch 1 and 16;
- *  4. THFR paper configuration (WideResNet50-2 shapes, 256 px, batch 16): ms per training step,
- *     inference images/s at batch 1 and 16, and peak tensor memory.
+ *  2. THFR paper (WideResNet50-2) and default (ResNet50) configurations at 256 px: training step at batch 16
+ *     (with the split-K filter gradient and with tfjs' own), inference at batch 1 and 16, dispatches, peak memory;
+ *  3. the same networks with the same weights in PyTorch on the same GPU (CUDA, fp32 and TF32), via the
+ *     peers of `thfr bench --peer pytorch` (packages/cli/peer, THFR_PEER_DIR);
+ *  4. backbones (WideResNet50-2 and ResNet50 to layer3) at batch 1 and 16, next to PyTorch;
+ *  5. each Conv2DBackpropFilter geometry of the paper step, timed with tfjs' kernel and split-K slabs.
+ * GPU timings are pipelined (k calls in flight, one read-back, as cuda.synchronize() timing); single-call latency
+ * (a read-back after every call: Dawn's read-back round trip included) is reported beside them.
  * Bundle here and run there (see ../shared/device/README.md):
  *   ../shared/device/prepare.sh packages/cli/bench/gpu-checks.ts
- *   bash .gpu/run.sh node .gpu/gpu-checks.mjs
+ *   bash .gpu/run.sh node .gpu/gpu-checks.mjs        (THFR_PEER_DIR=packages/cli/peer for the PyTorch peer)
  */
 import '@tensorflow/tfjs-backend-cpu';
 import { tf } from '@thfr/tensor';
 import { initRuntime, formatBackendDescription } from '@thfr/runtime-node';
+import { registerWebGpuConvFilterGradient, registerWebGpuConvInputGradient } from '@thfr/runtime-common';
 import { OP_CASES, compareCase } from '../../runtime-node/test/op-suite.js';
-import { runBackboneGpuBench } from '../../backbone/bench/gpu-backbone.js';
-import { createRandomResNet } from '@thfr/backbone';
+import { createRandomResNet, type ResNetBackbone } from '@thfr/backbone';
 import { TemplateBank } from '@thfr/template-bank';
-import { PAPER_CONFIG, ThfrModel, ThfrNetwork, measureLevels, restorationLoss, templateReference } from '@thfr/model';
+import { PAPER_CONFIG, THFR_PRESETS, ThfrModel, ThfrNetwork, measureLevels, restorationLoss, templateReference, type ThfrConfig } from '@thfr/model';
 import { FusedAdam } from '@thfr/nn';
 import { countDispatches } from '../src/commands/bench-dispatches.js';
+import { benchNetworkAgainstPytorch } from '../src/commands/bench-network.js';
+import { benchBackboneAgainstPytorch } from '../src/commands/bench-peer.js';
+import type { Output } from '../src/output.js';
 
 const LIMIT_S = Number(process.env.GPU_CHECKS_LIMIT_S ?? 400);
 // GPU_CHECKS_SMALL=1: tiny shapes, to dry-run the script on SwiftShader before spending device time.
 const SMALL = process.env.GPU_CHECKS_SMALL === '1';
-const CONV = SMALL ? [2, 16, 16, 16] : [16, 64, 64, 256];
 const SIZE = SMALL ? 64 : 256;
 const BATCH = SMALL ? 2 : 16;
+/** In-flight calls of a pipelined timing (1 on SwiftShader, where a training step takes seconds). */
+const inFlight = (n: number) => (SMALL ? 1 : n);
+const PYTHON = process.env.GPU_CHECKS_PYTHON ?? 'python3';
 const deadline = setTimeout(() => {
   console.error(`gpu-checks: time limit (${LIMIT_S} s) reached, exiting`);
   process.exit(2);
 }, LIMIT_S * 1000);
 const t0 = performance.now();
 const log = (name: string, value: unknown) => console.log(JSON.stringify({ at_s: +((performance.now() - t0) / 1000).toFixed(1), name, ...(value as object) }));
+const output: Output = { line: (text: string) => console.log(text), note: () => {}, result: () => {} } as unknown as Output;
+const round = (ms: number) => +ms.toFixed(2);
 
 let peakBytes = 0;
 function notePeak(): void {
@@ -39,7 +50,9 @@ function notePeak(): void {
   peakBytes = Math.max(peakBytes, m.numBytesInGPUAllocated ?? m.numBytesInGPU ?? m.numBytes);
 }
 
-async function median(repeats: number, fn: () => Promise<void>): Promise<number> {
+/** Median ms of `repeats` awaited calls (a read-back after each: single-call latency). */
+async function latency(repeats: number, fn: () => Promise<void>): Promise<number> {
+  await fn();
   const times: number[] = [];
   for (let i = 0; i < repeats; i++) {
     const start = performance.now();
@@ -48,6 +61,27 @@ async function median(repeats: number, fn: () => Promise<void>): Promise<number>
   }
   times.sort((a, b) => a - b);
   return times[Math.floor(times.length / 2)];
+}
+
+/**
+ * ms per call with `inFlight` calls queued and one read-back at the end (the queue runs in order, so reading the
+ * last call's output waits for all of them). `enqueue` returns the call's outputs; all but the last are disposed
+ * at once (their buffers return to the pool when the queue has used them).
+ */
+async function pipelined(inFlight: number, enqueue: () => tf.Tensor[]): Promise<number> {
+  const warm = enqueue();
+  await Promise.all(warm.map((t) => t.data()));
+  tf.dispose(warm);
+  const start = performance.now();
+  let last: tf.Tensor[] = [];
+  for (let i = 0; i < inFlight; i++) {
+    tf.dispose(last);
+    last = enqueue();
+  }
+  await Promise.all(last.map((t) => t.data()));
+  const ms = (performance.now() - start) / inFlight;
+  tf.dispose(last);
+  return ms;
 }
 
 async function opSuite(): Promise<number> {
@@ -65,91 +99,306 @@ async function opSuite(): Promise<number> {
   return failures;
 }
 
-async function convTiming(): Promise<void> {
-  const [n, h, w, c] = CONV;
-  const x = tf.randomUniform([n, h, w, c], -1, 1) as tf.Tensor4D;
-  const k = tf.randomUniform([3, 3, c, c], -0.1, 0.1) as tf.Tensor4D;
-  const dy = tf.randomUniform([n, h, w, c], -1, 1) as tf.Tensor4D;
-  const gflop = (2 * n * h * w * 9 * c * c) / 1e9;
-  const fwd = async () => { const y = tf.conv2d(x, k, 1, 'same'); await y.data(); y.dispose(); };
-  const both = async () => {
-    const g = tf.grads((a: tf.Tensor, c: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, c as tf.Tensor4D, 1, 'same'))([x, k], dy);
-    await Promise.all(g.map((t) => t.data()));
-    tf.dispose(g);
-  };
-  await fwd(); await both();
-  const f = await median(10, fwd);
-  const b = await median(5, both);
-  log(`conv3x3 B${n} ${h}x${w}x${c}->${c}`, { forward_ms: +f.toFixed(2), forward_tflops: +(gflop / f).toFixed(2), forward_backward_ms: +b.toFixed(2), forward_backward_tflops: +((3 * gflop) / b).toFixed(2) });
-  tf.dispose([x, k, dy]);
+/** Removes the split-K filter gradient registered last (tfjs' own kernel comes back). */
+let removeSplitK: (() => void) | undefined;
+
+/** tfjs' Conv2DBackpropFilter, or the split-K one with these options ({}: the runtime's defaults). */
+function useFilterGradient(kind: 'tfjs' | { rowsPerSlab?: number }): void {
+  removeSplitK?.();
+  removeSplitK = kind === 'tfjs' ? undefined : registerWebGpuConvFilterGradient(kind);
 }
 
-async function thfrPaper(): Promise<void> {
-  const config = SMALL ? { ...PAPER_CONFIG, imageSize: SIZE, decoderBlocks: [1, 1, 1] } : { ...PAPER_CONFIG };
-  const backbone = createRandomResNet(SMALL ? 'resnet18' : 'wide_resnet50_2', { seed: 0 });
+type KernelCall = { shapes: Record<string, number[]>; attrs: Record<string, unknown> };
+type FilterCall = { xShape: number[]; dyShape: number[]; attrs: Record<string, unknown> };
+
+/** The calls of kernel `kernelName` made by one call of `fn` (input shapes and attributes), by wrapping the registered kernel. */
+async function recordKernelCalls(kernelName: string, fn: () => tf.Tensor): Promise<KernelCall[]> {
+  const config = tf.getKernel(kernelName, 'webgpu')!;
+  const calls: KernelCall[] = [];
+  tf.unregisterKernel(kernelName, 'webgpu');
+  tf.registerKernel({ ...config, kernelFunc: ((args: { inputs: Record<string, { shape: number[] }>; attrs: Record<string, unknown> }) => {
+    calls.push({ shapes: Object.fromEntries(Object.entries(args.inputs).map(([k, v]) => [k, v.shape])), attrs: { ...args.attrs } });
+    return (config.kernelFunc as (a: unknown) => unknown)(args);
+  }) as never });
+  try {
+    const out = fn();
+    await out.data();
+    out.dispose();
+  } finally {
+    tf.unregisterKernel(kernelName, 'webgpu');
+    tf.registerKernel(config);
+  }
+  return calls;
+}
+
+/** Removes the composed input gradient registered last (tfjs' own kernel comes back). */
+let removeInputGradient: (() => void) | undefined;
+
+function useInputGradient(kind: 'tfjs' | 'composed'): void {
+  removeInputGradient?.();
+  removeInputGradient = kind === 'tfjs' ? undefined : registerWebGpuConvInputGradient();
+}
+
+/** Each distinct Conv2DBackpropInput geometry of a training step: tfjs' kernel against the composed one. */
+async function inputGradientBench(calls: KernelCall[]): Promise<void> {
+  const groups = new Map<string, { call: KernelCall; count: number }>();
+  for (const c of calls) {
+    const key = JSON.stringify([c.shapes, c.attrs.inputShape, c.attrs.strides, c.attrs.pad]);
+    const g = groups.get(key) ?? { call: c, count: 0 };
+    g.count++;
+    groups.set(key, g);
+  }
+  const totals: Record<string, number> = {};
+  for (const { call, count } of groups.values()) {
+    const dy = tf.randomUniform(call.shapes.dy, -1, 1);
+    const filter = tf.randomUniform(call.shapes.filter, -1, 1);
+    const row: Record<string, unknown> = { dy: call.shapes.dy.join('x'), filter: call.shapes.filter.join('x'), input: (call.attrs.inputShape as number[]).join('x'), strides: call.attrs.strides, pad: call.attrs.pad, calls_per_step: count };
+    let reference: Float32Array | undefined;
+    for (const kind of ['tfjs', 'composed'] as const) {
+      useInputGradient(kind);
+      const run = () => [tf.engine().runKernel('Conv2DBackpropInput', { dy, filter }, call.attrs as never) as tf.Tensor];
+      const ms = await pipelined(inFlight(6), run);
+      const [out] = run();
+      const values = (await out.data()) as Float32Array;
+      out.dispose();
+      if (!reference) reference = values;
+      let worst = 0;
+      let scale = 0;
+      for (let i = 0; i < values.length; i++) { worst = Math.max(worst, Math.abs(values[i] - reference[i])); scale = Math.max(scale, Math.abs(reference[i])); }
+      row[`${kind}_ms`] = round(ms);
+      if (kind === 'composed') row.composed_rel_diff = +(worst / scale).toExponential(1);
+      totals[kind] = (totals[kind] ?? 0) + ms * count;
+    }
+    log('input gradient geometry', row);
+    tf.dispose([dy, filter]);
+  }
+  useInputGradient('composed');
+  log('input gradient, summed over one training step (ms)', Object.fromEntries(Object.entries(totals).map(([k, v]) => [k, round(v)])));
+}
+
+/**
+ * Engine settings compared by the 'variants' section: whose Conv2DBackpropInput (thfr's, tfjs' naive one, tfjs'
+ * matmul one behind WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE=false) and how many dispatches tfjs encodes before a submit.
+ */
+type Variant = { input: 'thfr' | 'tfjs-naive' | 'tfjs-mm'; submitBatch: number };
+const VARIANTS: Variant[] = (['thfr', 'tfjs-naive', 'tfjs-mm'] as const).flatMap((input) => [15, 64, 256].map((submitBatch) => ({ input, submitBatch })));
+
+function useVariant(v: Variant): void {
+  useInputGradient(v.input === 'thfr' ? 'composed' : 'tfjs');
+  tf.env().set('WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE', v.input !== 'tfjs-mm');
+  tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', v.submitBatch);
+}
+
+/** The paper step's input-gradient calls. */
+let paperInputCalls: KernelCall[] = [];
+
+/** Each distinct filter-gradient geometry of a training step: tfjs' kernel against split-K slabs of 256..2048 rows. */
+async function filterGradientBench(calls: FilterCall[]): Promise<void> {
+  const groups = new Map<string, { call: FilterCall; count: number }>();
+  for (const c of calls) {
+    const key = JSON.stringify([c.xShape, c.dyShape, c.attrs.filterShape, c.attrs.strides, c.attrs.pad]);
+    const g = groups.get(key) ?? { call: c, count: 0 };
+    g.count++;
+    groups.set(key, g);
+  }
+  const variants: Array<[string, number | undefined]> = [['tfjs', undefined], ['splitK512', 512], ['splitK1024', 1024], ['splitK2048', 2048], ['splitK4096', 4096]];
+  const totals: Record<string, number> = {};
+  for (const { call, count } of groups.values()) {
+    const x = tf.randomUniform(call.xShape, -1, 1);
+    const dy = tf.randomUniform(call.dyShape, -1, 1);
+    const row: Record<string, unknown> = { x: call.xShape.join('x'), dy: call.dyShape.join('x'), filter: (call.attrs.filterShape as number[]).join('x'), strides: call.attrs.strides, pad: call.attrs.pad, calls_per_step: count };
+    let reference: Float32Array | undefined;
+    for (const [name, slab] of variants) {
+      useFilterGradient(slab === undefined ? 'tfjs' : { rowsPerSlab: slab });
+      {
+        const run = () => [tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, call.attrs as never) as tf.Tensor];
+        const ms = await pipelined(inFlight(6), run);
+        const [out] = run();
+        const values = (await out.data()) as Float32Array;
+        out.dispose();
+        if (!reference) reference = values;
+        let worst = 0;
+        let scale = 0;
+        for (let i = 0; i < values.length; i++) { worst = Math.max(worst, Math.abs(values[i] - reference[i])); scale = Math.max(scale, Math.abs(reference[i])); }
+        row[`${name}_ms`] = round(ms);
+        if (slab !== undefined) row[`${name}_rel_diff`] = +(worst / scale).toExponential(1);
+        totals[name] = (totals[name] ?? 0) + ms * count;
+      }
+    }
+    log('filter gradient geometry', row);
+    tf.dispose([x, dy]);
+  }
+  useFilterGradient({}); // the runtime's default again
+  log('filter gradient, summed over one training step (ms)', Object.fromEntries(Object.entries(totals).map(([k, v]) => [k, round(v)])));
+}
+
+async function backboneBench(name: 'wide_resnet50_2' | 'resnet50'): Promise<Map<number, number>> {
+  const backbone = createRandomResNet(name, { seed: 0 });
+  const pipelinedMs = new Map<number, number>();
+  for (const batch of [1, BATCH]) {
+    const images = tf.randomUniform([batch, SIZE, SIZE, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
+    const single = await latency(5, async () => { const f = backbone.extract(images); await Promise.all(f.map((t) => t.data())); tf.dispose(f); });
+    const ms = await pipelined(10, () => backbone.extract(images));
+    pipelinedMs.set(batch, ms);
+    log(`backbone ${name} (layer1..3)`, { batch, pipelined_ms: round(ms), images_per_s: +((batch * 1000) / ms).toFixed(0), latency_ms: round(single) });
+    images.dispose();
+  }
+  if (!SMALL) {
+    for (const tf32 of ['0', '1']) {
+      process.env.THFR_PEER_TF32 = tf32;
+      try {
+        await benchBackboneAgainstPytorch(backbone, pipelinedMs, SIZE, 20, PYTHON, output);
+      } catch (error) {
+        log('backbone peer failed', { error: String(error) });
+      }
+    }
+  }
+  backbone.dispose();
+  return pipelinedMs;
+}
+
+/** Sections of the run (env GPU_CHECKS_SECTIONS). */
+const sections = (process.env.GPU_CHECKS_SECTIONS ?? 'paper,backbone,default,filter').split(',');
+
+/** The paper step's filter-gradient calls, timed per geometry at the end of the run. */
+let paperFilterCalls: FilterCall[] = [];
+
+async function configBench(label: string, config: ThfrConfig, arch: 'wide_resnet50_2' | 'resnet50'): Promise<void> {
+  peakBytes = 0;
+  const backbone: ResNetBackbone = createRandomResNet(SMALL ? 'resnet18' : arch, { seed: 0 });
   const levels = measureLevels(backbone, config.imageSize);
   const network = new ThfrNetwork(levels, config);
-  log('thfr paper network', { levels, trainable_parameters: network.parameterCount() });
+  log(`${label} network`, { levels, trainable_parameters: network.parameterCount() });
   const images = tf.randomUniform([BATCH, SIZE, SIZE, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
   const features = backbone.extract(images);
   const reference = templateReference(features, network.codeSize);
   const bank = await TemplateBank.fromFeatures(features[features.length - 1], [reference]);
   const [template] = bank.gather(Array.from({ length: BATCH }, (_, i) => (i + 1) % BATCH));
   reference.dispose();
-  // What training runs: FusedAdam, and the fused batch norm that initRuntime registered for webgpu.
+  // What training runs: FusedAdam, the fused batch norm and the split-K filter gradient that initRuntime registered.
   const optimizer = new FusedAdam(network.trainableVariables(), { learningRate: config.learningRate, beta1: config.betas[0], beta2: config.betas[1] });
   network.train();
-  const lossOf = () => restorationLoss(features, network.forward(features, template), config.lossForm);
-  const step = async () => {
-    const loss = optimizer.minimize(lossOf);
-    notePeak();
-    await loss.data();
-    loss.dispose();
-  };
-  await step(); await step();
-  const counted = await countDispatches(() => optimizer.minimize(lossOf));
-  log('thfr paper training step dispatches', { kernels: counted.dispatches, compute_shaders: counted.shaders });
-  if (process.env.GPU_CHECKS_PROFILE === '1') {
-    // Which kernels a training step spends its time in (GPU timestamps where the adapter has them).
-    const info = await tf.profile(step);
-    const byKernel = new Map<string, { ms: number; count: number }>();
-    for (const k of info.kernels) {
-      const e = byKernel.get(k.name) ?? { ms: 0, count: 0 };
-      e.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
-      e.count += 1;
-      byKernel.set(k.name, e);
+  const step = () => { const loss = optimizer.minimize(() => restorationLoss(features, network.forward(features, template), config.lossForm)); notePeak(); return loss; };
+  const counted = await countDispatches(step);
+  log(`${label} training step dispatches`, { kernels: counted.dispatches, compute_shaders: counted.shaders });
+  const stepLatency = await latency(inFlight(3), async () => { const l = step(); await l.data(); l.dispose(); });
+  const stepMs = await pipelined(inFlight(5), () => [step()]);
+  log(`${label} training step (batch ${BATCH}, ${SIZE}px, cached features, split-K filter gradient)`, { pipelined_ms: round(stepMs), images_per_s: +((BATCH * 1000) / stepMs).toFixed(1), latency_ms: round(stepLatency), peak_bytes: peakBytes });
+  if (label === 'paper') {
+    const calls: FilterCall[] = (await recordKernelCalls('Conv2DBackpropFilter', step)).map((c) => ({ xShape: c.shapes.x, dyShape: c.shapes.dy, attrs: c.attrs }));
+    paperInputCalls = await recordKernelCalls('Conv2DBackpropInput', step);
+    // The same step with tfjs' own filter-gradient kernel, for the ratio in this run.
+    if (sections.includes('profile')) try {
+      // Where the step's time goes, per kernel (GPU timestamps where the adapter has them).
+      const info = await tf.profile(async () => { const l = step(); await l.data(); l.dispose(); });
+      const byKernel = new Map<string, { ms: number; count: number }>();
+      for (const k of info.kernels) {
+        const e = byKernel.get(k.name) ?? { ms: 0, count: 0 };
+        e.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+        e.count += 1;
+        byKernel.set(k.name, e);
+      }
+      const total = [...byKernel.values()].reduce((a, e) => a + e.ms, 0);
+      const top = [...byKernel.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 16).map(([n, e]) => `${n} ${e.ms.toFixed(1)}ms/${e.count}`);
+      log(`${label} training step profile (kernel time, top kernels)`, { kernels: info.kernels.length, kernel_ms_total: round(total), top: top.join('; ') });
+    } catch (error) {
+      log('profile failed', { error: String(error).slice(0, 400) });
     }
-    const top = [...byKernel.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 14).map(([n, e]) => `${n} ${e.ms.toFixed(0)}ms/${e.count}`);
-    log('thfr paper training step profile (top kernels)', { kernels: info.kernels.length, top: top.join('; ') });
+    useFilterGradient('tfjs');
+    const nativeMs = await pipelined(inFlight(3), () => [step()]);
+    useFilterGradient({});
+    log(`${label} training step with tfjs' Conv2DBackpropFilter`, { pipelined_ms: round(nativeMs), split_k_speedup: +(nativeMs / stepMs).toFixed(2), filter_gradient_calls: calls.length });
+    useInputGradient('tfjs');
+    const tfjsInputMs = await pipelined(inFlight(3), () => [step()]);
+    useInputGradient('composed');
+    log(`${label} training step with tfjs' Conv2DBackpropInput`, { pipelined_ms: round(tfjsInputMs), composed_input_gradient_speedup: +(tfjsInputMs / stepMs).toFixed(2), input_gradient_calls: paperInputCalls.length });
+    if (sections.includes('variants')) for (const v of VARIANTS) {
+      useVariant(v);
+      const ms = await pipelined(inFlight(5), () => [step()]);
+      log(`${label} training step variant`, { ...v, pipelined_ms: round(ms) });
+    }
+    useVariant(VARIANTS[0]);
+    paperFilterCalls = calls;
   }
-  const stepMs = await median(5, step);
-  log(`thfr paper training step (batch ${BATCH}, ${SIZE}px, cached features)`, { ms_per_step: +stepMs.toFixed(1), images_per_s: +((BATCH * 1000) / stepMs).toFixed(1), peak_bytes: peakBytes });
   optimizer.dispose();
-  tf.dispose([template, ...features]);
   const model = new ThfrModel({ config, backbone, levels, network, bank });
+  network.eval();
+  const inferenceMs = new Map<number, number>();
   for (const batch of [1, BATCH]) {
     const x = tf.randomUniform([batch, SIZE, SIZE, 3], 0, 1, 'float32', 2) as tf.Tensor4D;
-    const run = async () => { const out = await model.predictTensors(x); notePeak(); await out.scores.data(); tf.dispose([out.map, out.scores, ...out.levelMaps]); };
-    await run(); await run();
-    const ms = await median(5, run);
-    log('thfr paper inference (backbone + search + restoration + map)', { batch, ms_per_batch: +ms.toFixed(1), images_per_s: +((batch * 1000) / ms).toFixed(1), peak_bytes: peakBytes });
+    const once = async () => { const out = await model.predictTensors(x); notePeak(); await out.scores.data(); tf.dispose([out.map, out.scores, ...out.levelMaps]); };
+    const single = await latency(inFlight(5), once);
+    // k predictions in flight: each awaits only its template search's read-back, so the queue stays full.
+    const queued = inFlight(8);
+    await once();
+    const start = performance.now();
+    const outs = await Promise.all(Array.from({ length: queued }, () => model.predictTensors(x)));
+    await Promise.all(outs.map((o) => o.scores.data()));
+    const ms = (performance.now() - start) / queued;
+    for (const o of outs) tf.dispose([o.map, o.scores, ...o.levelMaps]);
+    inferenceMs.set(batch, ms);
+    log(`${label} inference (backbone + search + restoration + map)`, { batch, pipelined_ms: round(ms), images_per_s: +((batch * 1000) / ms).toFixed(1), latency_ms: round(single), peak_bytes: peakBytes });
+    if (batch === BATCH && label === 'paper' && sections.includes('variants')) {
+      for (const v of VARIANTS) {
+        useVariant(v);
+        await once();
+        const started = performance.now();
+        const queuedOuts = await Promise.all(Array.from({ length: queued }, () => model.predictTensors(x)));
+        await Promise.all(queuedOuts.map((o) => o.scores.data()));
+        const variantMs = (performance.now() - started) / queued;
+        for (const o of queuedOuts) tf.dispose([o.map, o.scores, ...o.levelMaps]);
+        log(`${label} inference variant`, { ...v, batch, pipelined_ms: round(variantMs), images_per_s: +((batch * 1000) / variantMs).toFixed(1) });
+      }
+      useVariant(VARIANTS[0]);
+    }
     x.dispose();
   }
-  tf.dispose(images);
+  if (sections.includes('peer') || (!SMALL && process.env.GPU_CHECKS_PEER !== '0')) {
+    const probeIdx = [0, 1];
+    const probeFeatures = features.map((f) => tf.gather(f, probeIdx) as tf.Tensor4D);
+    const probeTemplate = config.template ? bank.gather(probeIdx.map((i) => (i + 1) % BATCH))[0] : undefined;
+    for (const tf32 of ['0', '1']) {
+      process.env.THFR_PEER_TF32 = tf32;
+      try {
+        const peer = await benchNetworkAgainstPytorch(network, backbone, { features: probeFeatures, template: probeTemplate }, {
+          config, codeSize: network.codeSize, adamEpsilon: tf.backend().epsilon(), bankImages: BATCH, batches: [1, BATCH], trainBatch: BATCH, repeats: SMALL ? 2 : 10,
+        }, PYTHON, output);
+        const ratio = (peerMs: number | undefined, ms: number | undefined) => (peerMs && ms ? +(peerMs / ms).toFixed(3) : null);
+        log(`${label} PyTorch peer (${peer.device}, ${peer.tf32 ? 'TF32' : 'fp32'})`, {
+          torch: peer.torch, restored_levels_rel_diff: +peer.probeMaxRelativeDiff.toExponential(1),
+          train_ms: round(peer.trainStep.ms), train_ratio_vs_pytorch: ratio(peer.trainStep.ms, stepMs),
+          inference: peer.inference.map((r) => ({ batch: r.batch, ms: round(r.msPerBatch), images_per_s: +((r.batch * 1000) / r.msPerBatch).toFixed(0), ratio_vs_pytorch: ratio(r.msPerBatch, inferenceMs.get(r.batch)) })),
+        });
+        if (peer.device !== 'cuda') break; // TF32 is a CUDA setting
+      } catch (error) {
+        log(`${label} PyTorch peer failed`, { error: String(error).slice(0, 600) });
+      }
+    }
+    tf.dispose([...probeFeatures, ...(probeTemplate ? [probeTemplate] : [])]);
+  }
+  tf.dispose([template, images, ...features]);
   model.dispose();
   backbone.dispose();
 }
 
 async function main(): Promise<number> {
-  const runtime = await initRuntime({ prefer: ['webgpu'], dawnOptions: process.argv.slice(2) }).catch((e: Error) => { console.error(`webgpu unavailable: ${e.message}`); return null; });
+  // The conv gradients are registered here instead of by initRuntime, so that tfjs' own can be put back.
+  const runtime = await initRuntime({ prefer: ['webgpu'], dawnOptions: process.argv.slice(2), webgpuConvGradients: false }).catch((e: Error) => { console.error(`webgpu unavailable: ${e.message}`); return null; });
   console.log(`tf.getBackend() = ${tf.getBackend()}`);
   if (!runtime || tf.getBackend() !== 'webgpu') return 1;
+  useFilterGradient({});
+  useInputGradient('composed');
   console.log(`backend: ${formatBackendDescription(runtime.description)}`);
-  const profileOnly = process.env.GPU_CHECKS_PROFILE === '1';
-  const failures = profileOnly ? 0 : await opSuite();
-  if (!profileOnly) await convTiming();
-  if (!SMALL && !profileOnly) for (const row of await runBackboneGpuBench(tf, { batches: [1, 16], repeats: 5 })) log('backbone', row);
-  await thfrPaper();
+  const failures = await opSuite();
+  // Most wanted first: a run cut short by its time limit keeps the figures printed so far.
+  if (sections.includes('paper')) await configBench('paper', SMALL ? { ...PAPER_CONFIG, imageSize: SIZE, decoderBlocks: [1, 1, 1] } : { ...PAPER_CONFIG }, 'wide_resnet50_2');
+  if (sections.includes('backbone') && !SMALL) {
+    await backboneBench('wide_resnet50_2');
+    await backboneBench('resnet50');
+  }
+  if (sections.includes('default')) await configBench('default', { ...THFR_PRESETS.default, imageSize: SIZE }, 'resnet50');
+  if (sections.includes('filter')) await filterGradientBench(paperFilterCalls);
+  if (sections.includes('input')) await inputGradientBench(paperInputCalls);
   console.log(failures === 0 ? 'gpu-checks: all op cases match cpu' : `gpu-checks: ${failures} op case(s) FAILED`);
   return failures === 0 ? 0 : 1;
 }

@@ -139,6 +139,10 @@ def main():
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     device = 'cuda' if torch.cuda.is_available() else 'cpu'
+    # Plain fp32 unless THFR_PEER_TF32=1: PyTorch's default lets cuDNN convolutions round to TF32 on Ampere and later.
+    tf32 = os.environ.get('THFR_PEER_TF32') == '1'
+    torch.backends.cudnn.allow_tf32 = tf32
+    torch.backends.cuda.matmul.allow_tf32 = tf32
     d = args.export_dir
     spec = json.load(open(os.path.join(d, 'network.json')))
     graph = spec['graph']
@@ -202,7 +206,7 @@ def main():
         return loss
 
     train_ms = timed(args.repeats, step, device)
-    print(json.dumps({'peer': 'pytorch', 'torch': torch.__version__, 'device': device, 'threads': torch.get_num_threads(),
+    print(json.dumps({'peer': 'pytorch', 'torch': torch.__version__, 'device': device, 'tf32': tf32 if device == 'cuda' else False, 'threads': torch.get_num_threads(),
                       'probeMaxRelativeDiff': probe_diff, 'parameters': sum(p.numel() for p in params.values()),
                       'inference': inference, 'trainStep': {'batch': args.train_batch, 'ms': train_ms}}))
 

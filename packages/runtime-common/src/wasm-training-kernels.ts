@@ -16,22 +16,8 @@ import {
   maxPoolInputGradient,
 } from './conv-gradients.js';
 import { registerWasmSliceKernels } from './wasm-slice-kernels.js';
+import { borrow, composed, type KernelArgs, type TensorInfo } from './composed-kernel.js';
 
-type TensorInfo = { dataId: object; shape: number[]; dtype: string };
-type KernelArgs = { inputs: Record<string, TensorInfo>; attrs?: Record<string, unknown>; backend: unknown };
-
-/**
- * Wraps a kernel input as a Tensor sharing its data. The backend's reference count is raised first so
- * that disposing the wrapper (at the end of the tidy) gives the data back to its owner untouched.
- */
-function borrow<T extends Tensor>(info: TensorInfo, backend: unknown): T {
-  (backend as { incRef(dataId: object): void }).incRef(info.dataId);
-  return tf.engine().makeTensorFromTensorInfo(info as never) as T;
-}
-
-function composed(run: (args: KernelArgs) => Tensor) {
-  return (args: KernelArgs) => tf.tidy(() => run(args)) as never;
-}
 
 /** Names of the kernels that `registerWasmTrainingKernels` provides. */
 export const WASM_TRAINING_KERNELS = [

@@ -1,6 +1,6 @@
 import { tf, selectBackend } from '@thfr/tensor';
 import type { BackendCandidate, SkippedBackend } from '@thfr/tensor';
-import { NODE_BACKEND_PRIORITY, backendOrder, describeBackend, registerFusedBatchNorm } from '@thfr/runtime-common';
+import { NODE_BACKEND_PRIORITY, backendOrder, describeBackend, registerFusedBatchNorm, registerWebGpuConvFilterGradient, registerWebGpuConvInputGradient } from '@thfr/runtime-common';
 import type { BackendDescription, NodeBackendName } from '@thfr/runtime-common';
 import { installDawnWebGpu } from './webgpu-dawn.js';
 import { installWasm, wasmThreadsCount } from './wasm-node.js';
@@ -23,6 +23,20 @@ export interface NodeRuntimeOptions {
    * training step (its JavaScript loops against wasm's SIMD ops; docs/backends.md).
    */
   fusedBatchNorm?: boolean;
+  /**
+   * Run tfjs-backend-webgpu's convolution gradients on thfr's kernels (@thfr/runtime-common): Conv2DBackpropFilter as a
+   * split-K matrix product, Conv2DBackpropInput as a matMul or a forward conv, instead of tfjs' one-thread-per-element
+   * loops, the slowest kernels of a training step on a GPU (2.2x faster steps on an H200: docs/benchmarks.md). Default
+   * true; env THFR_WEBGPU_CONV_GRADIENTS=0 turns them off.
+   */
+  webgpuConvGradients?: boolean;
+  /**
+   * Dispatches tfjs-backend-webgpu encodes before it submits them to the GPU queue (its flag
+   * WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE, 15 by default). Default 64: on an H200 through Dawn a THFR paper training step
+   * took 2-10 % less time with 64 than with 15 or 256, inference the same or less (docs/benchmarks.md). Env
+   * THFR_WEBGPU_SUBMIT_BATCH.
+   */
+  webgpuSubmitBatch?: number;
 }
 
 export interface NodeRuntime {
@@ -80,6 +94,15 @@ export async function initRuntime(options: NodeRuntimeOptions = {}): Promise<Nod
   const { backend, skipped } = await selectBackend(candidates);
   // Two kernels per batch-norm layer and training step instead of ~25 (@thfr/nn uses them when present).
   if (options.fusedBatchNorm ?? process.env.THFR_FUSED_BATCH_NORM !== '0') registerFusedBatchNorm(backend);
+  if (backend === 'webgpu' && (options.webgpuConvGradients ?? process.env.THFR_WEBGPU_CONV_GRADIENTS !== '0')) {
+    registerWebGpuConvFilterGradient();
+    registerWebGpuConvInputGradient();
+  }
+  if (backend === 'webgpu') {
+    const submitBatch = options.webgpuSubmitBatch ?? Number(process.env.THFR_WEBGPU_SUBMIT_BATCH ?? 64);
+    if (!Number.isInteger(submitBatch) || submitBatch < 1) throw new RangeError(`initRuntime: webgpuSubmitBatch (or THFR_WEBGPU_SUBMIT_BATCH) must be a positive integer, got ${submitBatch}`);
+    tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', submitBatch);
+  }
   if (backend === 'wasm') {
     details.simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
     details.threads = await wasmThreadsCount();

@@ -1,6 +1,6 @@
 import { tf, selectBackend } from '@thfr/tensor';
 import type { BackendCandidate, SkippedBackend } from '@thfr/tensor';
-import { WEB_BACKEND_PRIORITY, backendOrder, describeBackend, registerFusedBatchNorm, registerWasmTrainingKernels } from '@thfr/runtime-common';
+import { WEB_BACKEND_PRIORITY, backendOrder, describeBackend, registerFusedBatchNorm, registerWasmTrainingKernels, registerWebGpuConvFilterGradient, registerWebGpuConvInputGradient } from '@thfr/runtime-common';
 import type { BackendDescription, WebBackendName } from '@thfr/runtime-common';
 import { probeWebGlRenderer, probeWebGpuAdapter, type AdapterLike } from './software-gpu.js';
 
@@ -24,6 +24,12 @@ export interface WebRuntimeOptions {
   allowSoftwareGpu?: boolean;
   /** Register thfr's fused training batch norm for the chosen backend (cpu, wasm, webgpu). Default true. */
   fusedBatchNorm?: boolean;
+  /**
+   * Run tfjs-backend-webgpu's convolution gradients on thfr's kernels (@thfr/runtime-common): Conv2DBackpropFilter as a
+   * split-K matrix product, Conv2DBackpropInput as a matMul or a forward conv, instead of tfjs' one-thread-per-element
+   * loops, the slowest kernels of a training step on a GPU (2.2x faster steps on an H200: docs/benchmarks.md). Default true.
+   */
+  webgpuConvGradients?: boolean;
 }
 
 export interface WebRuntime {
@@ -85,6 +91,10 @@ export async function initRuntime(options: WebRuntimeOptions = {}): Promise<WebR
   Object.assign(details, found[backend as WebBackendName]);
   // Two kernels per batch-norm layer and training step instead of ~25 (@thfr/nn uses them when present).
   if (options.fusedBatchNorm ?? true) registerFusedBatchNorm(backend);
+  if (backend === 'webgpu' && (options.webgpuConvGradients ?? true)) {
+    registerWebGpuConvFilterGradient();
+    registerWebGpuConvInputGradient();
+  }
   if (backend === 'wasm') {
     details.simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
     details.threads = Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'));

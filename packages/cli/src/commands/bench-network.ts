@@ -9,12 +9,14 @@ import type { RestorationConfig, RestorationNetwork } from '@thfr/restoration';
 import type { Output } from '../output.js';
 
 /** The PyTorch side of the network comparison, next to pytorch_peer.py (which it imports for the backbone). */
-const NETWORK_PEER_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'peer', 'pytorch_network_peer.py');
+const NETWORK_PEER_SCRIPT = join(process.env.THFR_PEER_DIR ?? join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'peer'), 'pytorch_network_peer.py');
 
 export interface NetworkPeerResult {
   peer: string;
   torch: string;
   device: string;
+  /** CUDA convolutions and matrix products allowed to round to TF32 (THFR_PEER_TF32=1); false on the CPU. */
+  tf32?: boolean;
   threads: number;
   /** max over levels of max |tfjs - PyTorch| / max |tfjs| of the restored levels on one probe batch: the same network? */
   probeMaxRelativeDiff: number;
@@ -58,7 +60,8 @@ export async function benchNetworkAgainstPytorch(network: RestorationNetwork, ba
     const { manifest, weights } = await serializeResNetBackbone(resnet, { dtype: 'F32' });
     writeFileSync(join(dir, manifest.weights.path), weights);
     writeFileSync(join(dir, 'backbone.json'), JSON.stringify(manifest));
-    const state = [...network.stateDict()].map(([name, v]) => ({ name, shape: v.shape, values: v.dataSync() as Float32Array }));
+    // Asynchronous reads: WebGPU in Node has no synchronous ones.
+    const state = await Promise.all([...network.stateDict()].map(async ([name, v]) => ({ name, shape: v.shape, values: (await v.data()) as Float32Array })));
     writeFileSync(join(dir, 'network.safetensors'), encodeSafetensors(state, 'F32'));
     const { config } = settings;
     writeFileSync(join(dir, 'network.json'), JSON.stringify({
@@ -68,11 +71,12 @@ export async function benchNetworkAgainstPytorch(network: RestorationNetwork, ba
     network.eval();
     const restored = network.forward(probe.features, probe.template);
     const levelNames = graph.inputs.map((i) => i.name).filter((n) => n !== 'template');
-    const probeTensors = [
-      ...probe.features.map((f, k) => ({ name: levelNames[k], shape: f.shape, values: f.dataSync() as Float32Array })),
-      ...(probe.template ? [{ name: 'template', shape: probe.template.shape, values: probe.template.dataSync() as Float32Array }] : []),
-      ...restored.map((r, k) => ({ name: `restored_${k}`, shape: r.shape, values: r.dataSync() as Float32Array })),
+    const named = [
+      ...probe.features.map((f, k) => ({ name: levelNames[k], tensor: f })),
+      ...(probe.template ? [{ name: 'template', tensor: probe.template }] : []),
+      ...restored.map((r, k) => ({ name: `restored_${k}`, tensor: r })),
     ];
+    const probeTensors = await Promise.all(named.map(async ({ name, tensor }) => ({ name, shape: tensor.shape, values: (await tensor.data()) as Float32Array })));
     tf.dispose(restored);
     writeFileSync(join(dir, 'probe.safetensors'), encodeSafetensors(probeTensors, 'F32'));
     output.note(`peer: timing the network in PyTorch (${python})`);

@@ -8,7 +8,7 @@ import { ResNetBackbone, serializeResNetBackbone, type FeatureExtractor } from '
 import type { Output } from '../output.js';
 
 /** Where the package keeps the PyTorch side (`peer/pytorch_peer.py`, next to dist/ and src/). */
-const PEER_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'peer', 'pytorch_peer.py');
+const PEER_SCRIPT = join(process.env.THFR_PEER_DIR ?? join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'peer'), 'pytorch_peer.py');
 
 export interface PeerRow {
   backbone: string;
