@@ -109,7 +109,6 @@ function useFilterGradient(kind: 'tfjs' | { rowsPerSlab?: number }): void {
 }
 
 type KernelCall = { shapes: Record<string, number[]>; attrs: Record<string, unknown> };
-type FilterCall = { xShape: number[]; dyShape: number[]; attrs: Record<string, unknown> };
 
 /** The calls of kernel `kernelName` made by one call of `fn` (input shapes and attributes), by wrapping the registered kernel. */
 async function recordKernelCalls(kernelName: string, fn: () => tf.Tensor): Promise<KernelCall[]> {
@@ -139,43 +138,6 @@ function useInputGradient(kind: 'tfjs' | 'composed'): void {
   removeInputGradient = kind === 'tfjs' ? undefined : registerWebGpuConvInputGradient();
 }
 
-/** Each distinct Conv2DBackpropInput geometry of a training step: tfjs' kernel against the composed one. */
-async function inputGradientBench(calls: KernelCall[]): Promise<void> {
-  const groups = new Map<string, { call: KernelCall; count: number }>();
-  for (const c of calls) {
-    const key = JSON.stringify([c.shapes, c.attrs.inputShape, c.attrs.strides, c.attrs.pad]);
-    const g = groups.get(key) ?? { call: c, count: 0 };
-    g.count++;
-    groups.set(key, g);
-  }
-  const totals: Record<string, number> = {};
-  for (const { call, count } of groups.values()) {
-    const dy = tf.randomUniform(call.shapes.dy, -1, 1);
-    const filter = tf.randomUniform(call.shapes.filter, -1, 1);
-    const row: Record<string, unknown> = { dy: call.shapes.dy.join('x'), filter: call.shapes.filter.join('x'), input: (call.attrs.inputShape as number[]).join('x'), strides: call.attrs.strides, pad: call.attrs.pad, calls_per_step: count };
-    let reference: Float32Array | undefined;
-    for (const kind of ['tfjs', 'composed'] as const) {
-      useInputGradient(kind);
-      const run = () => [tf.engine().runKernel('Conv2DBackpropInput', { dy, filter }, call.attrs as never) as tf.Tensor];
-      const ms = await pipelined(inFlight(6), run);
-      const [out] = run();
-      const values = (await out.data()) as Float32Array;
-      out.dispose();
-      if (!reference) reference = values;
-      let worst = 0;
-      let scale = 0;
-      for (let i = 0; i < values.length; i++) { worst = Math.max(worst, Math.abs(values[i] - reference[i])); scale = Math.max(scale, Math.abs(reference[i])); }
-      row[`${kind}_ms`] = round(ms);
-      if (kind === 'composed') row.composed_rel_diff = +(worst / scale).toExponential(1);
-      totals[kind] = (totals[kind] ?? 0) + ms * count;
-    }
-    log('input gradient geometry', row);
-    tf.dispose([dy, filter]);
-  }
-  useInputGradient('composed');
-  log('input gradient, summed over one training step (ms)', Object.fromEntries(Object.entries(totals).map(([k, v]) => [k, round(v)])));
-}
-
 /**
  * Engine settings compared by the 'variants' section: whose Conv2DBackpropInput (thfr's, tfjs' naive one, tfjs'
  * matmul one behind WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE=false) and how many dispatches tfjs encodes before a submit.
@@ -192,44 +154,53 @@ function useVariant(v: Variant): void {
 /** The paper step's input-gradient calls. */
 let paperInputCalls: KernelCall[] = [];
 
-/** Each distinct filter-gradient geometry of a training step: tfjs' kernel against split-K slabs of 256..2048 rows. */
-async function filterGradientBench(calls: FilterCall[]): Promise<void> {
-  const groups = new Map<string, { call: FilterCall; count: number }>();
+/** A kernel implementation to time: `use` registers it. */
+type KernelVariant = { name: string; use: () => void };
+
+/**
+ * Each distinct geometry of `calls` (the calls of `kernelName` in one training step), timed with every variant on
+ * random inputs of the recorded shapes (pipelined), with each variant's max relative difference from the first.
+ * Logs one row per geometry and the per-step totals (time x calls per step); the last variant stays registered.
+ */
+async function benchKernelGeometries(kernelName: string, calls: KernelCall[], variants: KernelVariant[], title: string): Promise<void> {
+  const groups = new Map<string, { call: KernelCall; count: number }>();
   for (const c of calls) {
-    const key = JSON.stringify([c.xShape, c.dyShape, c.attrs.filterShape, c.attrs.strides, c.attrs.pad]);
+    const key = JSON.stringify([c.shapes, c.attrs.filterShape, c.attrs.inputShape, c.attrs.strides, c.attrs.pad]);
     const g = groups.get(key) ?? { call: c, count: 0 };
     g.count++;
     groups.set(key, g);
   }
-  const variants: Array<[string, number | undefined]> = [['tfjs', undefined], ['splitK512', 512], ['splitK1024', 1024], ['splitK2048', 2048], ['splitK4096', 4096]];
   const totals: Record<string, number> = {};
   for (const { call, count } of groups.values()) {
-    const x = tf.randomUniform(call.xShape, -1, 1);
-    const dy = tf.randomUniform(call.dyShape, -1, 1);
-    const row: Record<string, unknown> = { x: call.xShape.join('x'), dy: call.dyShape.join('x'), filter: (call.attrs.filterShape as number[]).join('x'), strides: call.attrs.strides, pad: call.attrs.pad, calls_per_step: count };
+    const inputs = Object.fromEntries(Object.entries(call.shapes).map(([name, shape]) => [name, tf.randomUniform(shape, -1, 1)]));
+    const row: Record<string, unknown> = {
+      ...Object.fromEntries(Object.entries(call.shapes).map(([name, shape]) => [name, shape.join('x')])),
+      ...(call.attrs.filterShape ? { filter: (call.attrs.filterShape as number[]).join('x') } : { input: (call.attrs.inputShape as number[]).join('x') }),
+      strides: call.attrs.strides, pad: call.attrs.pad, calls_per_step: count,
+    };
     let reference: Float32Array | undefined;
-    for (const [name, slab] of variants) {
-      useFilterGradient(slab === undefined ? 'tfjs' : { rowsPerSlab: slab });
-      {
-        const run = () => [tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, call.attrs as never) as tf.Tensor];
-        const ms = await pipelined(inFlight(6), run);
-        const [out] = run();
-        const values = (await out.data()) as Float32Array;
-        out.dispose();
-        if (!reference) reference = values;
+    for (const variant of variants) {
+      variant.use();
+      const run = () => [tf.engine().runKernel(kernelName, inputs, call.attrs as never) as tf.Tensor];
+      const ms = await pipelined(inFlight(6), run);
+      const [out] = run();
+      const values = (await out.data()) as Float32Array;
+      out.dispose();
+      row[`${variant.name}_ms`] = round(ms);
+      if (reference) {
         let worst = 0;
         let scale = 0;
         for (let i = 0; i < values.length; i++) { worst = Math.max(worst, Math.abs(values[i] - reference[i])); scale = Math.max(scale, Math.abs(reference[i])); }
-        row[`${name}_ms`] = round(ms);
-        if (slab !== undefined) row[`${name}_rel_diff`] = +(worst / scale).toExponential(1);
-        totals[name] = (totals[name] ?? 0) + ms * count;
+        row[`${variant.name}_rel_diff`] = +(worst / scale).toExponential(1);
+      } else {
+        reference = values;
       }
+      totals[variant.name] = (totals[variant.name] ?? 0) + ms * count;
     }
-    log('filter gradient geometry', row);
-    tf.dispose([x, dy]);
+    log(`${title} geometry`, row);
+    tf.dispose(Object.values(inputs));
   }
-  useFilterGradient({}); // the runtime's default again
-  log('filter gradient, summed over one training step (ms)', Object.fromEntries(Object.entries(totals).map(([k, v]) => [k, round(v)])));
+  log(`${title}, summed over one training step (ms)`, Object.fromEntries(Object.entries(totals).map(([k, v]) => [k, round(v)])));
 }
 
 async function backboneBench(name: 'wide_resnet50_2' | 'resnet50'): Promise<Map<number, number>> {
@@ -261,7 +232,7 @@ async function backboneBench(name: 'wide_resnet50_2' | 'resnet50'): Promise<Map<
 const sections = (process.env.GPU_CHECKS_SECTIONS ?? 'paper,backbone,default,filter').split(',');
 
 /** The paper step's filter-gradient calls, timed per geometry at the end of the run. */
-let paperFilterCalls: FilterCall[] = [];
+let paperFilterCalls: KernelCall[] = [];
 
 async function configBench(label: string, config: ThfrConfig, arch: 'wide_resnet50_2' | 'resnet50'): Promise<void> {
   peakBytes = 0;
@@ -285,7 +256,7 @@ async function configBench(label: string, config: ThfrConfig, arch: 'wide_resnet
   const stepMs = await pipelined(inFlight(5), () => [step()]);
   log(`${label} training step (batch ${BATCH}, ${SIZE}px, cached features, split-K filter gradient)`, { pipelined_ms: round(stepMs), images_per_s: +((BATCH * 1000) / stepMs).toFixed(1), latency_ms: round(stepLatency), peak_bytes: peakBytes });
   if (label === 'paper') {
-    const calls: FilterCall[] = (await recordKernelCalls('Conv2DBackpropFilter', step)).map((c) => ({ xShape: c.shapes.x, dyShape: c.shapes.dy, attrs: c.attrs }));
+    const calls = await recordKernelCalls('Conv2DBackpropFilter', step);
     paperInputCalls = await recordKernelCalls('Conv2DBackpropInput', step);
     // The same step with tfjs' own filter-gradient kernel, for the ratio in this run.
     if (sections.includes('profile')) try {
@@ -397,8 +368,15 @@ async function main(): Promise<number> {
     await backboneBench('resnet50');
   }
   if (sections.includes('default')) await configBench('default', { ...THFR_PRESETS.default, imageSize: SIZE }, 'resnet50');
-  if (sections.includes('filter')) await filterGradientBench(paperFilterCalls);
-  if (sections.includes('input')) await inputGradientBench(paperInputCalls);
+  if (sections.includes('filter')) {
+    // tfjs' kernel first (the reference), then split-K slabs of 512..4096 rows; the runtime's default comes back after.
+    const slabs = [512, 1024, 2048, 4096].map((rowsPerSlab) => ({ name: `splitK${rowsPerSlab}`, use: () => useFilterGradient({ rowsPerSlab }) }));
+    await benchKernelGeometries('Conv2DBackpropFilter', paperFilterCalls, [{ name: 'tfjs', use: () => useFilterGradient('tfjs') }, ...slabs], 'filter gradient');
+    useFilterGradient({});
+  }
+  if (sections.includes('input')) {
+    await benchKernelGeometries('Conv2DBackpropInput', paperInputCalls, [{ name: 'tfjs', use: () => useInputGradient('tfjs') }, { name: 'thfr', use: () => useInputGradient('composed') }], 'input gradient');
+  }
   console.log(failures === 0 ? 'gpu-checks: all op cases match cpu' : `gpu-checks: ${failures} op case(s) FAILED`);
   return failures === 0 ? 0 : 1;
 }

@@ -7,51 +7,12 @@
  */
 import { tf, THFR_BATCH_NORM_TRAIN, THFR_BATCH_NORM_TRAIN_GRAD } from '@thfr/tensor';
 
-type TensorInfo = { dataId: object; shape: number[]; dtype: string };
-type KernelArgs = { inputs: Record<string, TensorInfo>; attrs?: Record<string, unknown>; backend: unknown };
-type Uniform = { type: 'int32' | 'float32'; data: number[] };
+import type { KernelArgs, TensorInfo } from './composed-kernel.js';
+import { flatProgram as genericFlatProgram, type Uniform, type WebGpuBackendLike, type WebGpuProgramLike } from './webgpu-program.js';
 
-interface WebGpuProgramLike {
-  outputShape: number[];
-  shaderKey: string;
-  dispatchLayout: { x: number[] };
-  dispatch: [number, number, number];
-  variableNames: string[];
-  workgroupSize: [number, number, number];
-  size: boolean;
-  uniforms: string;
-  getUserCode(): string;
-}
-interface WebGpuBackendLike {
-  runWebGPUProgram(program: WebGpuProgramLike, inputs: TensorInfo[], outputDtype: 'float32', uniforms?: Uniform[]): TensorInfo;
-}
-
-const WORKGROUP = 64;
-/** WebGPU's default maxComputeWorkgroupsPerDimension. */
-const MAX_WORKGROUPS_PER_DIMENSION = 65535;
-
-/** A flat program over `outputShape`: tfjs' _start turns the (up to 2-d) workgroup grid back into `index`. */
-function flatProgram(outputShape: number[], shaderKey: string, variableNames: string[], body: string): WebGpuProgramLike {
-  const groups = Math.ceil(outputShape.reduce((a, b) => a * b, 1) / WORKGROUP);
-  const dispatch: [number, number, number] = groups <= MAX_WORKGROUPS_PER_DIMENSION
-    ? [groups, 1, 1]
-    : [MAX_WORKGROUPS_PER_DIMENSION, Math.ceil(groups / MAX_WORKGROUPS_PER_DIMENSION), 1];
-  return {
-    outputShape,
-    shaderKey,
-    dispatchLayout: { x: outputShape.map((_, i) => i) },
-    dispatch,
-    variableNames,
-    workgroupSize: [WORKGROUP, 1, 1],
-    size: true,
-    uniforms: 'rows : i32, channels : i32, epsilon : f32, momentum : f32,',
-    getUserCode: () => `
-      fn main(index : i32) {
-        if (index >= uniforms.size) { return; }
-        ${body}
-      }`,
-  };
-}
+/** Every batch-norm program reads the same uniforms. */
+const BN_UNIFORMS = 'rows : i32, channels : i32, epsilon : f32, momentum : f32,';
+const flatProgram = (outputShape: number[], shaderKey: string, variableNames: string[], body: string) => genericFlatProgram(outputShape, shaderKey, variableNames, BN_UNIFORMS, body);
 
 /** Channels per workgroup of the per-channel sums, and row lanes per channel: REDUCE_CHANNELS x REDUCE_LANES threads. */
 const REDUCE_CHANNELS = 8;

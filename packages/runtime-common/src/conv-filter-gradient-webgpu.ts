@@ -10,25 +10,8 @@
  */
 import { tf } from '@thfr/tensor';
 import type { Tensor, Tensor2D, Tensor4D } from '@thfr/tensor';
-
-import { borrow, type KernelArgs, type TensorInfo } from './composed-kernel.js';
-
-type Uniform = { type: 'int32' | 'float32'; data: number[] };
-
-interface WebGpuProgramLike {
-  outputShape: number[];
-  shaderKey: string;
-  dispatchLayout: { x: number[] };
-  dispatch: [number, number, number];
-  variableNames: string[];
-  workgroupSize: [number, number, number];
-  size: boolean;
-  uniforms: string;
-  getUserCode(): string;
-}
-interface WebGpuBackendLike {
-  runWebGPUProgram(program: WebGpuProgramLike, inputs: TensorInfo[], outputDtype: 'float32', uniforms?: Uniform[]): TensorInfo;
-}
+import { borrow, type KernelArgs } from './composed-kernel.js';
+import { flatProgram, type WebGpuBackendLike } from './webgpu-program.js';
 
 export interface WebGpuFilterGradientOptions {
   /** Rows per slab of the split-K product (L). Default 2048 (measured on an H200: docs/benchmarks.md). */
@@ -39,27 +22,10 @@ export interface WebGpuFilterGradientOptions {
   backendName?: string;
 }
 
-const WORKGROUP = 64;
-const MAX_WORKGROUPS_PER_DIMENSION = 65535;
-
 /** im2col of NHWC x for rows [rowOffset, rowOffset + outputRows): column k = (tapRow * kw + tapColumn) * ci + c; rows past `rows` are zero. */
-function patchesProgram(outputRows: number, columns: number): WebGpuProgramLike {
-  const groups = Math.ceil((outputRows * columns) / WORKGROUP);
-  const dispatch: [number, number, number] = groups <= MAX_WORKGROUPS_PER_DIMENSION
-    ? [groups, 1, 1]
-    : [MAX_WORKGROUPS_PER_DIMENSION, Math.ceil(groups / MAX_WORKGROUPS_PER_DIMENSION), 1];
-  return {
-    outputShape: [outputRows, columns],
-    shaderKey: 'thfrConvPatches',
-    dispatchLayout: { x: [0, 1] },
-    dispatch,
-    variableNames: ['x'],
-    workgroupSize: [WORKGROUP, 1, 1],
-    size: true,
-    uniforms: 'inHeight : i32, inWidth : i32, inChannels : i32, outHeight : i32, outWidth : i32, filterWidth : i32, strideHeight : i32, strideWidth : i32, padTop : i32, padLeft : i32, rows : i32, columns : i32, rowOffset : i32,',
-    getUserCode: () => `
-      fn main(index : i32) {
-        if (index >= uniforms.size) { return; }
+function patchesProgram(outputRows: number, columns: number) {
+  return flatProgram([outputRows, columns], 'thfrConvPatches', ['x'],
+    'inHeight : i32, inWidth : i32, inChannels : i32, outHeight : i32, outWidth : i32, filterWidth : i32, strideHeight : i32, strideWidth : i32, padTop : i32, padLeft : i32, rows : i32, columns : i32, rowOffset : i32,', `
         let n = index / uniforms.columns + uniforms.rowOffset;
         let k = index % uniforms.columns;
         var v = 0.0;
@@ -78,9 +44,7 @@ function patchesProgram(outputRows: number, columns: number): WebGpuProgramLike 
             v = x[((b * uniforms.inHeight + iy) * uniforms.inWidth + ix) * uniforms.inChannels + c];
           }
         }
-        setOutputAtIndex(index, v);
-      }`,
-  };
+        setOutputAtIndex(index, v);`);
 }
 
 /**
@@ -88,28 +52,11 @@ function patchesProgram(outputRows: number, columns: number): WebGpuProgramLike 
  * neighbouring threads neighbouring addresses. tf.sum over axis 0 would first transpose the whole stack (the reduced
  * axis must be innermost for tfjs' reduction), a copy as large as the stack.
  */
-function leadingAxisSumProgram(slabs: number, n: number): WebGpuProgramLike {
-  const groups = Math.ceil(n / WORKGROUP);
-  const dispatch: [number, number, number] = groups <= MAX_WORKGROUPS_PER_DIMENSION
-    ? [groups, 1, 1]
-    : [MAX_WORKGROUPS_PER_DIMENSION, Math.ceil(groups / MAX_WORKGROUPS_PER_DIMENSION), 1];
-  return {
-    outputShape: [n],
-    shaderKey: 'thfrLeadingAxisSum',
-    dispatchLayout: { x: [0] },
-    dispatch,
-    variableNames: ['stack'],
-    workgroupSize: [WORKGROUP, 1, 1],
-    size: true,
-    uniforms: `slabs : i32, n : i32,`,
-    getUserCode: () => `
-      fn main(index : i32) {
-        if (index >= uniforms.size) { return; }
+function leadingAxisSumProgram(slabs: number, n: number) {
+  return flatProgram([n], 'thfrLeadingAxisSum', ['stack'], 'slabs : i32, n : i32,', `
         var acc = 0.0;
         for (var s = 0; s < uniforms.slabs; s++) { acc += stack[s * uniforms.n + index]; }
-        setOutputAtIndex(index, acc);
-      }`,
-  };
+        setOutputAtIndex(index, acc);`);
 }
 
 /** Largest power of two <= `limit` that divides n (1 when n is odd). */

@@ -1,0 +1,54 @@
+/**
+ * What thfr's WGSL kernels need of tfjs-backend-webgpu, typed structurally (this package imports no backend): the
+ * shape of a program that `runWebGPUProgram` accepts, and a one-thread-per-output-element program builder.
+ */
+import type { TensorInfo } from './composed-kernel.js';
+
+export type Uniform = { type: 'int32' | 'float32'; data: number[] };
+
+export interface WebGpuProgramLike {
+  outputShape: number[];
+  shaderKey: string;
+  dispatchLayout: { x: number[] };
+  dispatch: [number, number, number];
+  variableNames: string[];
+  workgroupSize: [number, number, number];
+  size: boolean;
+  uniforms: string;
+  getUserCode(): string;
+}
+
+export interface WebGpuBackendLike {
+  runWebGPUProgram(program: WebGpuProgramLike, inputs: TensorInfo[], outputDtype: 'float32', uniforms?: Uniform[]): TensorInfo;
+}
+
+export const WORKGROUP = 64;
+/** WebGPU's default maxComputeWorkgroupsPerDimension. */
+const MAX_WORKGROUPS_PER_DIMENSION = 65535;
+
+/**
+ * A program with one thread per element of `outputShape`: `body` runs with the flat output `index` (tfjs' _start turns
+ * the up-to-2-d workgroup grid back into it), reads the inputs named in `variableNames` and the fields of `uniforms`
+ * (a WGSL struct body, e.g. 'rows : i32, epsilon : f32,'), and calls setOutputAtIndex.
+ */
+export function flatProgram(outputShape: number[], shaderKey: string, variableNames: string[], uniforms: string, body: string): WebGpuProgramLike {
+  const groups = Math.ceil(outputShape.reduce((a, b) => a * b, 1) / WORKGROUP);
+  const dispatch: [number, number, number] = groups <= MAX_WORKGROUPS_PER_DIMENSION
+    ? [groups, 1, 1]
+    : [MAX_WORKGROUPS_PER_DIMENSION, Math.ceil(groups / MAX_WORKGROUPS_PER_DIMENSION), 1];
+  return {
+    outputShape,
+    shaderKey,
+    dispatchLayout: { x: outputShape.map((_, i) => i) },
+    dispatch,
+    variableNames,
+    workgroupSize: [WORKGROUP, 1, 1],
+    size: true,
+    uniforms,
+    getUserCode: () => `
+      fn main(index : i32) {
+        if (index >= uniforms.size) { return; }
+        ${body}
+      }`,
+  };
+}
