@@ -26,6 +26,7 @@ import { countDispatches } from '../src/commands/bench-dispatches.js';
 import { benchNetworkAgainstPytorch } from '../src/commands/bench-network.js';
 import { benchBackboneAgainstPytorch } from '../src/commands/bench-peer.js';
 import type { Output } from '../src/output.js';
+import { concurrentMs, pipelinedMs } from '../src/commands/bench-timing.js';
 
 const LIMIT_S = Number(process.env.GPU_CHECKS_LIMIT_S ?? 400);
 // GPU_CHECKS_SMALL=1: tiny shapes, to dry-run the script on SwiftShader before spending device time.
@@ -61,27 +62,6 @@ async function latency(repeats: number, fn: () => Promise<void>): Promise<number
   }
   times.sort((a, b) => a - b);
   return times[Math.floor(times.length / 2)];
-}
-
-/**
- * ms per call with `inFlight` calls queued and one read-back at the end (the queue runs in order, so reading the
- * last call's output waits for all of them). `enqueue` returns the call's outputs; all but the last are disposed
- * at once (their buffers return to the pool when the queue has used them).
- */
-async function pipelined(inFlight: number, enqueue: () => tf.Tensor[]): Promise<number> {
-  const warm = enqueue();
-  await Promise.all(warm.map((t) => t.data()));
-  tf.dispose(warm);
-  const start = performance.now();
-  let last: tf.Tensor[] = [];
-  for (let i = 0; i < inFlight; i++) {
-    tf.dispose(last);
-    last = enqueue();
-  }
-  await Promise.all(last.map((t) => t.data()));
-  const ms = (performance.now() - start) / inFlight;
-  tf.dispose(last);
-  return ms;
 }
 
 async function opSuite(): Promise<number> {
@@ -182,7 +162,7 @@ async function benchKernelGeometries(kernelName: string, calls: KernelCall[], va
     for (const variant of variants) {
       variant.use();
       const run = () => [tf.engine().runKernel(kernelName, inputs, call.attrs as never) as tf.Tensor];
-      const ms = await pipelined(inFlight(6), run);
+      const ms = await pipelinedMs(inFlight(6), run);
       const [out] = run();
       const values = (await out.data()) as Float32Array;
       out.dispose();
@@ -205,12 +185,12 @@ async function benchKernelGeometries(kernelName: string, calls: KernelCall[], va
 
 async function backboneBench(name: 'wide_resnet50_2' | 'resnet50'): Promise<Map<number, number>> {
   const backbone = createRandomResNet(name, { seed: 0 });
-  const pipelinedMs = new Map<number, number>();
+  const msByBatch = new Map<number, number>();
   for (const batch of [1, BATCH]) {
     const images = tf.randomUniform([batch, SIZE, SIZE, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
     const single = await latency(5, async () => { const f = backbone.extract(images); await Promise.all(f.map((t) => t.data())); tf.dispose(f); });
-    const ms = await pipelined(10, () => backbone.extract(images));
-    pipelinedMs.set(batch, ms);
+    const ms = await pipelinedMs(10, () => backbone.extract(images));
+    msByBatch.set(batch, ms);
     log(`backbone ${name} (layer1..3)`, { batch, pipelined_ms: round(ms), images_per_s: +((batch * 1000) / ms).toFixed(0), latency_ms: round(single) });
     images.dispose();
   }
@@ -218,14 +198,14 @@ async function backboneBench(name: 'wide_resnet50_2' | 'resnet50'): Promise<Map<
     for (const tf32 of ['0', '1']) {
       process.env.THFR_PEER_TF32 = tf32;
       try {
-        await benchBackboneAgainstPytorch(backbone, pipelinedMs, SIZE, 20, PYTHON, output);
+        await benchBackboneAgainstPytorch(backbone, msByBatch, SIZE, 20, PYTHON, output);
       } catch (error) {
         log('backbone peer failed', { error: String(error) });
       }
     }
   }
   backbone.dispose();
-  return pipelinedMs;
+  return msByBatch;
 }
 
 /** Sections of the run (env GPU_CHECKS_SECTIONS). */
@@ -253,7 +233,7 @@ async function configBench(label: string, config: ThfrConfig, arch: 'wide_resnet
   const counted = await countDispatches(step);
   log(`${label} training step dispatches`, { kernels: counted.dispatches, compute_shaders: counted.shaders });
   const stepLatency = await latency(inFlight(3), async () => { const l = step(); await l.data(); l.dispose(); });
-  const stepMs = await pipelined(inFlight(5), () => [step()]);
+  const stepMs = await pipelinedMs(inFlight(5), () => [step()]);
   log(`${label} training step (batch ${BATCH}, ${SIZE}px, cached features, split-K filter gradient)`, { pipelined_ms: round(stepMs), images_per_s: +((BATCH * 1000) / stepMs).toFixed(1), latency_ms: round(stepLatency), peak_bytes: peakBytes });
   if (label === 'paper') {
     const calls = await recordKernelCalls('Conv2DBackpropFilter', step);
@@ -276,16 +256,16 @@ async function configBench(label: string, config: ThfrConfig, arch: 'wide_resnet
       log('profile failed', { error: String(error).slice(0, 400) });
     }
     useFilterGradient('tfjs');
-    const nativeMs = await pipelined(inFlight(3), () => [step()]);
+    const nativeMs = await pipelinedMs(inFlight(3), () => [step()]);
     useFilterGradient({});
     log(`${label} training step with tfjs' Conv2DBackpropFilter`, { pipelined_ms: round(nativeMs), split_k_speedup: +(nativeMs / stepMs).toFixed(2), filter_gradient_calls: calls.length });
     useInputGradient('tfjs');
-    const tfjsInputMs = await pipelined(inFlight(3), () => [step()]);
+    const tfjsInputMs = await pipelinedMs(inFlight(3), () => [step()]);
     useInputGradient('composed');
     log(`${label} training step with tfjs' Conv2DBackpropInput`, { pipelined_ms: round(tfjsInputMs), composed_input_gradient_speedup: +(tfjsInputMs / stepMs).toFixed(2), input_gradient_calls: paperInputCalls.length });
     if (sections.includes('variants')) for (const v of VARIANTS) {
       useVariant(v);
-      const ms = await pipelined(inFlight(5), () => [step()]);
+      const ms = await pipelinedMs(inFlight(5), () => [step()]);
       log(`${label} training step variant`, { ...v, pipelined_ms: round(ms) });
     }
     useVariant(VARIANTS[0]);
@@ -301,23 +281,14 @@ async function configBench(label: string, config: ThfrConfig, arch: 'wide_resnet
     const single = await latency(inFlight(5), once);
     // k predictions in flight: each awaits only its template search's read-back, so the queue stays full.
     const queued = inFlight(8);
-    await once();
-    const start = performance.now();
-    const outs = await Promise.all(Array.from({ length: queued }, () => model.predictTensors(x)));
-    await Promise.all(outs.map((o) => o.scores.data()));
-    const ms = (performance.now() - start) / queued;
-    for (const o of outs) tf.dispose([o.map, o.scores, ...o.levelMaps]);
+    const predict = async () => { const o = await model.predictTensors(x); tf.dispose(o.levelMaps); return [o.map, o.scores]; };
+    const ms = await concurrentMs(queued, predict);
     inferenceMs.set(batch, ms);
     log(`${label} inference (backbone + search + restoration + map)`, { batch, pipelined_ms: round(ms), images_per_s: +((batch * 1000) / ms).toFixed(1), latency_ms: round(single), peak_bytes: peakBytes });
     if (batch === BATCH && label === 'paper' && sections.includes('variants')) {
       for (const v of VARIANTS) {
         useVariant(v);
-        await once();
-        const started = performance.now();
-        const queuedOuts = await Promise.all(Array.from({ length: queued }, () => model.predictTensors(x)));
-        await Promise.all(queuedOuts.map((o) => o.scores.data()));
-        const variantMs = (performance.now() - started) / queued;
-        for (const o of queuedOuts) tf.dispose([o.map, o.scores, ...o.levelMaps]);
+        const variantMs = await concurrentMs(queued, predict);
         log(`${label} inference variant`, { ...v, batch, pipelined_ms: round(variantMs), images_per_s: +((batch * 1000) / variantMs).toFixed(1) });
       }
       useVariant(VARIANTS[0]);

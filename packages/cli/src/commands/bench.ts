@@ -6,6 +6,7 @@ import { ResNetBackbone, type FeatureExtractor } from '@thfr/backbone';
 import { benchBackboneAgainstPytorch, type PeerResult } from './bench-peer.js';
 import { benchBackboneOnOnnxRuntime, type OnnxBenchRow } from './bench-onnx.js';
 import { benchNetworkAgainstPytorch, type NetworkPeerResult } from './bench-network.js';
+import { concurrentMs, latencyMs, pipelinedMs } from './bench-timing.js';
 import { DISPATCH_TWIN_WIDTH_DIVISOR, countDispatches, countTrainingStepDispatches } from './bench-dispatches.js';
 import { OnnxNetworkRunner, exportRestorationNetworkToOnnx } from '@thfr/restoration-onnx';
 import { loadOnnxRuntimeNode } from '@thfr/backbone-onnx/node';
@@ -19,24 +20,17 @@ interface ConfigBench {
   config: string;
   backbone: string;
   parameters: number;
-  trainStepMs: { batch: number; ms: number; error?: string; dispatches?: number; unfusedDispatches?: number; wasmOnlyMs?: number };
+  trainStepMs: { batch: number; ms: number; error?: string; dispatches?: number; unfusedDispatches?: number; wasmOnlyMs?: number; pipelinedMs?: number };
   imageSize: number;
   /** Engine of the backbone's async extraction ('onnxruntime' with --features auto/onnx where it loads). */
   backboneEngine: string;
-  inference: Array<{ batch: number; msPerBatch: number; imagesPerSecond: number }>;
+  inference: Array<{ batch: number; msPerBatch: number; imagesPerSecond: number; pipelinedMsPerBatch?: number }>;
   /** The same inference with the network on onnxruntime (exported by @thfr/restoration-onnx), per thread count. */
-  onnxNetwork?: Array<{ threads: number; batch: number; msPerBatch: number; imagesPerSecond: number }>;
+  onnxNetwork?: Array<{ threads: number; batch: number; msPerBatch: number; imagesPerSecond: number; pipelinedMsPerBatch?: number }>;
   onnxNetworkSkipped?: string;
   /** The same network and weights in PyTorch (--peer pytorch). */
   peer?: NetworkPeerResult;
   bankMemory: Array<{ ratio: number; templates: number; float32Bytes: number; float16Bytes: number }>;
-}
-
-async function timeIt(repeats: number, fn: () => Promise<void>): Promise<number> {
-  await fn(); // warm-up: kernel compilation, weight uploads
-  const started = performance.now();
-  for (let i = 0; i < repeats; i++) await fn();
-  return (performance.now() - started) / repeats;
 }
 
 /**
@@ -44,8 +38,8 @@ async function timeIt(repeats: number, fn: () => Promise<void>): Promise<number>
  * for the ResNets also on onnxruntime-node (exported to ONNX) with each of `onnx.threads`, next to PyTorch when
  * `peer` is given (same run, so the ratios share the machine's load).
  */
-async function benchBackbones(names: string[], batches: number[], size: number, repeats: number, output: Output, peer?: { python: string; results: PeerResult[] }, onnx?: { threads: number[]; rows: OnnxBenchRow[]; skipped?: string }): Promise<Array<{ backbone: string; batch: number; msPerBatch: number; msPerImage: number; weightBytes: number }>> {
-  const rows: Array<{ backbone: string; batch: number; msPerBatch: number; msPerImage: number; weightBytes: number }> = [];
+async function benchBackbones(names: string[], batches: number[], size: number, repeats: number, output: Output, gpu: boolean, peer?: { python: string; results: PeerResult[] }, onnx?: { threads: number[]; rows: OnnxBenchRow[]; skipped?: string }): Promise<BackboneRow[]> {
+  const rows: BackboneRow[] = [];
   for (const name of names) {
     const before = tf.memory().numBytes;
     const backbone = await openBackbone({ name, features: 'tfjs' }); // the tfjs row; onnxruntime has rows of its own
@@ -53,14 +47,16 @@ async function benchBackbones(names: string[], batches: number[], size: number, 
     try {
       for (const batch of batches) {
         const images = tf.randomUniform([batch, size, size, 3], 0, 1, 'float32', 7) as tf.Tensor4D;
-        const ms = await timeIt(repeats, async () => {
+        const ms = await latencyMs(repeats, async () => {
           const features = backbone.extract(images);
           await Promise.all(features.map((f) => f.data()));
           tf.dispose(features);
         });
+        // On a GPU: also k batches in flight and one read-back (what the device sustains).
+        const pipelined = gpu ? await pipelinedMs(Math.max(repeats, 5), () => backbone.extract(images)) : undefined;
         images.dispose();
-        rows.push({ backbone: name, batch, msPerBatch: ms, msPerImage: ms / batch, weightBytes });
-        output.line(`backbone ${name} at ${size} px, batch ${batch}: ${ms.toFixed(0)} ms per batch, ${(ms / batch).toFixed(0)} ms per image (weights held: ${(weightBytes / 2 ** 20).toFixed(0)} MiB)`);
+        rows.push({ backbone: name, batch, msPerBatch: ms, msPerImage: ms / batch, weightBytes, pipelinedMsPerBatch: pipelined });
+        output.line(`backbone ${name} at ${size} px, batch ${batch}: ${ms.toFixed(0)} ms per batch, ${(ms / batch).toFixed(0)} ms per image${pipelined === undefined ? '' : ` (pipelined: ${pipelined.toFixed(1)} ms per batch)`} (weights held: ${(weightBytes / 2 ** 20).toFixed(0)} MiB)`);
       }
       let peerResult: PeerResult | undefined;
       if (peer && backbone instanceof ResNetBackbone) {
@@ -80,12 +76,25 @@ async function benchBackbones(names: string[], batches: number[], size: number, 
   return rows;
 }
 
+interface BackboneRow {
+  backbone: string;
+  batch: number;
+  /** Awaited calls: a read-back after each. */
+  msPerBatch: number;
+  msPerImage: number;
+  weightBytes: number;
+  /** GPU backends: k calls in flight, one read-back. */
+  pipelinedMsPerBatch?: number;
+}
+
 /** Random images through a random-weight network: the timings do not depend on the values. */
 interface ConfigBenchOptions {
   /** onnxruntime thread counts for the network ([] = skip). */
   onnxThreads: number[];
   /** Python with torch, for the PyTorch peer of the network. */
   peerPython?: string;
+  /** A GPU backend: time k calls in flight with one read-back too. */
+  gpu: boolean;
 }
 
 async function benchConfig(label: string, config: ThfrConfig, backbone: FeatureExtractor, batches: number[], trainBatch: number, repeats: number, output: Output, options: ConfigBenchOptions): Promise<ConfigBench> {
@@ -105,13 +114,18 @@ async function benchConfig(label: string, config: ThfrConfig, backbone: FeatureE
     const timeInference = async (batch: number, engine: string) => {
       output.note(`${label}: timing inference with the network on ${engine} at batch ${batch}`);
       const x = tf.randomUniform([batch, config.imageSize, config.imageSize, 3], 0, 1, 'float32', 2) as tf.Tensor4D;
-      const ms = await timeIt(repeats, async () => {
+      const ms = await latencyMs(repeats, async () => {
         const out = await model.predictTensors(x);
         await out.scores.data();
         tf.dispose([out.map, out.scores, ...out.levelMaps]);
       });
+      const pipelined = options.gpu ? await concurrentMs(Math.max(repeats, 5), async () => {
+        const out = await model.predictTensors(x);
+        tf.dispose(out.levelMaps);
+        return [out.map, out.scores];
+      }) : undefined;
       x.dispose();
-      return { batch, msPerBatch: ms, imagesPerSecond: (batch * 1000) / ms };
+      return { batch, msPerBatch: ms, imagesPerSecond: (batch * 1000) / ms, pipelinedMsPerBatch: pipelined };
     };
     const inference = [];
     for (const batch of batches) inference.push(await timeInference(batch, 'tfjs'));
@@ -158,11 +172,12 @@ async function benchConfig(label: string, config: ThfrConfig, backbone: FeatureE
     try {
       network.train();
       const step = () => optimizer.minimize(() => restorationLoss(batchFeatures, network.forward(batchFeatures, template), config.lossForm));
-      const ms = await timeIt(repeats, async () => {
+      const ms = await latencyMs(repeats, async () => {
         const loss = step();
         await loss.data();
         loss.dispose();
       });
+      const pipelined = options.gpu ? await pipelinedMs(Math.max(repeats, 5), () => [step()]) : undefined;
       // Kernel dispatches of one step (forward, backward and the fused Adam update), against tf.train.adam's update.
       const { dispatches } = await countDispatches(step);
       const unfused = tf.train.adam(config.learningRate, config.betas[0], config.betas[1]);
@@ -173,13 +188,13 @@ async function benchConfig(label: string, config: ThfrConfig, backbone: FeatureE
       let wasmOnlyMs: number | undefined;
       if (activeOrtKernels()) {
         output.note(`${label}: timing the training step with the convolutions on wasm`);
-        wasmOnlyMs = await withOrtKernels(undefined, () => timeIt(repeats, async () => {
+        wasmOnlyMs = await withOrtKernels(undefined, () => latencyMs(repeats, async () => {
           const loss = step();
           await loss.data();
           loss.dispose();
         }));
       }
-      trainStepMs = { batch: trainBatch, ms, dispatches, unfusedDispatches, wasmOnlyMs };
+      trainStepMs = { batch: trainBatch, ms, dispatches, unfusedDispatches, wasmOnlyMs, pipelinedMs: pipelined };
     } catch (error) {
       trainStepMs = { batch: trainBatch, ms: NaN, error: error instanceof Error ? error.message : String(error) };
     } finally {
@@ -206,9 +221,9 @@ function printConfigBench(row: ConfigBench, backend: string, output: Output): vo
   const ratio = (peerMs: number | undefined, ms: number) => (peerMs === undefined ? '' : ` (${(peerMs / ms).toFixed(2)}x PyTorch)`);
   output.line(`${row.config} (${row.backbone}, ${row.imageSize} px, ${(row.parameters / 1e6).toFixed(2)} M trainable parameters) on ${backend}, backbone on ${row.backboneEngine}:`);
   const t = row.trainStepMs;
-  output.line(`  training step, batch ${t.batch}: ${t.error ? `not measured: ${t.error}` : `${t.ms.toFixed(0)} ms${ratio(peer?.trainStep.ms, t.ms)}, ${t.dispatches} kernel dispatches (with tf.train.adam: ${t.unfusedDispatches})${t.wasmOnlyMs ? `; convolutions on onnxruntime (@thfr/ort-kernels), on wasm: ${t.wasmOnlyMs.toFixed(0)} ms (${(t.wasmOnlyMs / t.ms).toFixed(2)}x slower)` : ''}`}`);
+  output.line(`  training step, batch ${t.batch}: ${t.error ? `not measured: ${t.error}` : `${t.ms.toFixed(0)} ms${ratio(peer?.trainStep.ms, t.ms)}${t.pipelinedMs === undefined ? '' : ` (pipelined: ${t.pipelinedMs.toFixed(0)} ms${ratio(peer?.trainStep.ms, t.pipelinedMs)})`}, ${t.dispatches} kernel dispatches (with tf.train.adam: ${t.unfusedDispatches})${t.wasmOnlyMs ? `; convolutions on onnxruntime (@thfr/ort-kernels), on wasm: ${t.wasmOnlyMs.toFixed(0)} ms (${(t.wasmOnlyMs / t.ms).toFixed(2)}x slower)` : ''}`}`);
   const peerInference = (batch: number) => peer?.inference.find((r) => r.batch === batch)?.msPerBatch;
-  for (const r of row.inference) output.line(`  inference, network on tfjs, batch ${r.batch}: ${r.msPerBatch.toFixed(0)} ms per batch (${(r.msPerBatch / r.batch).toFixed(0)} ms per image), ${r.imagesPerSecond.toFixed(2)} images/s${ratio(peerInference(r.batch), r.msPerBatch)}`);
+  for (const r of row.inference) output.line(`  inference, network on tfjs, batch ${r.batch}: ${r.msPerBatch.toFixed(0)} ms per batch (${(r.msPerBatch / r.batch).toFixed(0)} ms per image), ${r.imagesPerSecond.toFixed(2)} images/s${ratio(peerInference(r.batch), r.msPerBatch)}${r.pipelinedMsPerBatch === undefined ? '' : `; pipelined ${r.pipelinedMsPerBatch.toFixed(1)} ms per batch, ${((r.batch * 1000) / r.pipelinedMsPerBatch).toFixed(1)} images/s${ratio(peerInference(r.batch), r.pipelinedMsPerBatch)}`}`);
   for (const r of row.onnxNetwork ?? []) output.line(`  inference, network on onnxruntime (${r.threads} threads), batch ${r.batch}: ${r.msPerBatch.toFixed(0)} ms per batch (${(r.msPerBatch / r.batch).toFixed(0)} ms per image), ${r.imagesPerSecond.toFixed(2)} images/s${ratio(peerInference(r.batch), r.msPerBatch)}`);
   if (row.onnxNetworkSkipped) output.line(`  network on onnxruntime: skipped (${row.onnxNetworkSkipped})`);
   if (peer) {
@@ -226,7 +241,7 @@ async function benchSearch(sizes: number[], keyDim: number, output: Output): Pro
     const bank = await TemplateBank.fromFeatures(keys, [values]);
     tf.dispose([keys, values]);
     const query = tf.randomNormal([1, keyDim], 0, 1, 'float32', 4);
-    const ms = await timeIt(5, async () => { await bank.search(query, { topN: 1 }); });
+    const ms = await latencyMs(5, async () => { await bank.search(query, { topN: 1 }); });
     rows.push({ templates: n, keyDim, msPerQuery: ms });
     tf.dispose(query);
     bank.dispose();
@@ -272,7 +287,8 @@ export const benchCommand: CommandSpec = {
     if (values.peer !== undefined && values.peer !== 'pytorch') throw new Error(`--peer takes 'pytorch', got '${String(values.peer)}'`);
     const peer = values.peer === 'pytorch' ? { python: String(values.python ?? '/usr/bin/python3'), results: [] as PeerResult[] } : undefined;
     const onnx = { threads: onnxThreads, rows: [] as OnnxBenchRow[], skipped: undefined as string | undefined };
-    const backbones = await benchBackbones(backboneNames, [1, 8], 256, repeats, output, peer, onnx);
+    const gpu = backend === 'webgpu' || backend === 'webgl';
+    const backbones = await benchBackbones(backboneNames, [1, 8], 256, repeats, output, gpu, peer, onnx);
     const search = await benchSearch(sizes, keyDim, output);
     for (const s of search) output.line(`template search, N = ${s.templates}, D = ${s.keyDim}: ${s.msPerQuery.toFixed(2)} ms per query`);
     const results: ConfigBench[] = [];
@@ -293,7 +309,7 @@ export const benchCommand: CommandSpec = {
       try {
         let row: ConfigBench;
         try {
-          row = await benchConfig(label, config, backbone, batches, numberOption(values, 'train-batch', { integer: true, min: 1 }) ?? config.batchSize, repeats, output, { onnxThreads: backend === 'wasm' || backend === 'cpu' ? onnxThreads : [], peerPython: peer?.python });
+          row = await benchConfig(label, config, backbone, batches, numberOption(values, 'train-batch', { integer: true, min: 1 }) ?? config.batchSize, repeats, output, { onnxThreads: backend === 'wasm' || backend === 'cpu' ? onnxThreads : [], peerPython: peer?.python, gpu });
         } catch (error) {
           // e.g. the paper network (166 M parameters + Adam state) does not fit the wasm backend's 4 GiB heap.
           const message = error instanceof Error ? error.message : String(error);

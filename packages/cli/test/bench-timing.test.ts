@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import '@tensorflow/tfjs-backend-cpu';
+import { tf } from '@thfr/tensor';
+import { concurrentMs, latencyMs, pipelinedMs } from '../src/commands/bench-timing.js';
+
+describe('bench timing helpers', () => {
+  it('pipelinedMs queues inFlight calls after one warm-up, reads back once and leaks nothing', async () => {
+    await tf.setBackend('cpu');
+    const x = tf.ones([64, 64]);
+    let calls = 0;
+    const before = tf.memory().numTensors;
+    const ms = await pipelinedMs(4, () => { calls++; return [tf.matMul(x, x), tf.add(x, 1)]; });
+    expect(calls).toBe(5);
+    expect(ms).toBeGreaterThan(0);
+    expect(tf.memory().numTensors).toBe(before);
+    x.dispose();
+  });
+
+  it('concurrentMs starts inFlight asynchronous calls together and disposes their outputs', async () => {
+    await tf.setBackend('cpu');
+    let running = 0;
+    let most = 0;
+    let calls = 0;
+    const before = tf.memory().numTensors;
+    const ms = await concurrentMs(3, async () => {
+      calls++;
+      running++;
+      most = Math.max(most, running);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      running--;
+      return [tf.zeros([4])];
+    });
+    expect(calls).toBe(4);
+    expect(most).toBe(3); // the three timed calls overlap; the warm-up ran alone
+    expect(ms).toBeGreaterThan(0);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('latencyMs awaits each call (warm-up + repeats)', async () => {
+    let calls = 0;
+    const ms = await latencyMs(3, async () => { calls++; await new Promise((resolve) => setTimeout(resolve, 2)); });
+    expect(calls).toBe(4);
+    expect(ms).toBeGreaterThanOrEqual(1);
+  });
+
+  it('rejects a non-positive number of calls in flight', async () => {
+    await expect(pipelinedMs(0, () => [])).rejects.toThrow(/inFlight/);
+    await expect(concurrentMs(1.5, async () => [])).rejects.toThrow(/inFlight/);
+  });
+});
