@@ -25,7 +25,7 @@ import time
 import torch
 import torch.nn.functional as F
 
-from pytorch_peer import build as build_backbone, forward as backbone_forward, read_safetensors
+from pytorch_peer import build as build_backbone, forward as backbone_forward, read_safetensors, set_precision
 
 
 def torch_weights(graph, state, device):
@@ -139,10 +139,7 @@ def main():
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     device = 'cuda' if torch.cuda.is_available() else 'cpu'
-    # Plain fp32 unless THFR_PEER_TF32=1: PyTorch's default lets cuDNN convolutions round to TF32 on Ampere and later.
-    tf32 = os.environ.get('THFR_PEER_TF32') == '1'
-    torch.backends.cudnn.allow_tf32 = tf32
-    torch.backends.cuda.matmul.allow_tf32 = tf32
+    tf32 = set_precision()
     d = args.export_dir
     spec = json.load(open(os.path.join(d, 'network.json')))
     graph = spec['graph']

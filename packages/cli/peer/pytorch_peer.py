@@ -100,7 +100,15 @@ def forward(plan, convs, x, preprocessing, levels):
     return taps
 
 
-def main():
+def set_precision():
+    """Plain fp32 unless THFR_PEER_TF32=1 (PyTorch's default lets cuDNN convolutions round to TF32 on Ampere and later).
+    Returns whether TF32 is allowed."""
+    tf32 = os.environ.get('THFR_PEER_TF32') == '1'
+    torch.backends.cudnn.allow_tf32 = tf32
+    torch.backends.cuda.matmul.allow_tf32 = tf32
+    return tf32
+
+
     ap = argparse.ArgumentParser()
     ap.add_argument('export_dir')
     ap.add_argument('--size', type=int, default=256)
@@ -110,10 +118,7 @@ def main():
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     device = 'cuda' if torch.cuda.is_available() else 'cpu'
-    # Plain fp32 unless THFR_PEER_TF32=1: PyTorch's default lets cuDNN convolutions round to TF32 on Ampere and later.
-    tf32 = os.environ.get('THFR_PEER_TF32') == '1'
-    torch.backends.cudnn.allow_tf32 = tf32
-    torch.backends.cuda.matmul.allow_tf32 = tf32
+    tf32 = set_precision()
     manifest = json.load(open(os.path.join(args.export_dir, 'backbone.json')))
     weights = read_safetensors(os.path.join(args.export_dir, manifest['weights']['path']))
     plan, convs = build(manifest, weights, device)

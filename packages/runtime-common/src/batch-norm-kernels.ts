@@ -11,6 +11,7 @@ import {
   batchNormTrainForwardValues,
   type BatchNormTrainAttrs,
 } from '@thfr/tensor';
+import { replaceKernel } from './replace-kernel.js';
 
 type TensorInfo = { dataId: object; shape: number[]; dtype: string };
 type KernelArgs = { inputs: Record<string, TensorInfo>; attrs?: Record<string, unknown>; backend: unknown };
@@ -93,8 +94,7 @@ export function registerBatchNormKernels(backendName: (typeof ARRAY_BATCH_NORM_B
     throw new Error(`registerBatchNormKernels: '${backendName}' is not one of ${ARRAY_BATCH_NORM_BACKENDS.join(', ')} (webgpu: registerWebGpuBatchNormKernels)`);
   }
   for (const [kernelName, kernelFunc] of [[THFR_BATCH_NORM_TRAIN, forward], [THFR_BATCH_NORM_TRAIN_GRAD, backward]] as const) {
-    if (tf.getKernel(kernelName, backendName) != null) tf.unregisterKernel(kernelName, backendName);
-    tf.registerKernel({ kernelName, backendName, kernelFunc: kernelFunc as never });
+    replaceKernel(kernelName, backendName, kernelFunc);
   }
   return [THFR_BATCH_NORM_TRAIN, THFR_BATCH_NORM_TRAIN_GRAD];
 }

@@ -9,6 +9,7 @@ import { tf, THFR_BATCH_NORM_TRAIN, THFR_BATCH_NORM_TRAIN_GRAD } from '@thfr/ten
 
 import type { KernelArgs, TensorInfo } from './composed-kernel.js';
 import { flatProgram as genericFlatProgram, type Uniform, type WebGpuBackendLike, type WebGpuProgramLike } from './webgpu-program.js';
+import { replaceKernel } from './replace-kernel.js';
 
 /** Every batch-norm program reads the same uniforms. */
 const BN_UNIFORMS = 'rows : i32, channels : i32, epsilon : f32, momentum : f32,';
@@ -57,7 +58,7 @@ function channelReduceProgram(outputShape: number[], channels: number, shaderKey
     variableNames,
     workgroupSize: [threads, 1, 1],
     size: true,
-    uniforms: 'rows : i32, channels : i32, epsilon : f32, momentum : f32,',
+    uniforms: BN_UNIFORMS,
     getUserCode: () => `
       var<workgroup> partial : array<f32, ${threads}>;
       var<workgroup> firstPass : array<f32, ${REDUCE_CHANNELS}>;
@@ -164,8 +165,7 @@ function backward({ inputs, attrs = {}, backend }: KernelArgs): TensorInfo[] {
 /** Registers the fused training batch norm for tfjs-backend-webgpu (idempotent); returns the kernel names. */
 export function registerWebGpuBatchNormKernels(backendName = 'webgpu'): string[] {
   for (const [kernelName, kernelFunc] of [[THFR_BATCH_NORM_TRAIN, forward], [THFR_BATCH_NORM_TRAIN_GRAD, backward]] as const) {
-    if (tf.getKernel(kernelName, backendName) != null) tf.unregisterKernel(kernelName, backendName);
-    tf.registerKernel({ kernelName, backendName, kernelFunc: kernelFunc as never });
+    replaceKernel(kernelName, backendName, kernelFunc);
   }
   return [THFR_BATCH_NORM_TRAIN, THFR_BATCH_NORM_TRAIN_GRAD];
 }

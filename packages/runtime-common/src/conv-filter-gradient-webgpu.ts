@@ -12,6 +12,8 @@ import { tf } from '@thfr/tensor';
 import type { Tensor, Tensor2D, Tensor4D } from '@thfr/tensor';
 import { borrow, type KernelArgs } from './composed-kernel.js';
 import { flatProgram, type WebGpuBackendLike } from './webgpu-program.js';
+import { replaceKernel } from './replace-kernel.js';
+import { registerWebGpuConvInputGradient } from './conv-input-gradient-webgpu.js';
 
 export interface WebGpuFilterGradientOptions {
   /** Rows per slab of the split-K product (L). Default 2048 (measured on an H200: docs/benchmarks.md). */
@@ -98,7 +100,6 @@ function filterGradient(args: KernelArgs, options: Required<Omit<WebGpuFilterGra
   const rows = info.batchSize * info.outHeight * info.outWidth;
   const columns = kh * kw * ci;
   return tf.tidy(() => {
-    const x = borrow<Tensor4D>(xInfo, backend);
     const dy = borrow<Tensor4D>(dyInfo, backend);
     // One slab when the rows fit in one; else slabs of a power-of-two row count that divides `rows` where one of
     // >= 64 rows does, or of rowsPerSlab with zero rows appended (fewer than one slab's worth).
@@ -107,7 +108,10 @@ function filterGradient(args: KernelArgs, options: Required<Omit<WebGpuFilterGra
     const paddedRows = Math.ceil(rows / slab) * slab;
     const dy2 = padRows(tf.reshape(dy, [rows, co]), paddedRows);
     const identityPatches = kh === 1 && kw === 1 && info.strideHeight === 1 && info.strideWidth === 1 && info.padInfo.top === 0 && info.padInfo.left === 0;
-    if (identityPatches) return tf.reshape(splitKProduct(gpu, padRows(tf.reshape(x, [rows, ci]), paddedRows), dy2, slab), filterShape);
+    if (identityPatches) {
+      const x = borrow<Tensor4D>(xInfo, backend);
+      return tf.reshape(splitKProduct(gpu, padRows(tf.reshape(x, [rows, ci]), paddedRows), dy2, slab), filterShape);
+    }
     // Chunks of whole slabs, each within maxChunkBytes of patches, of equal size (no small tail chunk).
     const slabs = paddedRows / slab;
     const chunks = Math.ceil(slabs / Math.max(1, Math.floor(options.maxChunkBytes / (slab * columns * 4))));
@@ -138,11 +142,18 @@ export function registerWebGpuConvFilterGradient(options: WebGpuFilterGradientOp
   const maxChunkBytes = options.maxChunkBytes ?? 128 * 2 ** 20;
   if (!Number.isInteger(rowsPerSlab) || rowsPerSlab < 1) throw new RangeError(`registerWebGpuConvFilterGradient: rowsPerSlab must be a positive integer, got ${rowsPerSlab}`);
   if (!(maxChunkBytes > 0)) throw new RangeError(`registerWebGpuConvFilterGradient: maxChunkBytes must be positive, got ${maxChunkBytes}`);
-  const previous = tf.getKernel('Conv2DBackpropFilter', backendName);
-  if (previous != null) tf.unregisterKernel('Conv2DBackpropFilter', backendName);
-  tf.registerKernel({ kernelName: 'Conv2DBackpropFilter', backendName, kernelFunc: ((args: KernelArgs) => filterGradient(args, { rowsPerSlab, maxChunkBytes })) as never });
+  return replaceKernel('Conv2DBackpropFilter', backendName, (args: KernelArgs) => filterGradient(args, { rowsPerSlab, maxChunkBytes }));
+}
+
+/**
+ * Registers both of thfr's WebGPU convolution gradients (this split-K filter gradient and conv-input-gradient-webgpu's
+ * input gradient): what each runtime's initRuntime does on webgpu. Returns a function that puts tfjs' kernels back.
+ */
+export function registerWebGpuConvGradients(backendName = 'webgpu'): () => void {
+  const restoreFilter = registerWebGpuConvFilterGradient({ backendName });
+  const restoreInput = registerWebGpuConvInputGradient(backendName);
   return () => {
-    tf.unregisterKernel('Conv2DBackpropFilter', backendName);
-    if (previous != null) tf.registerKernel(previous);
+    restoreInput();
+    restoreFilter();
   };
 }

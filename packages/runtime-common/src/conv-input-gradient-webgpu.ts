@@ -13,6 +13,7 @@
 import { tf } from '@thfr/tensor';
 import type { Tensor4D } from '@thfr/tensor';
 import { borrow, type KernelArgs } from './composed-kernel.js';
+import { replaceKernel } from './replace-kernel.js';
 
 type KernelFunc = (args: KernelArgs) => unknown;
 
@@ -28,10 +29,16 @@ function inputGradient(args: KernelArgs, fallback: KernelFunc): unknown {
   const tiles = kh === sh && kw === sw && info.padInfo.top === 0 && info.padInfo.left === 0
     && info.outHeight * sh === info.inHeight && info.outWidth * sw === info.inWidth;
   if (!tiles && (sh !== 1 || sw !== 1)) return fallback(args);
+  const { batchSize: b, outHeight: oh, outWidth: ow } = info;
+  // Stride 1: dx = conv(dy, flipped filter with in/out swapped), padded so that dx has the input's size.
+  const top = kh - 1 - info.padInfo.top;
+  const left = kw - 1 - info.padInfo.left;
+  const bottom = info.inHeight + kh - 1 - oh - top;
+  const right = info.inWidth + kw - 1 - ow - left;
+  if (!tiles && (top < 0 || left < 0 || bottom < 0 || right < 0)) return fallback(args);
   return tf.tidy(() => {
     const dy = borrow<Tensor4D>(inputs.dy, backend);
     const filter = borrow<Tensor4D>(inputs.filter, backend);
-    const { batchSize: b, outHeight: oh, outWidth: ow } = info;
     if (tiles) {
       // Each input position is read by exactly one tap of one output position.
       const perTap = tf.matMul(tf.reshape(dy, [b * oh * ow, co]), tf.reshape(filter, [kh * kw * ci, co]), false, true);
@@ -39,13 +46,7 @@ function inputGradient(args: KernelArgs, fallback: KernelFunc): unknown {
       const placed = tf.transpose(tf.reshape(perTap, [b, oh, ow, kh, kw, ci]), [0, 1, 3, 2, 4, 5]);
       return tf.reshape(placed, inputShape);
     }
-    // Stride 1: dx = conv(dy, flipped filter with in/out swapped), padded so that dx has the input's size.
     const kernel = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]) as Tensor4D;
-    const top = kh - 1 - info.padInfo.top;
-    const left = kw - 1 - info.padInfo.left;
-    const bottom = info.inHeight + kh - 1 - oh - top;
-    const right = info.inWidth + kw - 1 - ow - left;
-    if (top < 0 || left < 0 || bottom < 0 || right < 0) return tf.engine().makeTensorFromTensorInfo(fallback(args) as never);
     return tf.conv2d(dy, kernel, 1, [[0, 0], [top, bottom], [left, right], [0, 0]]);
   });
 }
@@ -58,10 +59,5 @@ export function registerWebGpuConvInputGradient(backendName = 'webgpu'): () => v
   const previous = tf.getKernel('Conv2DBackpropInput', backendName);
   if (previous == null) throw new Error(`registerWebGpuConvInputGradient: backend '${backendName}' has no Conv2DBackpropInput to fall back on (is tfjs-backend-webgpu loaded?)`);
   const fallback = previous.kernelFunc as unknown as KernelFunc;
-  tf.unregisterKernel('Conv2DBackpropInput', backendName);
-  tf.registerKernel({ kernelName: 'Conv2DBackpropInput', backendName, kernelFunc: ((args: KernelArgs) => inputGradient(args, fallback)) as never });
-  return () => {
-    tf.unregisterKernel('Conv2DBackpropInput', backendName);
-    tf.registerKernel(previous);
-  };
+  return replaceKernel('Conv2DBackpropInput', backendName, (args: KernelArgs) => inputGradient(args, fallback));
 }

@@ -23,7 +23,7 @@ export { describeBackend, formatBackendDescription } from './describe-backend.js
 export type { BackendDescription } from './describe-backend.js';
 export { registerBatchNormKernels, ARRAY_BATCH_NORM_BACKENDS } from './batch-norm-kernels.js';
 export { registerWebGpuBatchNormKernels } from './batch-norm-webgpu.js';
-export { registerWebGpuConvFilterGradient } from './conv-filter-gradient-webgpu.js';
+export { registerWebGpuConvFilterGradient, registerWebGpuConvGradients } from './conv-filter-gradient-webgpu.js';
 export type { WebGpuFilterGradientOptions } from './conv-filter-gradient-webgpu.js';
 export { registerWebGpuConvInputGradient } from './conv-input-gradient-webgpu.js';
 export { registerFusedBatchNorm } from './fused-batch-norm.js';

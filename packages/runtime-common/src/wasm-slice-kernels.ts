@@ -11,6 +11,7 @@
  * to tfjs' own Slice.
  */
 import { tf } from '@thfr/tensor';
+import { replaceKernel } from './replace-kernel.js';
 
 type TensorInfo = { dataId: object; shape: number[]; dtype: string };
 type WasmBackendLike = {
@@ -82,8 +83,7 @@ export function registerWasmSliceKernels(backendName = 'wasm'): string[] {
     });
   };
   for (const [kernelName, kernelFunc] of [['Slice', slice], ['SplitV', splitV]] as const) {
-    if (tf.getKernel(kernelName, backendName) != null) tf.unregisterKernel(kernelName, backendName);
-    tf.registerKernel({ kernelName, backendName, kernelFunc: kernelFunc as never });
+    replaceKernel(kernelName, backendName, kernelFunc);
   }
   return ['Slice', 'SplitV'];
 }

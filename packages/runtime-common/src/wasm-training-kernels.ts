@@ -17,6 +17,7 @@ import {
 } from './conv-gradients.js';
 import { registerWasmSliceKernels } from './wasm-slice-kernels.js';
 import { borrow, composed, type KernelArgs, type TensorInfo } from './composed-kernel.js';
+import { replaceKernel } from './replace-kernel.js';
 
 
 /** Names of the kernels that `registerWasmTrainingKernels` provides. */
@@ -51,8 +52,7 @@ export function registerWasmTrainingKernels(options: WasmTrainingKernelOptions =
   const registered: string[] = [];
   const register = (kernelName: string, run: (args: KernelArgs) => Tensor) => {
     // Unregistering first keeps tfjs from warning about a duplicate registration.
-    if (tf.getKernel(kernelName, backendName) != null) tf.unregisterKernel(kernelName, backendName);
-    tf.registerKernel({ kernelName, backendName, kernelFunc: composed(run) as never });
+    replaceKernel(kernelName, backendName, composed(run));
     registered.push(kernelName);
   };
 
@@ -127,15 +127,10 @@ export function registerWasmTrainingKernels(options: WasmTrainingKernelOptions =
  * of them activations. Outputs of every kernel are fresh buffers, so no kernel writes into a shared one.
  */
 function registerSharedIdentity(backendName: string): string {
-  if (tf.getKernel('Identity', backendName) != null) tf.unregisterKernel('Identity', backendName);
-  tf.registerKernel({
-    kernelName: 'Identity',
-    backendName,
-    kernelFunc: (({ inputs, backend }: { inputs: { x: TensorInfo }; backend: { incRef(dataId: object): void } }) => {
-      const { x } = inputs;
-      backend.incRef(x.dataId);
-      return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
-    }) as never,
+  replaceKernel('Identity', backendName, ({ inputs, backend }: { inputs: { x: TensorInfo }; backend: { incRef(dataId: object): void } }) => {
+    const { x } = inputs;
+    backend.incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
   });
   return 'Identity';
 }

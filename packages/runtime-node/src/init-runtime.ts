@@ -1,6 +1,6 @@
 import { tf, selectBackend } from '@thfr/tensor';
 import type { BackendCandidate, SkippedBackend } from '@thfr/tensor';
-import { NODE_BACKEND_PRIORITY, backendOrder, describeBackend, registerFusedBatchNorm, registerWebGpuConvFilterGradient, registerWebGpuConvInputGradient } from '@thfr/runtime-common';
+import { NODE_BACKEND_PRIORITY, backendOrder, describeBackend, registerFusedBatchNorm, registerWebGpuConvGradients } from '@thfr/runtime-common';
 import type { BackendDescription, NodeBackendName } from '@thfr/runtime-common';
 import { installDawnWebGpu } from './webgpu-dawn.js';
 import { installWasm, wasmThreadsCount } from './wasm-node.js';
@@ -94,10 +94,7 @@ export async function initRuntime(options: NodeRuntimeOptions = {}): Promise<Nod
   const { backend, skipped } = await selectBackend(candidates);
   // Two kernels per batch-norm layer and training step instead of ~25 (@thfr/nn uses them when present).
   if (options.fusedBatchNorm ?? process.env.THFR_FUSED_BATCH_NORM !== '0') registerFusedBatchNorm(backend);
-  if (backend === 'webgpu' && (options.webgpuConvGradients ?? process.env.THFR_WEBGPU_CONV_GRADIENTS !== '0')) {
-    registerWebGpuConvFilterGradient();
-    registerWebGpuConvInputGradient();
-  }
+  if (backend === 'webgpu' && (options.webgpuConvGradients ?? process.env.THFR_WEBGPU_CONV_GRADIENTS !== '0')) registerWebGpuConvGradients();
   if (backend === 'webgpu') {
     const submitBatch = options.webgpuSubmitBatch ?? Number(process.env.THFR_WEBGPU_SUBMIT_BATCH ?? 64);
     if (!Number.isInteger(submitBatch) || submitBatch < 1) throw new RangeError(`initRuntime: webgpuSubmitBatch (or THFR_WEBGPU_SUBMIT_BATCH) must be a positive integer, got ${submitBatch}`);

@@ -1,6 +1,6 @@
 import { tf, selectBackend } from '@thfr/tensor';
 import type { BackendCandidate, SkippedBackend } from '@thfr/tensor';
-import { WEB_BACKEND_PRIORITY, backendOrder, describeBackend, registerFusedBatchNorm, registerWasmTrainingKernels, registerWebGpuConvFilterGradient, registerWebGpuConvInputGradient } from '@thfr/runtime-common';
+import { WEB_BACKEND_PRIORITY, backendOrder, describeBackend, registerFusedBatchNorm, registerWasmTrainingKernels, registerWebGpuConvGradients } from '@thfr/runtime-common';
 import type { BackendDescription, WebBackendName } from '@thfr/runtime-common';
 import { probeWebGlRenderer, probeWebGpuAdapter, type AdapterLike } from './software-gpu.js';
 
@@ -91,10 +91,7 @@ export async function initRuntime(options: WebRuntimeOptions = {}): Promise<WebR
   Object.assign(details, found[backend as WebBackendName]);
   // Two kernels per batch-norm layer and training step instead of ~25 (@thfr/nn uses them when present).
   if (options.fusedBatchNorm ?? true) registerFusedBatchNorm(backend);
-  if (backend === 'webgpu' && (options.webgpuConvGradients ?? true)) {
-    registerWebGpuConvFilterGradient();
-    registerWebGpuConvInputGradient();
-  }
+  if (backend === 'webgpu' && (options.webgpuConvGradients ?? true)) registerWebGpuConvGradients();
   if (backend === 'wasm') {
     details.simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
     details.threads = Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'));

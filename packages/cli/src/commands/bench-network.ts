@@ -1,15 +1,15 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { tf } from '@thfr/tensor';
 import { ResNetBackbone, encodeSafetensors, serializeResNetBackbone, type FeatureExtractor } from '@thfr/backbone';
 import type { RestorationConfig, RestorationNetwork } from '@thfr/restoration';
 import type { Output } from '../output.js';
+import { peerScript } from './bench-peer.js';
 
 /** The PyTorch side of the network comparison, next to pytorch_peer.py (which it imports for the backbone). */
-const NETWORK_PEER_SCRIPT = join(process.env.THFR_PEER_DIR ?? join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'peer'), 'pytorch_network_peer.py');
+const NETWORK_PEER_SCRIPT = peerScript('pytorch_network_peer.py');
 
 export interface NetworkPeerResult {
   peer: string;

@@ -7,8 +7,12 @@ import { tf } from '@thfr/tensor';
 import { ResNetBackbone, serializeResNetBackbone, type FeatureExtractor } from '@thfr/backbone';
 import type { Output } from '../output.js';
 
-/** Where the package keeps the PyTorch side (`peer/pytorch_peer.py`, next to dist/ and src/). */
-const PEER_SCRIPT = join(process.env.THFR_PEER_DIR ?? join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'peer'), 'pytorch_peer.py');
+/** A PyTorch-side script: in the package's `peer/` (next to dist/ and src/), or in THFR_PEER_DIR (a bundled copy). */
+export function peerScript(name: string): string {
+  return join(process.env.THFR_PEER_DIR ?? join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'peer'), name);
+}
+
+const PEER_SCRIPT = peerScript('pytorch_peer.py');
 
 export interface PeerRow {
   backbone: string;
