@@ -22,7 +22,7 @@ export interface WebGpuBackendLike {
   runWebGPUProgram(program: WebGpuProgramLike, inputs: TensorInfo[], outputDtype: 'float32', uniforms?: Uniform[]): TensorInfo;
 }
 
-export const WORKGROUP = 64;
+const WORKGROUP = 64;
 /** WebGPU's default maxComputeWorkgroupsPerDimension. */
 const MAX_WORKGROUPS_PER_DIMENSION = 65535;
 
