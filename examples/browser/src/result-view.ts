@@ -1,6 +1,8 @@
 // Shows one prediction: overlay canvas, raw and normalised image score, verdict and the threshold
 // slider. The slider works in raw score units (the map and the image score share them: the image
-// score is the map's maximum), so "image anomalous" means "some pixel above the threshold".
+// score is the map's maximum), so "image anomalous" means "some pixel above the threshold". A map
+// standardized per position (the default model's) holds negative values too, so the slider starts
+// at the lower of 0 and the map's minimum.
 import type { NormalStatistics } from '@thfr/model';
 import type { PredictionMessage } from './worker-protocol.js';
 import { mapRange, renderOverlay } from './overlay-renderer.js';
@@ -18,7 +20,8 @@ export class ResultView {
     this.threshold = stats?.threshold ?? Number.NaN;
     this.slider.max = String(SLIDER_STEPS);
     this.slider.addEventListener('input', () => {
-      this.threshold = this.sliderScale() * Number(this.slider.value);
+      const [bottom, step] = this.sliderScale();
+      this.threshold = bottom + step * Number(this.slider.value);
       this.redraw();
     });
     byId('threshold-reset').addEventListener('click', () => {
@@ -54,15 +57,20 @@ export class ResultView {
     if (!this.stats) this.threshold = Number.NaN; // an uncalibrated threshold followed the cleared image
   }
 
-  /** Raw score per slider step: the slider spans 0 .. max(2 x calibrated threshold, 1.2 x this image's score). */
-  private sliderScale(): number {
+  /**
+   * The slider's bottom and raw score per step: it spans min(0, this map's minimum) .. max(2 x calibrated
+   * threshold, 1.2 x this image's score).
+   */
+  private sliderScale(): [number, number] {
+    const bottom = Math.min(0, this.result ? mapRange(this.result.map)[0] : 0);
     const top = Math.max(2 * (this.stats?.threshold ?? 0), 1.2 * (this.result?.score ?? 0), Number.isFinite(this.threshold) ? 1.2 * this.threshold : 0);
-    return top > 0 ? top / SLIDER_STEPS : 1 / SLIDER_STEPS;
+    return [bottom, top > bottom ? (top - bottom) / SLIDER_STEPS : 1 / SLIDER_STEPS];
   }
 
   private redraw(): void {
     const result = this.result;
-    this.slider.value = String(Math.round(this.threshold / this.sliderScale()));
+    const [bottom, step] = this.sliderScale();
+    this.slider.value = String(Math.round((this.threshold - bottom) / step));
     byId('threshold-value').textContent = Number.isFinite(this.threshold) ? this.threshold.toFixed(4) : '-';
     if (!result) return;
     const [lo, hi] = mapRange(result.map);

@@ -9,16 +9,17 @@ import { DetectorRegistry, type AnomalyDetector, type DetectorCreateOptions, typ
 import type { OutputKind } from '@thfr/detector/node';
 import { ThfrModel, type ThfrDetector } from '@thfr/model';
 import { THFR_METHOD } from '@thfr/model/node';
-import type { RestorationConfig, RestorationDetector, RestorationFitOptions, RestorationModel } from '@thfr/restoration';
+import { measureMapStatistics, type RestorationConfig, type RestorationDetector, type RestorationFitOptions, type RestorationModel } from '@thfr/restoration';
 import { CHECKPOINT_OUTPUT, MODEL_OUTPUT, disposeCheckpoint, loadCheckpoint, saveCheckpoint } from '@thfr/restoration/node';
-import type { Rd4adDetector } from '@thfr/rd4ad';
+import { Rd4adModel, type Rd4adDetector } from '@thfr/rd4ad';
 import { RD4AD_METHOD } from '@thfr/rd4ad/node';
+import type { CategoryData } from '@thfr/data/node';
 import type { PatchCore } from '@thfr/patchcore';
 import { PATCHCORE_METHOD, PATCHCORE_OUTPUT } from '@thfr/patchcore/node';
 import type { Padim } from '@thfr/padim';
 import { PADIM_METHOD, PADIM_OUTPUT } from '@thfr/padim/node';
 import { numberOption } from './command.js';
-import { configFromFlags, type Values } from './train-options.js';
+import { configFromFlags, mapNormalizationFromFlags, type Values } from './train-options.js';
 
 export type Layout = 'mvtec-ad' | 'mvtec-loco';
 
@@ -34,6 +35,13 @@ export interface DerivedDetector {
   detector: AnomalyDetector;
   extraSeconds: number;
   dispose(): void;
+}
+
+/** Rows `thfr compare` derives from a method's fitted main row without refitting, asked for by one `--methods` id. */
+export interface DerivedRows {
+  /** The `--methods` id (e.g. 'thfr-bank'). */
+  id: string;
+  rows(detector: AnomalyDetector, context: { data: CategoryData; bankRatios: number[] }): AsyncIterable<DerivedDetector>;
 }
 
 export interface CliMethod {
@@ -57,15 +65,13 @@ export interface CliMethod {
   pixelRange?(detector: AnomalyDetector): [number, number] | undefined;
   /** Bytes of the learned model and of its bank (compare rows); the shared backbone is not counted. */
   memory(detector: AnomalyDetector): { modelBytes: number; bankBytes: number };
-  /** Detectors derived from a fitted one without refitting (compare's THFR bank ratios). */
-  derive?(detector: AnomalyDetector, ratios: number[]): AsyncIterable<DerivedDetector>;
   /**
    * The rows `thfr compare` fits for this method (default: one row, id = the method's name): e.g. THFR's ablations
-   * (paper Tables 4, 5) as train flags. The first is the main row; `derive` rows come from its fitted detector.
+   * (paper Tables 4, 5) as train flags. The first is the main row; `derivedRows` come from its fitted detector.
    */
   compareVariants?: CompareVariant[];
-  /** The `--methods` id of the rows `derive` makes from the main row (e.g. 'thfr-bank'). */
-  derivedRowsId?: string;
+  /** Rows derived from the fitted main row without refitting (THFR's bank ratios, the other anomaly map). */
+  derivedRows?: DerivedRows[];
 }
 
 /** One row of `thfr compare` for a method: an id for `--methods`, a label, and the train flags that make it. */
@@ -126,7 +132,6 @@ export const THFR: CliMethod = {
     // Paper eq. 1: training templates drawn among the n nearest (n = 1 for MVTec AD in the paper; inference uses the nearest).
     { id: 'thfr-top3', label: 'THFR G-L, training templates among the top 3', flags: { 'top-n': '3', ...PAPER_TEMPLATE } },
   ],
-  derivedRowsId: 'thfr-bank',
   createOptions: (values, layout) => ({ preset: (values.config as string | undefined) ?? 'default', config: { ...configFromFlags(values, layout) } }),
   label: () => 'THFR',
   settled: (d, flags) => (!flags['no-template'] && !(d as ThfrDetector).config.template ? 'template off by the layout check' : undefined),
@@ -134,31 +139,54 @@ export const THFR: CliMethod = {
     const config = (d as ThfrDetector).config;
     return `${config.bottleneck}${config.template ? '' : ', no template'}${config.template && !config.relation ? ', no relation' : ''}${config.template && config.templateReferences === 'per-stream' ? ', per-stream templates' : ''}, ${config.epochs} epochs, batch ${config.batchSize}, ${config.imageSize}px`;
   },
-  /**
-   * Bank ratios (paper Table 6) without retraining: trainThfr trains with the full bank and subsamples
-   * it only at the end, so subsampling the trained model's bank with the same seed gives exactly the
-   * model `--bank-ratio r` would train. The network stays the fitted detector's.
-   */
-  async *derive(detector, ratios) {
-    const gl = (detector as ThfrDetector).model;
-    // No bank when training turned the template off (config.templateMinAlignment): no bank rows either.
-    if (!gl.bank) return;
-    for (const ratio of ratios) {
-      const started = performance.now();
-      const bank = await gl.bank.subsample(ratio, { seed: gl.config.seed });
-      const extraSeconds = (performance.now() - started) / 1000;
-      const model = new ThfrModel({ config: { ...gl.config, bankRatio: ratio }, backbone: gl.backbone, levels: gl.levels, network: gl.network, bank, normalStatistics: gl.normalStatistics, training: gl.training });
-      const view: AnomalyDetector = {
-        method: 'thfr', imageSize: gl.config.imageSize, batchSize: gl.config.batchSize, backbone: gl.backbone, fitted: true,
-        fit: () => Promise.reject(new Error('a derived detector cannot be refitted')),
-        predict: (images, options) => model.predict(images, options),
-        memoryBytes: () => model.memoryBytes(),
-        dispose: () => bank.dispose(),
-      };
-      yield { label: `THFR G-L, bank ${Math.round(ratio * 100)}% (${bank.size} of ${gl.bank.size} templates)`, detector: view, extraSeconds, dispose: () => bank.dispose() };
-    }
-  },
+  derivedRows: [
+    {
+      // The papers' map (eq. 4-5) from the same network: what the per-position standardization adds, without retraining.
+      id: 'thfr-paper-map',
+      async *rows(detector) {
+        const model = (detector as ThfrDetector).model;
+        if (model.config.mapNormalization !== 'per-position') return;
+        const view = derivedView(detector, (images, options) => model.predict(images, { ...options, rawMap: true }), () => {});
+        yield { label: "THFR G-L, the papers' map (no per-position standardization)", detector: view, extraSeconds: 0, dispose: () => {} };
+      },
+    },
+    {
+      /**
+       * Bank ratios (paper Table 6) without retraining: trainThfr trains with the full bank and subsamples
+       * it only at the end, so subsampling the trained model's bank with the same seed gives exactly the
+       * model `--bank-ratio r` would train. The network stays the fitted detector's.
+       */
+      id: 'thfr-bank',
+      async *rows(detector, { bankRatios }) {
+        const gl = (detector as ThfrDetector).model;
+        // No bank when training turned the template off (config.templateMinAlignment): no bank rows either.
+        if (!gl.bank) return;
+        for (const ratio of bankRatios) {
+          const started = performance.now();
+          const bank = await gl.bank.subsample(ratio, { seed: gl.config.seed });
+          const extraSeconds = (performance.now() - started) / 1000;
+          const model = new ThfrModel({ config: { ...gl.config, bankRatio: ratio }, backbone: gl.backbone, levels: gl.levels, network: gl.network, bank, normalStatistics: gl.normalStatistics, mapStatistics: gl.mapStatistics, training: gl.training });
+          const view = derivedView(detector, (images, options) => model.predict(images, options), () => bank.dispose(), () => model.memoryBytes());
+          yield { label: `THFR G-L, bank ${Math.round(ratio * 100)}% (${bank.size} of ${gl.bank.size} templates)`, detector: view, extraSeconds, dispose: () => bank.dispose() };
+        }
+      },
+    },
+  ],
 };
+
+/**
+ * A derived row's detector: it predicts through `predict` (a model sharing the fitted detector's network) and
+ * cannot be refitted; `dispose` frees only what the derivation added.
+ */
+function derivedView(fitted: AnomalyDetector, predict: AnomalyDetector['predict'], dispose: () => void, memoryBytes: AnomalyDetector['memoryBytes'] = () => fitted.memoryBytes()): AnomalyDetector {
+  return {
+    method: fitted.method, imageSize: fitted.imageSize, batchSize: fitted.batchSize, backbone: fitted.backbone, fitted: true,
+    fit: () => Promise.reject(new Error('a derived detector cannot be refitted')),
+    predict,
+    memoryBytes,
+    dispose,
+  };
+}
 
 export const RD4AD: CliMethod = {
   method: RD4AD_METHOD,
@@ -166,13 +194,32 @@ export const RD4AD: CliMethod = {
   ...restoration,
   createOptions: (values, layout) => {
     const { epochs, batchSize, imageSize, sigma, seed } = sizeFlags(values, layout);
-    return { preset: (values.config as string | undefined) ?? 'default', config: { epochs, batchSize, imageSize, sigma, seed } };
+    // RD4AD keeps its own map unless --map-normalization asks (THFR's default preset standardizes per position).
+    const mapNormalization = mapNormalizationFromFlags(values);
+    return { preset: (values.config as string | undefined) ?? 'default', config: { epochs, batchSize, imageSize, sigma, seed, ...(mapNormalization ? { mapNormalization } : {}) } };
   },
   label: () => 'RD4AD',
   describe: (d) => {
     const config = (d as Rd4adDetector).config;
     return `RD4AD (OCBE of ${config.localBottleneckBlocks} blocks, no template), ${config.epochs} epochs, batch ${config.batchSize}, ${config.imageSize}px`;
   },
+  derivedRows: [
+    {
+      // RD4AD with THFR's default map: the same per-position standardization, measured as training would (on the
+      // training images' maps), so the baselines' comparison can tell what the map adds from what the network does.
+      id: 'rd4ad-per-position',
+      async *rows(detector, { data }) {
+        const fitted = (detector as Rd4adDetector).model;
+        if (fitted.config.mapNormalization === 'per-position') return;
+        const started = performance.now();
+        const model = new Rd4adModel({ ...fitted.config, mapNormalization: 'per-position' }, fitted.backbone, fitted.levels, fitted.network);
+        const train = data.train.map((r) => r.image);
+        model.mapStatistics = (await measureMapStatistics((images) => fitted.predict(images), train, fitted.config.imageSize)).statistics;
+        const view = derivedView(detector, (images, options) => model.predict(images, options), () => {});
+        yield { label: 'RD4AD, per-position map', detector: view, extraSeconds: (performance.now() - started) / 1000, dispose: () => {} };
+      },
+    },
+  ],
 };
 
 export const PATCHCORE: CliMethod = {

@@ -25,6 +25,7 @@ export const MODEL_OPTIONS: Record<string, OptionSpec> = {
   'bank-fp16': { type: 'boolean', help: 'store the template bank as float16' },
   'top-n': { type: 'string', help: 'training: draw the template among the n nearest other images', valueName: 'N' },
   sigma: { type: 'string', help: 'Gaussian sigma of the anomaly map (default 4 for MVTec AD, 2 for MVTec LOCO)', valueName: 'S' },
+  'map-normalization': { type: 'string', help: "thfr, rd4ad: 'per-position' (each pixel of the map standardized by its mean and std on the normal training images; THFR's default and fast presets) or 'none' (the papers' map; THFR's paper preset, RD4AD)", valueName: 'MODE' },
   lr: { type: 'string', help: 'Adam learning rate', valueName: 'LR' },
   seed: { type: 'string', help: 'random seed', valueName: 'N' },
 };
@@ -56,6 +57,7 @@ export function configFromFlags(values: Values, layout?: 'mvtec-ad' | 'mvtec-loc
     bankStorage: values['bank-fp16'] ? 'float16' : undefined,
     topN: numberOption(values, 'top-n', { integer: true, min: 1 }),
     sigma: numberOption(values, 'sigma', { min: 0 }) ?? (layout === 'mvtec-loco' ? 2 : layout === 'mvtec-ad' ? 4 : undefined),
+    mapNormalization: mapNormalizationFromFlags(values),
     learningRate: numberOption(values, 'lr', { min: 0 }),
     seed: numberOption(values, 'seed', { integer: true, min: 0 }),
   }, base);
@@ -70,6 +72,13 @@ function lossFormFromFlags(values: Values): ThfrConfig['lossForm'] | undefined {
   const form = values.loss as string | undefined;
   if (form !== undefined && form !== 'position' && form !== 'flattened') throw new Error(`--loss must be 'position' or 'flattened', got '${form}'`);
   return form as ThfrConfig['lossForm'] | undefined;
+}
+
+/** --map-normalization, checked; undefined keeps the preset's. */
+export function mapNormalizationFromFlags(values: Values): ThfrConfig['mapNormalization'] | undefined {
+  const mode = values['map-normalization'] as string | undefined;
+  if (mode !== undefined && mode !== 'none' && mode !== 'per-position') throw new Error(`--map-normalization must be 'none' or 'per-position', got '${mode}'`);
+  return mode as ThfrConfig['mapNormalization'] | undefined;
 }
 
 /** The backbone a preset uses unless --backbone says otherwise. */

@@ -30,7 +30,7 @@ describe('the method registry', () => {
     expect(cliMethodForManifest({ format: 'thfr-patchcore' }, 'm').method.name).toBe('patchcore');
     expect(cliMethodForManifest({ format: 'thfr-model', method: 'rd4ad', config: {} }, 'm').method.name).toBe('rd4ad');
     expect(() => cliMethodForManifest({ format: 'other' }, 'x/manifest.json')).toThrow(/x\/manifest.json \(format 'other'\) was not written by any known method/);
-    expect(COMPARE_METHODS).toEqual(['thfr-gl', 'thfr-bank', 'thfr-gbn', 'thfr-lbn', 'thfr-no-template', 'thfr-template', 'thfr-no-relation', 'thfr-relation', 'thfr-per-stream', 'thfr-top3', 'rd4ad', 'patchcore', 'padim']);
+    expect(COMPARE_METHODS).toEqual(['thfr-gl', 'thfr-paper-map', 'thfr-bank', 'thfr-gbn', 'thfr-lbn', 'thfr-no-template', 'thfr-template', 'thfr-no-relation', 'thfr-relation', 'thfr-per-stream', 'thfr-top3', 'rd4ad', 'rd4ad-per-position', 'patchcore', 'padim']);
   });
 
   for (const method of ['patchcore', 'padim'] as const) {

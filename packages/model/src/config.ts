@@ -67,6 +67,7 @@ export const PAPER_CONFIG: ThfrConfig = {
   compensationFuseLayers: 2,
   compensationResBlocks: 1,
   sigma: 4,
+  mapNormalization: 'none',
   epochs: 200,
   batchSize: 16,
   learningRate: 0.005,
@@ -94,6 +95,9 @@ export const DEFAULT_CONFIG: ThfrConfig = {
   // ihc 0.11 / 0.17, brick 0.33 / 0.43; the LOCO-style coins 0.73 / 0.86, synthetic MVTec-AD-like 0.79 / 0.88 and
   // LOCO-like 0.88 / 0.95 (docs/benchmark.md, fifth session).
   templateMinAlignment: 0.5,
+  // Each pixel of the map standardized by its mean and std on the normal training images (RestorationConfig):
+  // measured on the real-photo categories over three seeds (docs/benchmark.md, eighth session).
+  mapNormalization: 'per-position',
 };
 
 /**

@@ -60,7 +60,7 @@ export async function deserializeModel(manifestJson: unknown, readFile: (path: s
       if (!manifest.bank) throw new Error(`${where}: the config uses templates but the manifest names no bank file`);
       bank = TemplateBank.deserialize(manifest.bank.manifest, await parts.readPart(manifest.bank));
     }
-    return new ThfrModel({ config: parts.config, backbone, levels: parts.levels, network, bank, normalStatistics: manifest.normalStatistics, training: manifest.training });
+    return new ThfrModel({ config: parts.config, backbone, levels: parts.levels, network, bank, normalStatistics: manifest.normalStatistics, mapStatistics: parts.mapStatistics, training: manifest.training });
   } catch (error) {
     network.dispose();
     bank?.dispose();

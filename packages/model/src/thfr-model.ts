@@ -2,7 +2,8 @@ import { tf } from '@thfr/tensor';
 import type { FeatureExtractor } from '@thfr/backbone';
 import type { TemplateBank } from '@thfr/template-bank';
 import type { DetectorInput, DetectorPrediction } from '@thfr/detector';
-import { RestorationModel, type LevelGeometry, type NormalStatistics, type RestorationPredictOptions, type RestorationPredictionTensors, type TemplateChoice, type TrainingSummary } from '@thfr/restoration';
+import type { MapPositionStatistics } from '@thfr/postprocess';
+import { RestorationModel, type LevelGeometry, type NormalStatistics, type RestorationBatchOptions, type RestorationPredictOptions, type RestorationPredictionTensors, type TemplateChoice, type TrainingSummary } from '@thfr/restoration';
 import type { ThfrConfig } from './config.js';
 import type { ThfrNetwork } from './network.js';
 
@@ -33,6 +34,8 @@ export interface ThfrModelParts {
   /** The template bank (required when config.template). */
   bank?: TemplateBank;
   normalStatistics?: NormalStatistics;
+  /** Per-position statistics of normal maps (config.mapNormalization 'per-position'). */
+  mapStatistics?: MapPositionStatistics;
   training?: TrainingSummary;
 }
 
@@ -51,11 +54,12 @@ export class ThfrModel extends RestorationModel<ThfrConfig> {
     super(parts.config, parts.backbone, parts.levels, parts.network, 'ThfrModel');
     this.bank = parts.bank;
     this.normalStatistics = parts.normalStatistics;
+    this.mapStatistics = parts.mapStatistics;
     this.training = parts.training;
   }
 
   /** The template search is read back asynchronously, so it runs on every backend (WebGPU in Node included). */
-  protected override async chooseTemplates(features: tf.Tensor4D[], options: Pick<PredictOptions, 'excludeTemplates'>): Promise<TemplateChoice> {
+  protected override async chooseTemplates(features: tf.Tensor4D[], options: RestorationBatchOptions): Promise<TemplateChoice> {
     const batch = features[0].shape[0];
     if (!this.config.template) return { extras: Array.from({ length: batch }, () => ({ template: -1 })) };
     const bank = this.bankOrThrow();
@@ -69,7 +73,7 @@ export class ThfrModel extends RestorationModel<ThfrConfig> {
     return { bank: this.bank?.memoryBytes() ?? 0 };
   }
 
-  override async predictTensors(images: tf.Tensor4D, options: Pick<PredictOptions, 'excludeTemplates'> = {}): Promise<PredictionTensors> {
+  override async predictTensors(images: tf.Tensor4D, options: RestorationBatchOptions = {}): Promise<PredictionTensors> {
     const out = await super.predictTensors(images, options);
     return { ...out, templateIndices: templateIndicesOf(out.extras) };
   }

@@ -95,7 +95,7 @@ export async function trainThfr(backbone: FeatureExtractor, images: readonly Rgb
     const model = new ThfrModel({ config, backbone, levels, network, bank });
     ownedNetwork = undefined;
     // Leave-one-out calibration on the training images: an image never serves as its own template.
-    await finishTraining(model, images, options, { epochs, lossHistory, started }, (list) => model.predict(list, { excludeTemplates: ownIndicesInBank(model, list.length) }));
+    await finishTraining(model, images, options, { epochs, lossHistory, started }, (list, extra) => model.predict(list, { ...extra, excludeTemplates: ownIndicesInBank(model, list.length) }));
     return { model, lossHistory };
   } finally {
     cache.dispose();

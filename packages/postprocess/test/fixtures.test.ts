@@ -4,10 +4,14 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it, beforeAll } from 'vitest';
 import { tf } from '@thfr/tensor';
 import { expectClose } from '@thfr/tensor/testing';
-import { anomalyMap, cosineDistanceMap, disposeAnomalyMap, gaussianBlur, colormapTable } from '../src/index.js';
+import { anomalyMap, cosineDistanceMap, disposeAnomalyMap, gaussianBlur, colormapTable, positionStatistics, standardizeMaps } from '../src/index.js';
 import { BACKENDS, useBackend } from './backends.js';
 
 interface BilinearCase { shape: [number, number, number]; size: [number, number]; x: number[]; expected: number[] }
+interface PositionCase {
+  count: number; height: number; width: number; smoothSigma: number; minStdRatio: number;
+  normals: number[]; test: number[]; mean: number[]; std: number[]; standardized: number[];
+}
 interface BlurCase { shape: [number, number, number]; sigma: number; x: number[]; expected: number[] }
 
 const fx = JSON.parse(readFileSync(new URL('../fixtures/postprocess-fixtures.json', import.meta.url), 'utf8'));
@@ -56,6 +60,22 @@ describe.each(BACKENDS)('on the %s backend', (backend) => {
     disposeAnomalyMap(result);
     tf.dispose([...features, ...restored]);
   });
+
+  it.each((fx.positionStatistics as PositionCase[]).map((c) => [`${c.count} maps ${c.height}x${c.width}, smoothing ${c.smoothSigma}, floor ${c.minStdRatio}`, c] as const))(
+    'positionStatistics and standardizeMaps equal numpy mean / std(ddof=1) + scipy gaussian_filter for %s within 1e-5',
+    async (_label, c) => {
+      const pixels = c.height * c.width;
+      const normals = Array.from({ length: c.count }, (_, i) => Float32Array.from(c.normals.slice(i * pixels, (i + 1) * pixels)));
+      const stats = await positionStatistics(normals, c.height, c.width, { smoothSigma: c.smoothSigma, minStdRatio: c.minStdRatio });
+      expect(stats.count).toBe(c.count);
+      expectClose(stats.mean, c.mean, 0, 'mean', 1e-5);
+      expectClose(stats.std, c.std, 0, 'std', 1e-5);
+      const test = tf.tensor3d(c.test, [2, c.height, c.width]);
+      const out = standardizeMaps(test, stats);
+      expectClose(out.dataSync(), c.standardized, 0, 'standardized', 1e-4);
+      tf.dispose([test, out]);
+    },
+  );
 });
 
 describe('colormaps', () => {

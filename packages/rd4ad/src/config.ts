@@ -37,6 +37,8 @@ export const RD4AD_PAPER_CONFIG: Rd4adConfig = {
   bottleneckWidthRatio: 1,
   codeWidthRatio: 1,
   sigma: 4,
+  // RD4AD's map (its cal_anomaly_map): no per-position standardization, in every preset, so the baseline is its recipe.
+  mapNormalization: 'none',
   epochs: 200,
   batchSize: 16,
   learningRate: RD4AD_OPTIMIZER.learningRate,

@@ -43,7 +43,9 @@ export async function deserializeRd4ad(manifestJson: unknown, readFile: (path: s
     resolveConfig: (saved) => resolveRd4adConfig(saved as Partial<Rd4adConfig> & Record<string, unknown>),
     buildNetwork: (levels, config) => new Rd4adNetwork(levels, config),
   });
-  return new Rd4adModel(parts.config, backbone, parts.levels, parts.network as Rd4adNetwork, manifest.normalStatistics, manifest.training);
+  const model = new Rd4adModel(parts.config, backbone, parts.levels, parts.network as Rd4adNetwork, manifest.normalStatistics, manifest.training);
+  model.mapStatistics = parts.mapStatistics;
+  return model;
 }
 
 /** Loads an RD4AD model folder served over HTTP(S) (browser or Node fetch). */

@@ -1,5 +1,8 @@
 import type { RestorationLossForm } from './loss.js';
 
+/** How the anomaly map is normalised before scoring (see RestorationConfig.mapNormalization). */
+export type MapNormalization = 'none' | 'per-position';
+
 /**
  * What every feature-restoration detector (THFR, RD4AD) shares in its config: the input size, the
  * local bottleneck's depth, the decoder, the loss and the training schedule. Each method's config
@@ -26,6 +29,17 @@ export interface RestorationConfig {
   codeWidthRatio: number;
   /** Gaussian sigma of the anomaly map (4 for MVTec AD, 2 for MVTec LOCO). */
   sigma: number;
+  /**
+   * What the anomaly map is before its max is taken as the image score: 'none' is the papers' map (THFR eq. 4-5,
+   * RD4AD: the blurred sum of the levels' 1 - cosine); 'per-position' standardizes every pixel by the mean and
+   * standard deviation of that pixel on the normal training images' maps (leave-one-out; measured once, after
+   * training, and saved with the model). Why: the restoration error is not uniform over positions on normal images
+   * (the decoder's stride-2 transposed convolutions leave a fixed pattern with the code grid's period, 32 px at
+   * 256 px, and the borders restore differently), so a faint defect has to stand out against what its own
+   * position shows on normal images rather than against the whole map's peaks. A deviation from both papers,
+   * measured in docs/benchmark.md (eighth session).
+   */
+  mapNormalization: MapNormalization;
   epochs: number;
   batchSize: number;
   learningRate: number;
@@ -36,7 +50,7 @@ export interface RestorationConfig {
 /** The fields of RestorationConfig, in their canonical order (manifests and config comparisons use it). */
 export const RESTORATION_CONFIG_KEYS: ReadonlyArray<keyof RestorationConfig> = [
   'imageSize', 'lossForm', 'localBottleneckBlocks', 'decoderBlocks', 'decoderWidthRatio', 'bottleneckWidthRatio', 'codeWidthRatio',
-  'sigma', 'epochs', 'batchSize', 'learningRate', 'betas', 'seed',
+  'sigma', 'mapNormalization', 'epochs', 'batchSize', 'learningRate', 'betas', 'seed',
 ];
 
 /**
@@ -60,6 +74,9 @@ export function mergeAndCheckConfig<C extends RestorationConfig>(partial: Partia
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new RangeError(`${who} config '${String(key)}' must be a positive integer, got ${String(v)}`);
   }
   if (!(config.sigma >= 0)) throw new RangeError(`${who} config 'sigma' must be >= 0, got ${config.sigma}`);
+  if (config.mapNormalization !== 'none' && config.mapNormalization !== 'per-position') {
+    throw new RangeError(`${who} config 'mapNormalization' must be 'none' or 'per-position', got '${String(config.mapNormalization)}'`);
+  }
   if (config.lossForm !== 'position' && config.lossForm !== 'flattened') throw new RangeError(`${who} config 'lossForm' must be 'position' or 'flattened', got '${String(config.lossForm)}'`);
   if (!(config.codeWidthRatio > 0 && config.codeWidthRatio <= 1)) throw new RangeError(`${who} config 'codeWidthRatio' must be in (0, 1], got ${config.codeWidthRatio}`);
   if (!(config.learningRate > 0)) throw new RangeError(`${who} config 'learningRate' must be > 0, got ${config.learningRate}`);

@@ -6,7 +6,7 @@
  * '@thfr/restoration/node'.
  */
 export { RESTORATION_CONFIG_KEYS, MAX_IMAGE_SIZE, mergeAndCheckConfig, codeGeometry } from './config.js';
-export type { RestorationConfig, CodeGeometry } from './config.js';
+export type { RestorationConfig, CodeGeometry, MapNormalization } from './config.js';
 export { RestorationDecoder } from './decoder.js';
 export { restorationLoss } from './loss.js';
 export type { RestorationLossForm } from './loss.js';
@@ -20,10 +20,10 @@ export { estimateTrainingMemory, assertTrainingFits, TrainingMemoryError, WASM_H
 export type { TrainingMemoryEstimate } from './memory-estimate.js';
 export { optimiseRestoration, defaultLossReadEvery } from './optimise.js';
 export type { TrainPhase, TrainProgress, TrainingCheckpoint, RestorationNetwork, OptimiseRunOptions, OptimiseOptions, OptimiseResult } from './optimise.js';
-export { prepareTraining, finishTraining } from './training-phases.js';
+export { prepareTraining, finishTraining, measureMapStatistics } from './training-phases.js';
 export type { RestorationTrainOptions, TrainResult, PreparedTraining } from './training-phases.js';
 export { RestorationModel } from './restoration-model.js';
-export type { RestorationPredictionTensors, RestorationPredictOptions, TrainingSummary, TemplateChoice, NetworkRunner } from './restoration-model.js';
+export type { RestorationPredictionTensors, RestorationPredictOptions, RestorationBatchOptions, TrainingSummary, TemplateChoice, NetworkRunner } from './restoration-model.js';
 export { RestorationDetector } from './restoration-detector.js';
 export type { RestorationFitOptions, RestorationFitSummary } from './restoration-detector.js';
 export { MODEL_FORMAT, MODEL_FORMAT_VERSION, serializeRestorationModel, parseRestorationManifest, restoreNetwork, fetchModelFolder } from './model-folder.js';

@@ -1,10 +1,11 @@
 /**
  * The model folder every restoration detector (THFR, RD4AD) saves: manifest.json (format 'thfr-model') +
- * weights.bin (+ THFR's bank.bin) + extra files, each named with its size and SHA-256. This file holds the
- * parts that do not depend on the method: building the manifest, checking it, and rebuilding the network
+ * weights.bin (+ map-statistics.bin with per-position map normalization, + THFR's bank.bin) + extra files, each
+ * named with its size and SHA-256. This file holds the parts that do not depend on the method: building the manifest, checking it, and rebuilding the network
  * from it. Browser-safe: files are read through a `readFile(path)` callback (fs in Node, fetch in a browser).
  */
 import type { BackboneIdentity, FeatureExtractor } from '@thfr/backbone';
+import type { MapPositionStatistics } from '@thfr/postprocess';
 import { fileRef, verifyFileRef, type FileRef } from '@thfr/detector';
 import type { NormalStatistics } from './calibration.js';
 import type { RestorationConfig } from './config.js';
@@ -34,6 +35,8 @@ export interface ModelManifest<C extends RestorationConfig = RestorationConfig> 
   /** THFR's template bank (its manifest is @thfr/template-bank's). */
   bank?: ModelFileRef & { manifest: Record<string, unknown> };
   normalStatistics?: NormalStatistics;
+  /** map-statistics.bin (config.mapNormalization 'per-position'): float32 mean then std, height x width each. */
+  mapStatistics?: ModelFileRef & { height: number; width: number; count: number };
   training?: TrainingSummary;
   /** Other files saved in the folder (e.g. backbone/weights.bin), checked by size and SHA-256 on load. */
   extraFiles?: ModelFileRef[];
@@ -68,7 +71,26 @@ export async function serializeRestorationModel<C extends RestorationConfig>(mod
     normalStatistics: model.normalStatistics,
     training: model.training,
   };
+  if (model.mapStatistics) {
+    const { height, width, count, mean, std } = model.mapStatistics;
+    const bytes = new Uint8Array(Float32Array.from([...mean, ...std]).buffer);
+    files.set(MAP_STATISTICS_FILE, bytes);
+    manifest.mapStatistics = { ...(await fileRef(MAP_STATISTICS_FILE, bytes)), height, width, count };
+  }
   return { manifest, files };
+}
+
+const MAP_STATISTICS_FILE = 'map-statistics.bin';
+
+/** Reads map-statistics.bin, checking its size against the manifest's height x width. */
+function decodeMapStatistics(ref: NonNullable<ModelManifest['mapStatistics']>, bytes: Uint8Array, where: string): MapPositionStatistics {
+  const pixels = ref.height * ref.width;
+  if (bytes.byteLength !== pixels * 8) throw new Error(`${where}/${ref.path}: expected ${pixels * 8} bytes (float32 mean and std of ${ref.height}x${ref.width} pixels), got ${bytes.byteLength}`);
+  const values = new Float32Array(bytes.slice().buffer);
+  const std = values.slice(pixels);
+  const bad = std.findIndex((v) => !(v > 0 && Number.isFinite(v)));
+  if (bad >= 0) throw new Error(`${where}/${ref.path}: std at pixel ${bad} is ${std[bad]}, expected a finite value > 0`);
+  return { height: ref.height, width: ref.width, count: ref.count, mean: values.slice(0, pixels), std };
 }
 
 /** The fields of manifest.json every reader checks; a missing or mistyped one is named in the error. */
@@ -82,6 +104,7 @@ const MANIFEST_SPEC: ObjectSpec = {
   weights: { ...FILE_REF_SPEC, tensors: 'array' },
   bank: { optional: { ...FILE_REF_SPEC, manifest: 'object' } },
   normalStatistics: { optional: { source: 'string', count: 'integer', imageScore: { mean: 'number', std: 'number', min: 'number', max: 'number' }, pixelMax: 'number', threshold: 'number' } },
+  mapStatistics: { optional: { ...FILE_REF_SPEC, height: 'integer', width: 'integer', count: 'integer' } },
   training: { optional: 'object' },
   extraFiles: { optional: 'array' },
 };
@@ -114,6 +137,8 @@ export interface RestoredParts<C extends RestorationConfig> {
   config: C;
   levels: LevelGeometry[];
   network: RestorationNetwork;
+  /** The per-position map statistics the folder holds (config.mapNormalization 'per-position'). */
+  mapStatistics?: MapPositionStatistics;
   /** Reads another file the manifest names, checked by size and SHA-256. */
   readPart(ref: ModelFileRef): Promise<Uint8Array>;
 }
@@ -127,7 +152,8 @@ export async function restoreNetwork<C extends RestorationConfig>(manifest: Mode
   if (!sameIdentity(manifest.backbone, backbone.identity)) {
     throw new Error(`${where} was trained with backbone ${JSON.stringify(manifest.backbone)}, but the given backbone is ${JSON.stringify(backbone.identity)}`);
   }
-  const config = method.resolveConfig(manifest.config as unknown as Record<string, unknown>);
+  // Folders saved before mapNormalization existed hold models scored on the papers' map.
+  const config = method.resolveConfig({ mapNormalization: 'none', ...(manifest.config as unknown as Record<string, unknown>) });
   const levels = await measureLevelsAsync(backbone, config.imageSize);
   if (JSON.stringify(levels) !== JSON.stringify(manifest.levels)) {
     throw new Error(`${where}: the backbone's levels ${JSON.stringify(levels)} differ from the saved ${JSON.stringify(manifest.levels)}`);
@@ -137,6 +163,16 @@ export async function restoreNetwork<C extends RestorationConfig>(manifest: Mode
     await verifyFileRef(ref, bytes, `${where}/${ref.path}`);
     return bytes;
   };
+  let mapStatistics: MapPositionStatistics | undefined;
+  if (manifest.mapStatistics) {
+    const ref = manifest.mapStatistics;
+    if (ref.height !== config.imageSize || ref.width !== config.imageSize) {
+      throw new Error(`${where}/manifest.json: mapStatistics are ${ref.height}x${ref.width}, the model's maps ${config.imageSize}x${config.imageSize}`);
+    }
+    mapStatistics = decodeMapStatistics(ref, await readPart(ref), where);
+  } else if (config.mapNormalization === 'per-position') {
+    throw new Error(`${where}/manifest.json: the config's mapNormalization is 'per-position' but the manifest names no mapStatistics file`);
+  }
   const network = method.buildNetwork(levels, config);
   try {
     const weights = unpackTensors(manifest.weights.tensors, await readPart(manifest.weights), `${where}/${manifest.weights.path}`);
@@ -149,12 +185,12 @@ export async function restoreNetwork<C extends RestorationConfig>(manifest: Mode
     network.dispose();
     throw error;
   }
-  return { manifest: { ...manifest, config } as ModelManifest<C>, config, levels, network, readPart };
+  return { manifest: { ...manifest, config } as ModelManifest<C>, config, levels, network, mapStatistics, readPart };
 }
 
 /**
  * Fetches a model folder served over HTTP(S) (browser or Node fetch): `${url}/manifest.json`, then the files
- * it names through `open(manifest, readFile, where)`, reporting loaded bytes of weights (+ bank).
+ * it names through `open(manifest, readFile, where)`, reporting loaded bytes of weights (+ bank, map statistics).
  */
 export async function fetchModelFolder<M>(url: string, reader: FolderReader, open: (manifest: ModelManifest<RestorationConfig>, readFile: (path: string) => Promise<Uint8Array>, where: string) => Promise<M>, options: { onProgress?: (loadedBytes: number, totalBytes: number) => void; fetch?: typeof fetch } = {}): Promise<M> {
   const fetchFn = options.fetch ?? globalThis.fetch;
@@ -170,7 +206,7 @@ export async function fetchModelFolder<M>(url: string, reader: FolderReader, ope
     throw new Error(`model not found at ${base}: ${base}manifest.json is not JSON (it starts with ${JSON.stringify(text.slice(0, 40))})`);
   }
   const manifest = parseRestorationManifest(json, `${base}manifest.json`, reader);
-  const total = manifest.weights.bytes + (manifest.bank?.bytes ?? 0);
+  const total = manifest.weights.bytes + (manifest.bank?.bytes ?? 0) + (manifest.mapStatistics?.bytes ?? 0);
   let loaded = 0;
   return open(manifest, async (path) => {
     const r = await fetchFn(`${base}${path}`);

@@ -1,7 +1,7 @@
 import { tf } from '@thfr/tensor';
 import type { Disposable } from '@thfr/tensor';
 import { extractFeatures, type FeatureExtractor } from '@thfr/backbone';
-import { anomalyMap } from '@thfr/postprocess';
+import { anomalyMap, standardizeMaps, type MapPositionStatistics } from '@thfr/postprocess';
 import { predictInBatches, type DetectorInput, type DetectorPrediction, type ImageExtras } from '@thfr/detector';
 import type { NormalStatistics } from './calibration.js';
 import type { RestorationConfig } from './config.js';
@@ -23,7 +23,15 @@ export interface RestorationPredictOptions {
   signal?: AbortSignal;
   /** Per image, a bank index that must not be used as its template (THFR's leave-one-out on training images). */
   excludeTemplates?: Array<number | undefined>;
+  /**
+   * true: the papers' map (config.mapNormalization 'none') whatever the config says; what the position statistics
+   * are measured on, and the ablation row of `thfr compare`.
+   */
+  rawMap?: boolean;
 }
+
+/** The options predictTensors takes (predict's, less batching and progress). */
+export type RestorationBatchOptions = Pick<RestorationPredictOptions, 'excludeTemplates' | 'rawMap'>;
 
 /** How a model was trained, kept in its manifest for reports. */
 export interface TrainingSummary {
@@ -59,6 +67,8 @@ export interface TemplateChoice {
  */
 export abstract class RestorationModel<C extends RestorationConfig = RestorationConfig> implements Disposable {
   public normalStatistics?: NormalStatistics;
+  /** Per-position statistics of normal maps (config.mapNormalization 'per-position'), measured at the end of training. */
+  public mapStatistics?: MapPositionStatistics;
   public training?: TrainingSummary;
   private runner?: NetworkRunner;
 
@@ -74,7 +84,7 @@ export abstract class RestorationModel<C extends RestorationConfig = Restoration
   }
 
   /** The template reference for a batch, if the method uses one (default: none). */
-  protected async chooseTemplates(features: tf.Tensor4D[], options: Pick<RestorationPredictOptions, 'excludeTemplates'>): Promise<TemplateChoice> {
+  protected async chooseTemplates(features: tf.Tensor4D[], options: RestorationBatchOptions): Promise<TemplateChoice> {
     void options;
     return { extras: features[0] ? Array.from({ length: features[0].shape[0] }, () => ({})) : [] };
   }
@@ -88,8 +98,9 @@ export abstract class RestorationModel<C extends RestorationConfig = Restoration
    * Runs one batch and returns tensors (the caller owns `map`, `scores` and `levelMaps`). Reads back
    * asynchronously only, so it runs on every backend (WebGPU in Node included).
    */
-  async predictTensors(images: tf.Tensor4D, options: Pick<RestorationPredictOptions, 'excludeTemplates'> = {}): Promise<RestorationPredictionTensors> {
+  async predictTensors(images: tf.Tensor4D, options: RestorationBatchOptions = {}): Promise<RestorationPredictionTensors> {
     this.checkSize(images);
+    const statistics = this.positionStatisticsFor(options);
     const features = await extractFeatures(this.backbone, images);
     let choice: TemplateChoice | undefined;
     try {
@@ -97,7 +108,10 @@ export abstract class RestorationModel<C extends RestorationConfig = Restoration
       const restored = this.runner ? await this.runner.run(features, choice.template) : this.network.forward(features, choice.template);
       try {
         const result = anomalyMap(features, restored, { outputSize: this.config.imageSize, sigma: this.config.sigma });
-        return { map: result.map as tf.Tensor3D, scores: result.scores as tf.Tensor1D, levelMaps: result.levelMaps as tf.Tensor3D[], extras: choice.extras };
+        if (!statistics) return { map: result.map, scores: result.scores, levelMaps: result.levelMaps, extras: choice.extras };
+        const map = standardizeMaps(result.map, statistics);
+        tf.dispose([result.map, result.scores]);
+        return { map, scores: tf.max(map, [1, 2]) as tf.Tensor1D, levelMaps: result.levelMaps, extras: choice.extras };
       } finally {
         tf.dispose(restored);
       }
@@ -111,7 +125,7 @@ export abstract class RestorationModel<C extends RestorationConfig = Restoration
   async predict(images: DetectorInput, options: RestorationPredictOptions = {}): Promise<DetectorPrediction> {
     if (!Array.isArray(images)) this.checkSize(images as tf.Tensor4D);
     return predictInBatches(images, async (batch, start, end) => {
-      const out = await this.predictTensors(batch, { excludeTemplates: options.excludeTemplates?.slice(start, end) });
+      const out = await this.predictTensors(batch, { excludeTemplates: options.excludeTemplates?.slice(start, end), rawMap: options.rawMap });
       return { map: out.map, scores: out.scores, dispose: out.levelMaps, extras: out.extras };
     }, { batchSize: options.batchSize ?? this.config.batchSize, size: this.config.imageSize, who: `${this.who}.predict images`, onProgress: options.onProgress, signal: options.signal });
   }
@@ -147,6 +161,15 @@ export abstract class RestorationModel<C extends RestorationConfig = Restoration
     this.runner?.dispose();
     this.runner = undefined;
     this.network.dispose();
+  }
+
+  /** The statistics to standardize this call's maps with, or undefined for the papers' map; throws before any work when they are missing. */
+  private positionStatisticsFor(options: RestorationBatchOptions): MapPositionStatistics | undefined {
+    if (options.rawMap || this.config.mapNormalization !== 'per-position') return undefined;
+    if (!this.mapStatistics) {
+      throw new Error(`${this.who}: config.mapNormalization is 'per-position' but the model has no map statistics (training measures them on the normal images; a saved model holds them in map-statistics.bin)`);
+    }
+    return this.mapStatistics;
   }
 
   private checkSize(images: tf.Tensor4D): void {

@@ -5,14 +5,15 @@
 import { tf } from '@thfr/tensor';
 import type { FeatureExtractor } from '@thfr/backbone';
 import { imagesToTensor, type RgbImageLike } from '@thfr/detector';
+import { positionStatistics, type MapPositionStatistics } from '@thfr/postprocess';
 import { calibrateOnNormals } from './calibration.js';
 import type { RestorationConfig } from './config.js';
 import { FeatureCache } from './feature-cache.js';
 import { measureLevelsAsync, type LevelGeometry } from './geometry.js';
 import { assertTrainingFits, estimateTrainingMemory, type TrainingMemoryEstimate } from './memory-estimate.js';
 import type { OptimiseRunOptions, RestorationNetwork, TrainProgress } from './optimise.js';
-import type { RestorationModel } from './restoration-model.js';
-import { checkResumable } from './training-checks.js';
+import type { RestorationBatchOptions, RestorationModel } from './restoration-model.js';
+import { checkCalibrationScores, checkResumable } from './training-checks.js';
 
 /** Options of every restoration trainer (trainThfr, trainRd4ad). */
 export interface RestorationTrainOptions<C extends RestorationConfig> extends OptimiseRunOptions<C> {
@@ -74,25 +75,60 @@ export async function prepareTraining<C extends RestorationConfig, N extends Res
 /**
  * Records the training summary and calibrates the model on normal images (validation images, else the
  * training images leave-one-out); refuses a collapsed model, disposing it (the caller then has nothing to free). `predictLeaveOneOut` lets a method keep an
- * image from being its own template (THFR); by default calibration predicts plainly.
+ * image from being its own template (THFR); by default calibration predicts plainly. With config.mapNormalization
+ * 'per-position' it first measures the position statistics on the training images' maps (leave-one-out: the same
+ * maps a held-out normal image of the training distribution would get, as near as the training set allows), so
+ * the calibration that follows sees standardized maps.
  */
 export async function finishTraining<C extends RestorationConfig>(
   model: RestorationModel<C>,
   images: readonly RgbImageLike[],
   options: Pick<RestorationTrainOptions<C>, 'validationImages' | 'onProgress'>,
   summary: { epochs: number; lossHistory: number[]; started: number },
-  predictLeaveOneOut: (images: readonly RgbImageLike[]) => Promise<{ scores: Float32Array; maps: Float32Array[] }> = (list) => model.predict(list),
+  predictLeaveOneOut: (images: readonly RgbImageLike[], options: RestorationBatchOptions) => Promise<{ scores: Float32Array; maps: Float32Array[] }> = (list, extra) => model.predict(list, extra),
 ): Promise<void> {
   const { lossHistory } = summary;
   model.training = { epochs: summary.epochs, images: images.length, finalLoss: lossHistory[lossHistory.length - 1] ?? NaN, seconds: (performance.now() - summary.started) / 1000, backend: tf.getBackend() };
+  const onProgress = (done: number, total: number) => options.onProgress?.({ phase: 'calibrate', done, total } satisfies TrainProgress);
   try {
+    let standardizedTraining: { scores: Float32Array; maps: Float32Array[] } | undefined;
+    if (model.config.mapNormalization === 'per-position') {
+      onProgress(0, images.length);
+      const measured = await measureMapStatistics((list) => predictLeaveOneOut(list, { rawMap: true }), images, model.config.imageSize);
+      model.mapStatistics = measured.statistics;
+      // The same training maps, standardized, serve the calibration below when it runs on the training images.
+      standardizedTraining = measured.standardized;
+    }
     model.normalStatistics = await calibrateOnNormals(
-      (list, leaveOneOut) => (leaveOneOut ? predictLeaveOneOut(list) : model.predict(list)),
+      (list, leaveOneOut) => (leaveOneOut ? (standardizedTraining ? Promise.resolve(standardizedTraining) : predictLeaveOneOut(list, {})) : model.predict(list)),
       images, options.validationImages ?? [],
-      (done, total) => options.onProgress?.({ phase: 'calibrate', done, total } satisfies TrainProgress),
+      onProgress,
     );
   } catch (error) {
     model.dispose();
     throw error;
   }
+}
+
+/** (map - mean) / std per pixel, and each map's max as its score: standardizeMaps on arrays already read back. */
+function standardizeMapArrays(maps: readonly Float32Array[], statistics: MapPositionStatistics): { scores: Float32Array; maps: Float32Array[] } {
+  const standardized = maps.map((map) => Float32Array.from(map, (value, k) => (value - statistics.mean[k]) / statistics.std[k]));
+  const scores = Float32Array.from(standardized, (map) => map.reduce((max, value) => (value > max ? value : max), -Infinity));
+  return { scores, maps: standardized };
+}
+
+/**
+ * Per-position statistics of a model's maps on normal images (config.mapNormalization 'per-position'):
+ * `predictRaw` must return the papers' map (predict with rawMap; leave-one-out on training images). Also returns
+ * those maps standardized by them, with their scores, for a calibration on the same images.
+ */
+export async function measureMapStatistics(
+  predictRaw: (images: readonly RgbImageLike[]) => Promise<{ scores: Float32Array; maps: Float32Array[] }>,
+  images: readonly RgbImageLike[],
+  imageSize: number,
+): Promise<{ statistics: MapPositionStatistics; standardized: { scores: Float32Array; maps: Float32Array[] } }> {
+  const raw = await predictRaw(images);
+  checkCalibrationScores(raw.scores);
+  const statistics = await positionStatistics(raw.maps, imageSize, imageSize);
+  return { statistics, standardized: standardizeMapArrays(raw.maps, statistics) };
 }

@@ -35,12 +35,13 @@ describe('restoration loss forms against PyTorch (fixtures/make_loss_fixtures.py
   it('the config names a bad form and a bad OCBE depth, with the method it belongs to', () => {
     const base: RestorationConfig = {
       imageSize: 128, lossForm: 'flattened', localBottleneckBlocks: 1, decoderBlocks: [1, 1, 1], decoderWidthRatio: 0.5, bottleneckWidthRatio: 1,
-      codeWidthRatio: 0.25, sigma: 4, epochs: 2, batchSize: 4, learningRate: 0.005, betas: [0.5, 0.999], seed: 0,
+      codeWidthRatio: 0.25, sigma: 4, mapNormalization: 'none', epochs: 2, batchSize: 4, learningRate: 0.005, betas: [0.5, 0.999], seed: 0,
     };
     expect(mergeAndCheckConfig({}, base, 'RD4AD')).toEqual(base);
     expect(mergeAndCheckConfig({ epochs: undefined, sigma: 2 }, base, 'RD4AD')).toEqual({ ...base, sigma: 2 });
     expect(() => mergeAndCheckConfig({ lossForm: 'l2' as never }, base, 'THFR')).toThrow(/^THFR config 'lossForm' must be 'position' or 'flattened', got 'l2'/);
     expect(() => mergeAndCheckConfig({ localBottleneckBlocks: 0 }, base, 'RD4AD')).toThrow(/^RD4AD config 'localBottleneckBlocks' must be a positive integer, got 0/);
     expect(() => mergeAndCheckConfig({ imageSize: 100 }, base, 'RD4AD')).toThrow(/'imageSize' must be a multiple of 32 .*got 100/);
+    expect(() => mergeAndCheckConfig({ mapNormalization: 'global' as never }, base, 'THFR')).toThrow(/^THFR config 'mapNormalization' must be 'none' or 'per-position', got 'global'/);
   });
 });

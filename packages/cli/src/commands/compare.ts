@@ -22,7 +22,7 @@ function variantsOf(name: string, entry: CliMethod): CompareVariant[] {
 /** Method ids `--methods` accepts, in the order they run: per registered method, its main row, its derived rows, its other variants. */
 export const COMPARE_METHODS: readonly string[] = Object.entries(CLI_METHODS).flatMap(([name, entry]) => {
   const [main, ...others] = variantsOf(name, entry).map((v) => v.id);
-  return [main, ...(entry.derive && entry.derivedRowsId ? [entry.derivedRowsId] : []), ...others];
+  return [main, ...(entry.derivedRows ?? []).map((d) => d.id), ...others];
 });
 type MethodId = string;
 
@@ -168,7 +168,9 @@ export const compareCommand: CommandSpec = {
     for (const m of methods) if (!(COMPARE_METHODS as readonly string[]).includes(m)) throw new Error(`--methods: unknown method '${m}' (choose from ${COMPARE_METHODS.join(', ')}, or all)`);
     for (const [name, entry] of Object.entries(CLI_METHODS)) {
       const main = variantsOf(name, entry)[0].id;
-      if (entry.derivedRowsId && methods.has(entry.derivedRowsId) && !methods.has(main)) throw new Error(`--methods: ${entry.derivedRowsId} is derived from the trained ${main} model without refitting, so it needs ${main} too`);
+      for (const { id } of entry.derivedRows ?? []) {
+        if (methods.has(id) && !methods.has(main)) throw new Error(`--methods: ${id} is derived from the trained ${main} model without refitting, so it needs ${main} too`);
+      }
     }
     const trainCount = numberOption(values, 'train-count', { integer: true, min: 2 }) ?? 32;
     const testCount = numberOption(values, 'test-count', { integer: true, min: 2 }) ?? 40;
@@ -251,17 +253,20 @@ async function compareCategory(dataDir: string, backbone: FeatureExtractor, flag
         output.note(`--- ${variant.label}: skipped, the same configuration as ${variants[0].label}`);
         continue;
       }
-      const derive = index === 0 && entry.derive && entry.derivedRowsId && methods.has(entry.derivedRowsId) ? entry.derive.bind(entry) : undefined;
+      const derivations = index === 0 ? (entry.derivedRows ?? []).filter((d) => methods.has(d.id)) : [];
       // Every method gets the same size flags (RD4AD: THFR's epochs, batch and sigma), plus its variant's.
-      await fitAndEvaluate(entry, variant.label || undefined, { ...flags, 'coreset-ratio': String(options.coresetRatio), ...variant.flags }, derive ? async (detector, categoryData, trainSeconds) => {
-        // Derived rows (THFR: bank ratios, paper Table 6) from the trained main model, without retraining.
-        for await (const derived of derive(detector, options.bankRatios)) {
-          try {
-            const label = derived.label.replace(/ \(.*\)$/, '');
-            output.note(`--- ${derived.label}, derived in ${derived.extraSeconds.toFixed(2)} s`);
-            await add(rowOf(await evaluate(derived.detector, categoryData, label, output), label, { trainSeconds: trainSeconds + derived.extraSeconds, extraSeconds: derived.extraSeconds, ...entry.memory(derived.detector) }));
-          } finally {
-            derived.dispose();
+      await fitAndEvaluate(entry, variant.label || undefined, { ...flags, 'coreset-ratio': String(options.coresetRatio), ...variant.flags }, derivations.length ? async (detector, categoryData, trainSeconds) => {
+        // Derived rows (THFR: the papers' map and the bank ratios of paper Table 6; RD4AD: the per-position map)
+        // from the trained main model, without retraining.
+        for (const derivation of derivations) {
+          for await (const derived of derivation.rows(detector, { data: categoryData, bankRatios: options.bankRatios })) {
+            try {
+              const label = derived.label.replace(/ \(.*\)$/, '');
+              output.note(`--- ${derived.label}, derived in ${derived.extraSeconds.toFixed(2)} s`);
+              await add(rowOf(await evaluate(derived.detector, categoryData, label, output), label, { trainSeconds: trainSeconds + derived.extraSeconds, extraSeconds: derived.extraSeconds, ...entry.memory(derived.detector) }));
+            } finally {
+              derived.dispose();
+            }
           }
         }
       } : undefined);
