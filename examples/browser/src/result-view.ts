@@ -58,13 +58,16 @@ export class ResultView {
   }
 
   /**
-   * The slider's bottom and raw score per step: it spans min(0, this map's minimum) .. max(2 x calibrated
-   * threshold, 1.2 x this image's score).
+   * The slider's bottom and raw score per step: it spans 0 (or, for a map with negative values, one step below
+   * its minimum, so that every pixel is above the slider's bottom) .. max(2 x calibrated threshold, 1.2 x this
+   * image's score).
    */
   private sliderScale(): [number, number] {
-    const bottom = Math.min(0, this.result ? mapRange(this.result.map)[0] : 0);
-    const top = Math.max(2 * (this.stats?.threshold ?? 0), 1.2 * (this.result?.score ?? 0), Number.isFinite(this.threshold) ? 1.2 * this.threshold : 0);
-    return [bottom, top > bottom ? (top - bottom) / SLIDER_STEPS : 1 / SLIDER_STEPS];
+    const lowest = this.result ? mapRange(this.result.map)[0] : 0;
+    const top = Math.max(2 * (this.stats?.threshold ?? 0), 1.2 * (this.result?.score ?? 0), Number.isFinite(this.threshold) ? 1.2 * this.threshold : 0, 1e-6);
+    if (lowest >= 0) return [0, top / SLIDER_STEPS];
+    const step = (top - lowest) / (SLIDER_STEPS - 1);
+    return [lowest - step, step];
   }
 
   private redraw(): void {

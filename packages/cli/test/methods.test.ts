@@ -57,6 +57,21 @@ describe('the method registry', () => {
     });
   }
 
+  it("compare derives THFR's papers-map row and RD4AD's per-position row from the trained models, without retraining", async () => {
+    const dir = join(root, 'compare-derived');
+    const r = await cli('compare', '--out', dir, '--backend', 'wasm', '--backbone', 'mobilenet_v2', '--categories', 'ad', '--methods', 'thfr-gl,thfr-paper-map,rd4ad,rd4ad-per-position',
+      '--train-count', '4', '--test-count', '4', '--epochs', '1', '--image-size', '64', '--batch-size', '4');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr.match(/training 1\/1 /g) ?? []).toHaveLength(2); // two fits (THFR, RD4AD), not four
+    const rows = JSON.parse(readFileSync(join(dir, 'compare.json'), 'utf8')).rows as Array<{ method: string; trainSeconds: number; extraSeconds: number; pixelAuroc: number }>;
+    expect(rows.map((row) => row.method)).toEqual([expect.stringMatching(/^THFR G-L/), "THFR G-L, the papers' map", 'RD4AD', 'RD4AD, per-position map']);
+    expect(rows[1].extraSeconds).toBe(0);
+    expect(rows[3].extraSeconds).toBeGreaterThan(0); // RD4AD's statistics are measured on the training images
+    // The derived maps are other maps: pixel AUROC is computed on them, so it moves.
+    expect(rows[1].pixelAuroc).not.toBe(rows[0].pixelAuroc);
+    expect(rows[3].pixelAuroc).not.toBe(rows[2].pixelAuroc);
+  }, 240_000);
+
   it('refuses checkpoints for methods that do not train in epochs', async () => {
     const r = await cli('train', '--method', 'patchcore', '--data', data, '--out', join(root, 'x'), '--checkpoint-dir', join(root, 'ck'));
     expect(r.stderr).toContain('--resume and --checkpoint-dir are for methods that train in epochs (thfr, rd4ad), not patchcore');

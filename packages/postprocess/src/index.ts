@@ -8,7 +8,7 @@ export { cosineDistanceMap } from './cosine-distance.js';
 export { gaussianBlur, gaussianKernel1d, gaussianRadius, reflectPad, reflectIndex } from './gaussian-blur.js';
 export { anomalyMap, disposeAnomalyMap } from './anomaly-map.js';
 export type { AnomalyMapOptions, AnomalyMapResult } from './anomaly-map.js';
-export { positionStatistics, standardizeMaps } from './position-statistics.js';
+export { positionStatistics, standardizeLeaveOneOut, standardizeMaps } from './position-statistics.js';
 export type { MapPositionStatistics, PositionStatisticsOptions } from './position-statistics.js';
 export { ScoreNormalizer } from './score-normalizer.js';
 export type { ScoreStatistics, NormalizationMode, ScoreNormalizerJSON, ScoreNormalizerFitOptions } from './score-normalizer.js';

@@ -34,42 +34,102 @@ export interface PositionStatisticsOptions {
  * Asynchronous because the smoothing runs on the tensor backend and is read back without blocking (WebGPU).
  */
 export async function positionStatistics(maps: readonly Float32Array[], height: number, width: number, options: PositionStatisticsOptions = {}): Promise<MapPositionStatistics> {
-  const { smoothSigma = 2, minStdRatio = 0.05 } = options;
+  const { smoothSigma, minStdRatio } = checkInputs('positionStatistics', maps, height, width, options, 2);
   const count = maps.length;
-  if (count < 2) throw new Error(`positionStatistics: needs the maps of at least two normal images, got ${count}`);
   const pixels = height * width;
-  maps.forEach((map, i) => {
-    if (map.length !== pixels) throw new Error(`positionStatistics: map ${i} has ${map.length} values, expected ${height}x${width} = ${pixels}`);
-  });
-  if (!(smoothSigma >= 0)) throw new RangeError(`positionStatistics: smoothSigma must be >= 0, got ${smoothSigma}`);
-  if (!(minStdRatio >= 0)) throw new RangeError(`positionStatistics: minStdRatio must be >= 0, got ${minStdRatio}`);
   // Two passes in float64: the maps' values sit far from zero (a sum of 1 - cosine terms), where the one-pass
   // formula loses the variance to cancellation.
   const mean = new Float64Array(pixels);
   for (const map of maps) for (let k = 0; k < pixels; k++) mean[k] += map[k];
   for (let k = 0; k < pixels; k++) mean[k] /= count;
   const variance = new Float64Array(pixels);
+  for (const map of maps) for (let k = 0; k < pixels; k++) variance[k] += (map[k] - mean[k]) ** 2;
+  const raw = Float32Array.from(variance, (v) => Math.sqrt(v / (count - 1)));
+  const [std] = await smoothAndFloor([raw], height, width, smoothSigma, minStdRatio);
+  return { height, width, count, mean: Float32Array.from(mean), std };
+}
+
+/**
+ * Each normal map standardized by the statistics of the *other* maps (positionStatistics of all but it, with the
+ * same options): what a held-out normal image of the same kind would get. Standardizing a map by statistics it
+ * helped measure pulls its values toward 0 (with n maps, no pixel's z can exceed (n - 1) / sqrt(n)), so a threshold
+ * set on those values would flag normal images. Needs at least three maps (two to measure each spread).
+ */
+export async function standardizeLeaveOneOut(maps: readonly Float32Array[], height: number, width: number, options: PositionStatisticsOptions = {}): Promise<Float32Array[]> {
+  const { smoothSigma, minStdRatio } = checkInputs('standardizeLeaveOneOut', maps, height, width, options, 3);
+  const count = maps.length;
+  const pixels = height * width;
+  // Sums about a shift (the first map) keep float64 cancellation harmless when one map is taken out.
+  const shift = maps[0];
+  const sum = new Float64Array(pixels);
+  const squares = new Float64Array(pixels);
   for (const map of maps) {
     for (let k = 0; k < pixels; k++) {
-      if (!Number.isFinite(map[k])) throw new Error(`positionStatistics: map ${maps.indexOf(map)} holds a non-finite value at pixel ${k}`);
-      variance[k] += (map[k] - mean[k]) ** 2;
+      const d = map[k] - shift[k];
+      sum[k] += d;
+      squares[k] += d * d;
     }
   }
-  let std: Float32Array = Float32Array.from(variance, (v) => Math.sqrt(v / (count - 1)));
+  const out: Float32Array[] = [];
+  // The spreads are smoothed in chunks, so the backend holds a bounded number of maps at once.
+  const chunk = 16;
+  for (let start = 0; start < count; start += chunk) {
+    const indices = Array.from({ length: Math.min(chunk, count - start) }, (_, j) => start + j);
+    const means = indices.map(() => new Float64Array(pixels));
+    const raws = indices.map((i, j) => {
+      const map = maps[i];
+      const std = new Float32Array(pixels);
+      for (let k = 0; k < pixels; k++) {
+        const d = map[k] - shift[k];
+        const m = (sum[k] - d) / (count - 1);
+        const v = (squares[k] - d * d - (count - 1) * m * m) / (count - 2);
+        means[j][k] = m + shift[k];
+        std[k] = Math.sqrt(Math.max(v, 0));
+      }
+      return std;
+    });
+    const stds = await smoothAndFloor(raws, height, width, smoothSigma, minStdRatio);
+    indices.forEach((i, j) => out.push(Float32Array.from(maps[i], (value, k) => (value - means[j][k]) / stds[j][k])));
+  }
+  return out;
+}
+
+function checkInputs(who: string, maps: readonly Float32Array[], height: number, width: number, options: PositionStatisticsOptions, least: number): Required<PositionStatisticsOptions> {
+  const { smoothSigma = 2, minStdRatio = 0.05 } = options;
+  if (maps.length < least) throw new Error(`${who}: needs the maps of at least ${least === 2 ? 'two' : 'three'} normal images, got ${maps.length}`);
+  const pixels = height * width;
+  maps.forEach((map, i) => {
+    if (map.length !== pixels) throw new Error(`${who}: map ${i} has ${map.length} values, expected ${height}x${width} = ${pixels}`);
+    const bad = map.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) throw new Error(`${who}: map ${i} holds a non-finite value at pixel ${bad}`);
+  });
+  if (!(smoothSigma >= 0)) throw new RangeError(`${who}: smoothSigma must be >= 0, got ${smoothSigma}`);
+  if (!(minStdRatio >= 0)) throw new RangeError(`${who}: minStdRatio must be >= 0, got ${minStdRatio}`);
+  return { smoothSigma, minStdRatio };
+}
+
+/** Smooths each spread with gaussianBlur (one batch on the backend) and floors it at minStdRatio x its mean. */
+async function smoothAndFloor(raws: Float32Array[], height: number, width: number, smoothSigma: number, minStdRatio: number): Promise<Float32Array[]> {
+  const pixels = height * width;
+  let stds = raws;
   if (smoothSigma > 0) {
-    const raw = std;
-    const smoothed = tf.tidy(() => gaussianBlur(tf.tensor3d(raw, [1, height, width]), smoothSigma, 'positionStatistics std'));
+    const stacked = new Float32Array(raws.length * pixels);
+    raws.forEach((raw, i) => stacked.set(raw, i * pixels));
+    const smoothed = tf.tidy(() => gaussianBlur(tf.tensor3d(stacked, [raws.length, height, width]), smoothSigma, 'position statistics std'));
     try {
-      std = Float32Array.from(await smoothed.data());
+      const values = await smoothed.data();
+      stds = raws.map((_, i) => Float32Array.from(values.subarray(i * pixels, (i + 1) * pixels)));
     } finally {
       smoothed.dispose();
     }
   }
-  let stdSum = 0;
-  for (let k = 0; k < pixels; k++) stdSum += std[k];
-  const floor = Math.max((minStdRatio * stdSum) / pixels, 1e-12);
-  for (let k = 0; k < pixels; k++) std[k] = Math.max(std[k], floor);
-  return { height, width, count, mean: Float32Array.from(mean), std };
+  for (const std of stds) {
+    let sum = 0;
+    for (let k = 0; k < pixels; k++) sum += std[k];
+    const floor = Math.max((minStdRatio * sum) / pixels, 1e-12);
+    for (let k = 0; k < pixels; k++) std[k] = Math.max(std[k], floor);
+  }
+  return stds;
 }
 
 /**

@@ -4,13 +4,13 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it, beforeAll } from 'vitest';
 import { tf } from '@thfr/tensor';
 import { expectClose } from '@thfr/tensor/testing';
-import { anomalyMap, cosineDistanceMap, disposeAnomalyMap, gaussianBlur, colormapTable, positionStatistics, standardizeMaps } from '../src/index.js';
+import { anomalyMap, cosineDistanceMap, disposeAnomalyMap, gaussianBlur, colormapTable, positionStatistics, standardizeLeaveOneOut, standardizeMaps } from '../src/index.js';
 import { BACKENDS, useBackend } from './backends.js';
 
 interface BilinearCase { shape: [number, number, number]; size: [number, number]; x: number[]; expected: number[] }
 interface PositionCase {
   count: number; height: number; width: number; smoothSigma: number; minStdRatio: number;
-  normals: number[]; test: number[]; mean: number[]; std: number[]; standardized: number[];
+  normals: number[]; test: number[]; mean: number[]; std: number[]; standardized: number[]; leaveOneOut: number[];
 }
 interface BlurCase { shape: [number, number, number]; sigma: number; x: number[]; expected: number[] }
 
@@ -62,7 +62,7 @@ describe.each(BACKENDS)('on the %s backend', (backend) => {
   });
 
   it.each((fx.positionStatistics as PositionCase[]).map((c) => [`${c.count} maps ${c.height}x${c.width}, smoothing ${c.smoothSigma}, floor ${c.minStdRatio}`, c] as const))(
-    'positionStatistics and standardizeMaps equal numpy mean / std(ddof=1) + scipy gaussian_filter for %s within 1e-5',
+    'positionStatistics, standardizeMaps and standardizeLeaveOneOut equal numpy mean / std(ddof=1) + scipy gaussian_filter for %s',
     async (_label, c) => {
       const pixels = c.height * c.width;
       const normals = Array.from({ length: c.count }, (_, i) => Float32Array.from(c.normals.slice(i * pixels, (i + 1) * pixels)));
@@ -74,6 +74,9 @@ describe.each(BACKENDS)('on the %s backend', (backend) => {
       const out = standardizeMaps(test, stats);
       expectClose(out.dataSync(), c.standardized, 0, 'standardized', 1e-4);
       tf.dispose([test, out]);
+      const loo = await standardizeLeaveOneOut(normals, c.height, c.width, { smoothSigma: c.smoothSigma, minStdRatio: c.minStdRatio });
+      expect(loo).toHaveLength(c.count);
+      expectClose(loo.flatMap((m) => [...m]), c.leaveOneOut, 0, 'leave-one-out standardized', 1e-4);
     },
   );
 });

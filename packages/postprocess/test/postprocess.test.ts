@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf, type Tensor4D } from '@thfr/tensor';
 import { expectClose, expectNoLeak } from '@thfr/tensor/testing';
-import { anomalyMap, colormapRgb, cosineDistanceMap, disposeAnomalyMap, gaussianBlur, gaussianKernel1d, positionStatistics, reflectPad, renderHeatmap, ScoreNormalizer, standardizeMaps } from '../src/index.js';
+import { anomalyMap, colormapRgb, cosineDistanceMap, disposeAnomalyMap, gaussianBlur, gaussianKernel1d, positionStatistics, reflectPad, renderHeatmap, ScoreNormalizer, standardizeLeaveOneOut, standardizeMaps } from '../src/index.js';
 import { BACKENDS, useBackend } from './backends.js';
 
 describe.each(BACKENDS)('tensor ops on the %s backend', (backend) => {
@@ -23,6 +23,7 @@ describe.each(BACKENDS)('tensor ops on the %s backend', (backend) => {
   it('positionStatistics and standardizeMaps leak no tensors, and a map equal to the normal mean standardizes to 0', async () => {
     const normals = [0, 1, 2, 3].map((i) => Float32Array.from({ length: 12 * 10 }, (_, k) => 0.5 + 0.1 * Math.sin(k * (i + 1))));
     await expectNoLeak(async () => { await positionStatistics(normals, 12, 10); }, 3, 'positionStatistics');
+    await expectNoLeak(async () => { await standardizeLeaveOneOut(normals, 12, 10); }, 3, 'standardizeLeaveOneOut');
     const stats = await positionStatistics(normals, 12, 10);
     expect(Math.min(...stats.std)).toBeGreaterThan(0);
     const maps = tf.tensor3d([...stats.mean, ...stats.mean.map((v, k) => v + 2 * stats.std[k])], [2, 12, 10]);
@@ -35,6 +36,7 @@ describe.each(BACKENDS)('tensor ops on the %s backend', (backend) => {
   it('positionStatistics and standardizeMaps name what is wrong: one map, a wrong size, NaN, mismatched maps', async () => {
     const map = new Float32Array(6).fill(1);
     await expect(positionStatistics([map], 2, 3)).rejects.toThrow(/at least two normal images, got 1/);
+    await expect(standardizeLeaveOneOut([map, map], 2, 3)).rejects.toThrow(/standardizeLeaveOneOut: needs the maps of at least three normal images, got 2/);
     await expect(positionStatistics([map, new Float32Array(5)], 2, 3)).rejects.toThrow(/map 1 has 5 values, expected 2x3 = 6/);
     await expect(positionStatistics([map, Float32Array.of(1, 1, NaN, 1, 1, 1)], 2, 3)).rejects.toThrow(/map 1 holds a non-finite value at pixel 2/);
     const stats = await positionStatistics([map, map], 2, 3);

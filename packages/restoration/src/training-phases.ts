@@ -5,7 +5,7 @@
 import { tf } from '@thfr/tensor';
 import type { FeatureExtractor } from '@thfr/backbone';
 import { imagesToTensor, type RgbImageLike } from '@thfr/detector';
-import { positionStatistics, type MapPositionStatistics } from '@thfr/postprocess';
+import { positionStatistics, standardizeLeaveOneOut, type MapPositionStatistics } from '@thfr/postprocess';
 import { calibrateOnNormals } from './calibration.js';
 import type { RestorationConfig } from './config.js';
 import { FeatureCache } from './feature-cache.js';
@@ -96,7 +96,8 @@ export async function finishTraining<C extends RestorationConfig>(
       onProgress(0, images.length);
       const measured = await measureMapStatistics((list) => predictLeaveOneOut(list, { rawMap: true }), images, model.config.imageSize);
       model.mapStatistics = measured.statistics;
-      // The same training maps, standardized, serve the calibration below when it runs on the training images.
+      // The same training maps, each standardized by the others' statistics, serve the calibration below when it
+      // runs on the training images.
       standardizedTraining = measured.standardized;
     }
     model.normalStatistics = await calibrateOnNormals(
@@ -110,17 +111,17 @@ export async function finishTraining<C extends RestorationConfig>(
   }
 }
 
-/** (map - mean) / std per pixel, and each map's max as its score: standardizeMaps on arrays already read back. */
-function standardizeMapArrays(maps: readonly Float32Array[], statistics: MapPositionStatistics): { scores: Float32Array; maps: Float32Array[] } {
-  const standardized = maps.map((map) => Float32Array.from(map, (value, k) => (value - statistics.mean[k]) / statistics.std[k]));
-  const scores = Float32Array.from(standardized, (map) => map.reduce((max, value) => (value > max ? value : max), -Infinity));
-  return { scores, maps: standardized };
+/** (map - mean) / std per pixel: standardizeMaps on arrays already read back. */
+function standardizeMapArrays(maps: readonly Float32Array[], statistics: MapPositionStatistics): Float32Array[] {
+  return maps.map((map) => Float32Array.from(map, (value, k) => (value - statistics.mean[k]) / statistics.std[k]));
 }
 
 /**
  * Per-position statistics of a model's maps on normal images (config.mapNormalization 'per-position'):
  * `predictRaw` must return the papers' map (predict with rawMap; leave-one-out on training images). Also returns
- * those maps standardized by them, with their scores, for a calibration on the same images.
+ * those maps standardized, with their scores, for a calibration on the same images: each by the statistics of the
+ * others (standardizeLeaveOneOut), since a map standardized by statistics it helped measure scores low and a
+ * threshold set on it would flag normal images (with two images, by both: nothing else is left).
  */
 export async function measureMapStatistics(
   predictRaw: (images: readonly RgbImageLike[]) => Promise<{ scores: Float32Array; maps: Float32Array[] }>,
@@ -130,5 +131,7 @@ export async function measureMapStatistics(
   const raw = await predictRaw(images);
   checkCalibrationScores(raw.scores);
   const statistics = await positionStatistics(raw.maps, imageSize, imageSize);
-  return { statistics, standardized: standardizeMapArrays(raw.maps, statistics) };
+  const maps = raw.maps.length >= 3 ? await standardizeLeaveOneOut(raw.maps, imageSize, imageSize) : standardizeMapArrays(raw.maps, statistics);
+  const scores = Float32Array.from(maps, (map) => map.reduce((max, value) => (value > max ? value : max), -Infinity));
+  return { statistics, standardized: { scores, maps } };
 }
