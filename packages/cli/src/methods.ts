@@ -134,7 +134,11 @@ export const THFR: CliMethod = {
   ],
   createOptions: (values, layout) => ({ preset: (values.config as string | undefined) ?? 'default', config: { ...configFromFlags(values, layout) } }),
   label: () => 'THFR',
-  settled: (d, flags) => (!flags['no-template'] && !(d as ThfrDetector).config.template ? 'template off by the layout check' : undefined),
+  settled: (d, flags) => {
+    const config = (d as ThfrDetector).config;
+    if (flags['no-template'] || config.template) return undefined;
+    return `template off by the layout check${config.mapNormalization === 'per-position' && !flags['map-normalization'] ? ', per-position map' : ''}`;
+  },
   describe: (d) => {
     const config = (d as ThfrDetector).config;
     return `${config.bottleneck}${config.template ? '' : ', no template'}${config.template && !config.relation ? ', no relation' : ''}${config.template && config.templateReferences === 'per-stream' ? ', per-stream templates' : ''}, ${config.epochs} epochs, batch ${config.batchSize}, ${config.imageSize}px`;

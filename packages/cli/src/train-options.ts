@@ -25,7 +25,7 @@ export const MODEL_OPTIONS: Record<string, OptionSpec> = {
   'bank-fp16': { type: 'boolean', help: 'store the template bank as float16' },
   'top-n': { type: 'string', help: 'training: draw the template among the n nearest other images', valueName: 'N' },
   sigma: { type: 'string', help: 'Gaussian sigma of the anomaly map (default 4 for MVTec AD, 2 for MVTec LOCO)', valueName: 'S' },
-  'map-normalization': { type: 'string', help: "thfr, rd4ad: 'per-position' (each pixel of the map standardized by its mean and std on the normal training images; THFR's default and fast presets) or 'none' (the papers' map; THFR's paper preset, RD4AD)", valueName: 'MODE' },
+  'map-normalization': { type: 'string', help: "thfr, rd4ad: the anomaly map on every dataset: 'per-position' (each pixel standardized by its mean and std on the normal training images) or 'none' (the papers' map). Default: THFR's default and fast presets standardize where the layout check finds a texture and keep the papers' map elsewhere; the paper preset and RD4AD keep the papers' map", valueName: 'MODE' },
   lr: { type: 'string', help: 'Adam learning rate', valueName: 'LR' },
   seed: { type: 'string', help: 'random seed', valueName: 'N' },
 };
@@ -57,7 +57,9 @@ export function configFromFlags(values: Values, layout?: 'mvtec-ad' | 'mvtec-loc
     bankStorage: values['bank-fp16'] ? 'float16' : undefined,
     topN: numberOption(values, 'top-n', { integer: true, min: 1 }),
     sigma: numberOption(values, 'sigma', { min: 0 }) ?? (layout === 'mvtec-loco' ? 2 : layout === 'mvtec-ad' ? 4 : undefined),
+    // One map everywhere: also the one the layout check would set on a texture.
     mapNormalization: mapNormalizationFromFlags(values),
+    textureMapNormalization: mapNormalizationFromFlags(values),
     learningRate: numberOption(values, 'lr', { min: 0 }),
     seed: numberOption(values, 'seed', { integer: true, min: 0 }),
   }, base);

@@ -47,7 +47,10 @@ export async function trainThfr(backbone: FeatureExtractor, images: readonly Rgb
   if (resumed && config.template) {
     // The checkpoint's network was built after its run's layout check: keep that decision instead of measuring
     // again (a checkpoint from before the check has no templateMinAlignment and kept the template).
-    config = { ...config, template: resumed.template ?? config.template, templateMinAlignment: resumed.templateMinAlignment as number };
+    config = {
+      ...config, template: resumed.template ?? config.template, templateMinAlignment: resumed.templateMinAlignment as number,
+      mapNormalization: resumed.mapNormalization ?? config.mapNormalization,
+    };
   }
   const started = performance.now();
   const prepared = await prepareTraining('trainThfr', backbone, images, config, (l, c) => new ThfrNetwork(l, c), options,
@@ -62,11 +65,12 @@ export async function trainThfr(backbone: FeatureExtractor, images: readonly Rgb
       const measured = await measureLayoutAlignment(cache);
       const template = measured.alignment >= config.templateMinAlignment;
       options.onTemplateDecision?.({ ...measured, threshold: config.templateMinAlignment, template });
-      const verdict = template ? 'template compensation on' : 'no position corresponds (a texture?): template compensation off';
+      const textureMap = config.textureMapNormalization === 'per-position' ? ', map standardized per position' : '';
+      const verdict = template ? 'template compensation on' : `no position corresponds (a texture?): template compensation off${textureMap}`;
       options.onProgress?.({ phase: 'layout', done: 1, total: 1, detail: `${measured.alignment.toFixed(2)} ${template ? '>=' : '<'} ${config.templateMinAlignment}: ${verdict}` });
       if (!template) {
-        // The same network without its compensation modules, from the same seed.
-        config = { ...config, template: false };
+        // The same network without its compensation modules, from the same seed, and the texture's map.
+        config = { ...config, template: false, mapNormalization: config.textureMapNormalization };
         network.dispose();
         ownedNetwork = undefined;
         network = new ThfrNetwork(levels, config);

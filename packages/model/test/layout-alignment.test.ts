@@ -97,7 +97,7 @@ function noiseImages(count: number, size: number, seed: number): Array<{ width: 
 }
 
 describe('training with templateMinAlignment', () => {
-  it('keeps the template on aligned objects and turns it off on a texture, training exactly as template: false', async () => {
+  it('keeps the template (and the papers map) on aligned objects; on a texture turns it off and standardizes the map, training exactly as template: false', async () => {
     const decisions: TemplateDecision[] = [];
     const objects = await trainThfr(backbone, toyImages(6, 64, 5), { config: tiny, onTemplateDecision: (d) => decisions.push(d) });
     const texture = await trainThfr(backbone, noiseImages(6, 64, 9), { config: tiny, onTemplateDecision: (d) => decisions.push(d) });
@@ -109,10 +109,15 @@ describe('training with templateMinAlignment', () => {
       expect(decisions[1].threshold).toBe(0.5);
       expect(objects.model.config.template).toBe(true);
       expect(objects.model.bank).toBeDefined();
+      expect(objects.model.config.mapNormalization).toBe('none');
+      expect(objects.model.mapStatistics).toBeUndefined();
       expect(texture.model.config.template).toBe(false);
       expect(texture.model.bank).toBeUndefined();
-      // The decision only removes the compensation: same network, same seed, same losses as asking for no template.
-      expect(texture.model.config).toEqual(plain.model.config);
+      // ... and sets the texture's map (textureMapNormalization), measured on the training maps.
+      expect(texture.model.config.mapNormalization).toBe('per-position');
+      expect(texture.model.mapStatistics?.count).toBe(6);
+      // Otherwise the decision only removes the compensation: same network, same seed, same losses as asking for no template.
+      expect({ ...texture.model.config, mapNormalization: 'none' }).toEqual(plain.model.config);
       expect(texture.lossHistory).toEqual(plain.lossHistory);
     } finally {
       for (const r of [objects, texture, plain]) r.model.dispose();
@@ -144,6 +149,7 @@ describe('training with templateMinAlignment', () => {
     await rm(dir, { recursive: true, force: true });
     try {
       expect(resumed.model.config.template).toBe(false);
+      expect(resumed.model.config.mapNormalization).toBe('per-position'); // the checkpoint's decision, kept
       expect(resumed.lossHistory.map((l) => l.toFixed(4))).toEqual(full.lossHistory.map((l) => l.toFixed(4)));
     } finally {
       full.model.dispose();
