@@ -41,9 +41,14 @@ export type TrainResult = RestorationTrainResult<ThfrModel>;
  * images as its template candidates), optimise (@thfr/restoration's loop, each batch with templates drawn
  * among those candidates, paper eq. 1), bank subsampling (config.bankRatio, greedy k-center) and calibration.
  */
-export async function trainThfr(backbone: FeatureExtractor, images: readonly RgbImageLike[], options: TrainOptions = {}): Promise<TrainResult> {
+export async function trainThfr(backbone: FeatureExtractor, images: readonly RgbImageLike[], givenOptions: TrainOptions = {}): Promise<TrainResult> {
+  const options = withOlderCheckpointFields(givenOptions);
   let config = resolveConfig(options.config, options.baseConfig);
   const resumed = options.resumeFrom?.config as Partial<ThfrConfig> | undefined;
+  if (resumed && givenOptions.resumeFrom?.config.textureMapNormalization === undefined) {
+    // A checkpoint from before the per-position map trained with the papers' map everywhere: it continues so.
+    config = { ...config, mapNormalization: 'none', textureMapNormalization: 'none' };
+  }
   if (resumed && config.template) {
     // The checkpoint's network was built after its run's layout check: keep that decision instead of measuring
     // again (a checkpoint from before the check has no templateMinAlignment and kept the template).
@@ -172,6 +177,14 @@ async function buildTrainingBank(cache: FeatureCache, codeSize: number, config: 
     bank.dispose();
     throw error;
   }
+}
+
+/** The options with a checkpoint from before the per-position map read as what it was: the papers' map everywhere. */
+function withOlderCheckpointFields(options: TrainOptions): TrainOptions {
+  const checkpoint = options.resumeFrom;
+  if (!checkpoint) return options;
+  const older: Partial<ThfrConfig> = { mapNormalization: 'none', textureMapNormalization: 'none' };
+  return { ...options, resumeFrom: { ...checkpoint, config: { ...older, ...(checkpoint.config as Partial<ThfrConfig>) } as ThfrConfig } };
 }
 
 /** For training image i, its index in the (possibly subsampled) bank, to exclude as its own template. */

@@ -145,6 +145,14 @@ describe('training with templateMinAlignment', () => {
     const checkpoint = await loadCheckpoint(join(dir, 'ckpt'));
     expect(checkpoint.config.template).toBe(false);
     const resumed = await trainThfr(backbone, noiseImages(6, 64, 9), { config, resumeFrom: checkpoint });
+    // A checkpoint saved before the per-position map (its config has neither field) resumes as it was trained:
+    // the papers' map everywhere, and the same losses (the map does not change training).
+    const { mapNormalization: _m, textureMapNormalization: _t, ...olderConfig } = checkpoint.config as typeof checkpoint.config & { textureMapNormalization?: string };
+    const older = await trainThfr(backbone, noiseImages(6, 64, 9), { config, resumeFrom: { ...checkpoint, config: olderConfig as typeof checkpoint.config } });
+    expect(older.model.config.mapNormalization).toBe('none');
+    expect(older.model.mapStatistics).toBeUndefined();
+    expect(older.lossHistory.map((l) => l.toFixed(4))).toEqual(full.lossHistory.map((l) => l.toFixed(4)));
+    older.model.dispose();
     disposeCheckpoint(checkpoint);
     await rm(dir, { recursive: true, force: true });
     try {
