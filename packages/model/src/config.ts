@@ -1,4 +1,4 @@
-import { mergeAndCheckConfig, type MapNormalization, type RestorationConfig } from '@thfr/restoration';
+import { checkMapNormalization, mergeAndCheckConfig, type MapNormalization, type RestorationConfig } from '@thfr/restoration';
 /** Which bottleneck streams feed the decoder (paper Table 4). */
 export type BottleneckMode = 'gl' | 'gbn' | 'lbn';
 
@@ -127,9 +127,7 @@ export function resolveConfig(partial: Partial<ThfrConfig> = {}, base: ThfrConfi
   if (!['pooled', 'per-stream'].includes(config.templateReferences)) {
     throw new RangeError(`THFR config 'templateReferences' must be 'pooled' or 'per-stream', got '${config.templateReferences}'`);
   }
-  if (config.textureMapNormalization !== 'none' && config.textureMapNormalization !== 'per-position') {
-    throw new RangeError(`THFR config 'textureMapNormalization' must be 'none' or 'per-position', got '${String(config.textureMapNormalization)}'`);
-  }
+  checkMapNormalization(config.textureMapNormalization, "THFR config 'textureMapNormalization'");
   if (!(config.templateMinAlignment >= 0 && config.templateMinAlignment <= 1)) throw new RangeError(`THFR config 'templateMinAlignment' must be in [0, 1], got ${config.templateMinAlignment}`);
   if (!(config.bankRatio > 0 && config.bankRatio <= 1)) throw new RangeError(`THFR config 'bankRatio' must be in (0, 1], got ${config.bankRatio}`);
   return config;

@@ -42,19 +42,22 @@ export type TrainResult = RestorationTrainResult<ThfrModel>;
  * among those candidates, paper eq. 1), bank subsampling (config.bankRatio, greedy k-center) and calibration.
  */
 export async function trainThfr(backbone: FeatureExtractor, images: readonly RgbImageLike[], givenOptions: TrainOptions = {}): Promise<TrainResult> {
-  const options = withOlderCheckpointFields(givenOptions);
-  let config = resolveConfig(options.config, options.baseConfig);
-  const resumed = options.resumeFrom?.config as Partial<ThfrConfig> | undefined;
-  if (resumed && givenOptions.resumeFrom?.config.textureMapNormalization === undefined) {
-    // A checkpoint from before the per-position map trained with the papers' map everywhere: it continues so.
-    config = { ...config, mapNormalization: 'none', textureMapNormalization: 'none' };
+  let config = resolveConfig(givenOptions.config, givenOptions.baseConfig);
+  let options = givenOptions;
+  const checkpoint = givenOptions.resumeFrom;
+  const saved = checkpoint?.config as Partial<ThfrConfig> | undefined;
+  if (checkpoint && saved?.textureMapNormalization === undefined) {
+    // A checkpoint from before the per-position map trained with the papers' map everywhere: it reads so, and continues so.
+    options = { ...givenOptions, resumeFrom: { ...checkpoint, config: { ...PAPERS_MAP, ...saved } as ThfrConfig } };
+    config = { ...config, ...PAPERS_MAP };
   }
+  const resumed = options.resumeFrom?.config as ThfrConfig | undefined;
   if (resumed && config.template) {
-    // The checkpoint's network was built after its run's layout check: keep that decision instead of measuring
-    // again (a checkpoint from before the check has no templateMinAlignment and kept the template).
+    // The checkpoint's network was built after its run's layout check: keep that decision (and the map it set)
+    // instead of measuring again (a checkpoint from before the check has no templateMinAlignment and kept the template).
     config = {
-      ...config, template: resumed.template ?? config.template, templateMinAlignment: resumed.templateMinAlignment as number,
-      mapNormalization: resumed.mapNormalization ?? config.mapNormalization,
+      ...config, template: resumed.template ?? config.template, templateMinAlignment: resumed.templateMinAlignment,
+      mapNormalization: resumed.mapNormalization,
     };
   }
   const started = performance.now();
@@ -179,13 +182,8 @@ async function buildTrainingBank(cache: FeatureCache, codeSize: number, config: 
   }
 }
 
-/** The options with a checkpoint from before the per-position map read as what it was: the papers' map everywhere. */
-function withOlderCheckpointFields(options: TrainOptions): TrainOptions {
-  const checkpoint = options.resumeFrom;
-  if (!checkpoint) return options;
-  const older: Partial<ThfrConfig> = { mapNormalization: 'none', textureMapNormalization: 'none' };
-  return { ...options, resumeFrom: { ...checkpoint, config: { ...older, ...(checkpoint.config as Partial<ThfrConfig>) } as ThfrConfig } };
-}
+/** The papers' map everywhere: what runs from before the per-position map trained with. */
+const PAPERS_MAP = { mapNormalization: 'none', textureMapNormalization: 'none' } as const satisfies Partial<ThfrConfig>;
 
 /** For training image i, its index in the (possibly subsampled) bank, to exclude as its own template. */
 function ownIndicesInBank(model: ThfrModel, count: number): Array<number | undefined> {

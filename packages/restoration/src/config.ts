@@ -3,6 +3,17 @@ import type { RestorationLossForm } from './loss.js';
 /** How the anomaly map is normalised before scoring (see RestorationConfig.mapNormalization). */
 export type MapNormalization = 'none' | 'per-position';
 
+/** Throws unless `value` is a MapNormalization; `what` names the field ("THFR config 'mapNormalization'"). */
+export function checkMapNormalization(value: unknown, what: string): asserts value is MapNormalization {
+  if (value !== 'none' && value !== 'per-position') throw new RangeError(`${what} must be 'none' or 'per-position', got '${String(value)}'`);
+}
+
+/**
+ * RestorationConfig fields added after model folders and checkpoints were first written, with the value those older
+ * files were trained and scored with: a missing field reads as this.
+ */
+export const CONFIG_FIELDS_ADDED_LATER: Readonly<Partial<RestorationConfig>> = { mapNormalization: 'none' };
+
 /**
  * What every feature-restoration detector (THFR, RD4AD) shares in its config: the input size, the
  * local bottleneck's depth, the decoder, the loss and the training schedule. Each method's config
@@ -74,9 +85,7 @@ export function mergeAndCheckConfig<C extends RestorationConfig>(partial: Partia
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new RangeError(`${who} config '${String(key)}' must be a positive integer, got ${String(v)}`);
   }
   if (!(config.sigma >= 0)) throw new RangeError(`${who} config 'sigma' must be >= 0, got ${config.sigma}`);
-  if (config.mapNormalization !== 'none' && config.mapNormalization !== 'per-position') {
-    throw new RangeError(`${who} config 'mapNormalization' must be 'none' or 'per-position', got '${String(config.mapNormalization)}'`);
-  }
+  checkMapNormalization(config.mapNormalization, `${who} config 'mapNormalization'`);
   if (config.lossForm !== 'position' && config.lossForm !== 'flattened') throw new RangeError(`${who} config 'lossForm' must be 'position' or 'flattened', got '${String(config.lossForm)}'`);
   if (!(config.codeWidthRatio > 0 && config.codeWidthRatio <= 1)) throw new RangeError(`${who} config 'codeWidthRatio' must be in (0, 1], got ${config.codeWidthRatio}`);
   if (!(config.learningRate > 0)) throw new RangeError(`${who} config 'learningRate' must be > 0, got ${config.learningRate}`);

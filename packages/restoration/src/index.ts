@@ -5,7 +5,7 @@
  * format. Each method package adds its network and config; none imports another. Disk I/O is in
  * '@thfr/restoration/node'.
  */
-export { RESTORATION_CONFIG_KEYS, MAX_IMAGE_SIZE, mergeAndCheckConfig, codeGeometry } from './config.js';
+export { RESTORATION_CONFIG_KEYS, MAX_IMAGE_SIZE, CONFIG_FIELDS_ADDED_LATER, checkMapNormalization, mergeAndCheckConfig, codeGeometry } from './config.js';
 export type { RestorationConfig, CodeGeometry, MapNormalization } from './config.js';
 export { RestorationDecoder } from './decoder.js';
 export { restorationLoss } from './loss.js';

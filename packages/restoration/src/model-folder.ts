@@ -8,7 +8,7 @@ import type { BackboneIdentity, FeatureExtractor } from '@thfr/backbone';
 import type { MapPositionStatistics } from '@thfr/postprocess';
 import { fileRef, verifyFileRef, type FileRef } from '@thfr/detector';
 import type { NormalStatistics } from './calibration.js';
-import type { RestorationConfig } from './config.js';
+import { CONFIG_FIELDS_ADDED_LATER, type RestorationConfig } from './config.js';
 import { measureLevelsAsync, type LevelGeometry } from './geometry.js';
 import { FILE_REF_SPEC, TENSOR_ENTRY_SPEC, validateEach, validateFields, type ObjectSpec } from './manifest-schema.js';
 import type { RestorationNetwork } from './optimise.js';
@@ -152,8 +152,7 @@ export async function restoreNetwork<C extends RestorationConfig>(manifest: Mode
   if (!sameIdentity(manifest.backbone, backbone.identity)) {
     throw new Error(`${where} was trained with backbone ${JSON.stringify(manifest.backbone)}, but the given backbone is ${JSON.stringify(backbone.identity)}`);
   }
-  // Folders saved before mapNormalization existed hold models scored on the papers' map.
-  const config = method.resolveConfig({ mapNormalization: 'none', ...(manifest.config as unknown as Record<string, unknown>) });
+  const config = method.resolveConfig({ ...CONFIG_FIELDS_ADDED_LATER, ...(manifest.config as unknown as Record<string, unknown>) });
   const levels = await measureLevelsAsync(backbone, config.imageSize);
   if (JSON.stringify(levels) !== JSON.stringify(manifest.levels)) {
     throw new Error(`${where}: the backbone's levels ${JSON.stringify(levels)} differ from the saved ${JSON.stringify(manifest.levels)}`);

@@ -1,13 +1,10 @@
 /** Checks that stop training from producing a wrong model: resuming another run, and a collapsed network. */
-import type { RestorationConfig } from './config.js';
+import { CONFIG_FIELDS_ADDED_LATER, type RestorationConfig } from './config.js';
 import type { TrainingCheckpoint } from './optimise.js';
-
-/** RestorationConfig fields added after checkpoints were first written, with the value older checkpoints trained with. */
-const FIELDS_ADDED_LATER: Record<string, unknown> = { mapNormalization: 'none' };
 
 /** Refuses a checkpoint of another config (naming each differing setting) or with more epochs than the target. */
 export function checkResumable(config: RestorationConfig, checkpoint: TrainingCheckpoint): void {
-  const saved = { ...FIELDS_ADDED_LATER, ...(checkpoint.config as unknown as Record<string, unknown>) };
+  const saved = { ...CONFIG_FIELDS_ADDED_LATER, ...(checkpoint.config as unknown as Record<string, unknown>) } as Record<string, unknown>;
   const now = config as unknown as Record<string, unknown>;
   const keys = [...new Set([...Object.keys(now), ...Object.keys(saved)])].filter((k) => k !== 'epochs');
   const differing = keys.filter((k) => JSON.stringify(now[k]) !== JSON.stringify(saved[k]));

@@ -94,11 +94,14 @@ export async function finishTraining<C extends RestorationConfig>(
     let standardizedTraining: { scores: Float32Array; maps: Float32Array[] } | undefined;
     if (model.config.mapNormalization === 'per-position') {
       onProgress(0, images.length);
-      const measured = await measureMapStatistics((list) => predictLeaveOneOut(list, { rawMap: true }), images, model.config.imageSize);
+      const size = model.config.imageSize;
+      const measured = await measureMapStatistics((list) => predictLeaveOneOut(list, { rawMap: true }), images, size);
       model.mapStatistics = measured.statistics;
-      // The same training maps, each standardized by the others' statistics, serve the calibration below when it
-      // runs on the training images.
-      standardizedTraining = measured.standardized;
+      // The same training maps serve the calibration below when it runs on the training images, each standardized by
+      // the others' statistics: a map standardized by statistics it helped measure scores low, and a threshold set on
+      // it would flag normal images (with two images, by both: nothing else is left).
+      const maps = measured.maps.length >= 3 ? await standardizeLeaveOneOut(measured.maps, size, size) : standardizeMapArrays(measured.maps, measured.statistics);
+      standardizedTraining = { maps, scores: Float32Array.from(maps, (map) => map.reduce((max, value) => (value > max ? value : max), -Infinity)) };
     }
     model.normalStatistics = await calibrateOnNormals(
       (list, leaveOneOut) => (leaveOneOut ? (standardizedTraining ? Promise.resolve(standardizedTraining) : predictLeaveOneOut(list, {})) : model.predict(list)),
@@ -117,21 +120,16 @@ function standardizeMapArrays(maps: readonly Float32Array[], statistics: MapPosi
 }
 
 /**
- * Per-position statistics of a model's maps on normal images (config.mapNormalization 'per-position'):
- * `predictRaw` must return the papers' map (predict with rawMap; leave-one-out on training images). Also returns
- * those maps standardized, with their scores, for a calibration on the same images: each by the statistics of the
- * others (standardizeLeaveOneOut), since a map standardized by statistics it helped measure scores low and a
- * threshold set on it would flag normal images (with two images, by both: nothing else is left).
+ * Per-position statistics of a model's maps on normal images (config.mapNormalization 'per-position'), and the
+ * maps they were measured on: `predictRaw` must return the papers' map (predict with rawMap; leave-one-out on
+ * training images). Refuses a collapsed model's maps (checkCalibrationScores).
  */
 export async function measureMapStatistics(
   predictRaw: (images: readonly RgbImageLike[]) => Promise<{ scores: Float32Array; maps: Float32Array[] }>,
   images: readonly RgbImageLike[],
   imageSize: number,
-): Promise<{ statistics: MapPositionStatistics; standardized: { scores: Float32Array; maps: Float32Array[] } }> {
+): Promise<{ statistics: MapPositionStatistics; maps: Float32Array[] }> {
   const raw = await predictRaw(images);
   checkCalibrationScores(raw.scores);
-  const statistics = await positionStatistics(raw.maps, imageSize, imageSize);
-  const maps = raw.maps.length >= 3 ? await standardizeLeaveOneOut(raw.maps, imageSize, imageSize) : standardizeMapArrays(raw.maps, statistics);
-  const scores = Float32Array.from(maps, (map) => map.reduce((max, value) => (value > max ? value : max), -Infinity));
-  return { statistics, standardized: { scores, maps } };
+  return { statistics: await positionStatistics(raw.maps, imageSize, imageSize), maps: raw.maps };
 }

@@ -172,11 +172,13 @@ async function benchConfig(label: string, config: ThfrConfig, backbone: FeatureE
     try {
       network.train();
       const step = () => optimizer.minimize(() => restorationLoss(batchFeatures, network.forward(batchFeatures, template), config.lossForm));
-      const ms = await latencyMs(repeats, async () => {
+      // One step, awaited: its loss read back (the step's whole queue has run).
+      const awaitedStep = async () => {
         const loss = step();
         await loss.data();
         loss.dispose();
-      });
+      };
+      const ms = await latencyMs(repeats, awaitedStep);
       const pipelined = options.gpu ? await pipelinedMs(Math.max(repeats, 5), () => [step()]) : undefined;
       // Kernel dispatches of one step (forward, backward and the fused Adam update), against tf.train.adam's update.
       const { dispatches } = await countDispatches(step);
@@ -188,11 +190,7 @@ async function benchConfig(label: string, config: ThfrConfig, backbone: FeatureE
       let wasmOnlyMs: number | undefined;
       if (activeOrtKernels()) {
         output.note(`${label}: timing the training step with the convolutions on wasm`);
-        wasmOnlyMs = await withOrtKernels(undefined, () => latencyMs(repeats, async () => {
-          const loss = step();
-          await loss.data();
-          loss.dispose();
-        }));
+        wasmOnlyMs = await withOrtKernels(undefined, () => latencyMs(repeats, awaitedStep));
       }
       trainStepMs = { batch: trainBatch, ms, dispatches, unfusedDispatches, wasmOnlyMs, pipelinedMs: pipelined };
     } catch (error) {
