@@ -5,7 +5,7 @@
  * A new method plugs in with one entry (see docs/architecture.md).
  */
 import type { FeatureExtractor } from '@thfr/backbone';
-import { DetectorRegistry, type AnomalyDetector, type DetectorCreateOptions, type DetectorMethod } from '@thfr/detector';
+import { DetectorRegistry, type AnomalyDetector, type DetectorCreateOptions, type DetectorMethod, type RgbImageLike } from '@thfr/detector';
 import type { OutputKind } from '@thfr/detector/node';
 import { ThfrModel, type ThfrDetector } from '@thfr/model';
 import { THFR_METHOD } from '@thfr/model/node';
@@ -137,7 +137,8 @@ export const THFR: CliMethod = {
   settled: (d, flags) => {
     const config = (d as ThfrDetector).config;
     if (flags['no-template'] || config.template) return undefined;
-    return `template off by the layout check${config.mapNormalization === 'per-position' && !flags['map-normalization'] ? ', per-position map' : ''}`;
+    const map = flags['map-normalization'] || config.mapNormalization === 'none' ? '' : `, ${config.mapNormalization} map`;
+    return `template off by the layout check${map}`;
   },
   describe: (d) => {
     const config = (d as ThfrDetector).config;
@@ -149,9 +150,26 @@ export const THFR: CliMethod = {
       id: 'thfr-paper-map',
       async *rows(detector) {
         const model = (detector as ThfrDetector).model;
-        if (model.config.mapNormalization !== 'per-position') return;
+        if (model.config.mapNormalization === 'none') return;
         const view = derivedView(detector, (images, options) => model.predict(images, { ...options, rawMap: true }), () => {});
         yield { label: "THFR G-L, the papers' map (no per-position standardization)", detector: view, extraSeconds: 0, dispose: () => {} };
+      },
+    },
+    {
+      // The texture map's mean measured at each pixel instead of over the code grid's cells ('per-position', the
+      // eighth session's texture map), from the same network: what pooling the mean adds, without retraining.
+      id: 'thfr-per-position-map',
+      async *rows(detector, { data }) {
+        const fitted = (detector as ThfrDetector).model;
+        if (fitted.config.mapNormalization !== 'texture') return;
+        const started = performance.now();
+        const train = data.train.map((r) => r.image);
+        // The training images' maps as finishTraining measures them: none is its own template.
+        const predictRaw = (images: readonly RgbImageLike[]) => fitted.predict(images, { rawMap: true, excludeTemplates: fitted.ownTemplateIndices(images.length) });
+        const mapStatistics = (await measureMapStatistics(predictRaw, train, fitted.config.imageSize)).statistics;
+        const model = new ThfrModel({ config: { ...fitted.config, mapNormalization: 'per-position' }, backbone: fitted.backbone, levels: fitted.levels, network: fitted.network, bank: fitted.bank, normalStatistics: fitted.normalStatistics, mapStatistics, training: fitted.training });
+        const view = derivedView(detector, (images, options) => model.predict(images, options), () => {});
+        yield { label: 'THFR G-L, per-position map (mean per pixel)', detector: view, extraSeconds: (performance.now() - started) / 1000, dispose: () => {} };
       },
     },
     {

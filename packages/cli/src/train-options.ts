@@ -1,6 +1,7 @@
 import { FEATURES_OPTION } from './backbones.js';
 import { THFR_PRESETS, resolveConfig, type ThfrConfig } from '@thfr/model';
 import { DEFAULT_BACKBONE_NAME } from '@thfr/backbone';
+import { MAP_NORMALIZATIONS, type MapNormalization } from '@thfr/restoration';
 import { numberOption, type OptionSpec } from './command.js';
 
 /** Flags that shape the THFR config, shared by train, demo and bench. */
@@ -25,7 +26,7 @@ export const MODEL_OPTIONS: Record<string, OptionSpec> = {
   'bank-fp16': { type: 'boolean', help: 'store the template bank as float16' },
   'top-n': { type: 'string', help: 'training: draw the template among the n nearest other images', valueName: 'N' },
   sigma: { type: 'string', help: 'Gaussian sigma of the anomaly map (default 4 for MVTec AD, 2 for MVTec LOCO)', valueName: 'S' },
-  'map-normalization': { type: 'string', help: "thfr, rd4ad: the anomaly map on every dataset: 'per-position' (each pixel standardized by its mean and std on the normal training images) or 'none' (the papers' map). Default: THFR's default and fast presets standardize where the layout check finds a texture and keep the papers' map elsewhere; the paper preset and RD4AD keep the papers' map", valueName: 'MODE' },
+  'map-normalization': { type: 'string', help: "thfr, rd4ad: the anomaly map on every dataset: 'per-position' (each pixel standardized by its mean and std on the normal training images), 'texture' (the same with the mean pooled over the cells of the network's code grid: for textures only) or 'none' (the papers' map). Default: THFR's default and fast presets use 'texture' where the layout check finds a texture and keep the papers' map elsewhere; the paper preset and RD4AD keep the papers' map", valueName: 'MODE' },
   lr: { type: 'string', help: 'Adam learning rate', valueName: 'LR' },
   seed: { type: 'string', help: 'random seed', valueName: 'N' },
 };
@@ -79,7 +80,7 @@ function lossFormFromFlags(values: Values): ThfrConfig['lossForm'] | undefined {
 /** --map-normalization, checked; undefined keeps the preset's. */
 export function mapNormalizationFromFlags(values: Values): ThfrConfig['mapNormalization'] | undefined {
   const mode = values['map-normalization'] as string | undefined;
-  if (mode !== undefined && mode !== 'none' && mode !== 'per-position') throw new Error(`--map-normalization must be 'none' or 'per-position', got '${mode}'`);
+  if (mode !== undefined && !MAP_NORMALIZATIONS.includes(mode as MapNormalization)) throw new Error(`--map-normalization must be one of ${MAP_NORMALIZATIONS.join(', ')}, got '${mode}'`);
   return mode as ThfrConfig['mapNormalization'] | undefined;
 }
 

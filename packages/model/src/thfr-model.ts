@@ -34,7 +34,7 @@ export interface ThfrModelParts {
   /** The template bank (required when config.template). */
   bank?: TemplateBank;
   normalStatistics?: NormalStatistics;
-  /** Per-position statistics of normal maps (config.mapNormalization 'per-position'). */
+  /** Per-position statistics of normal maps (config.mapNormalization 'per-position' or 'texture'). */
   mapStatistics?: MapPositionStatistics;
   training?: TrainingSummary;
 }
@@ -82,6 +82,19 @@ export class ThfrModel extends RestorationModel<ThfrConfig> {
   override async predict(images: DetectorInput, options: PredictOptions = {}): Promise<Prediction> {
     const prediction = await super.predict(images, options);
     return { ...prediction, templateIndices: templateIndicesOf(prediction.extras) };
+  }
+
+  /**
+   * For training image i (in the order the model was trained on), its index in the bank, to pass as
+   * `excludeTemplates` so that no training image is its own template (leave-one-out, as training calibrates).
+   * All undefined without a bank.
+   */
+  ownTemplateIndices(count: number): Array<number | undefined> {
+    const sources = this.bank ? Array.from(this.bank.sourceIndices) : [];
+    return Array.from({ length: count }, (_, i) => {
+      const at = sources.indexOf(i);
+      return at >= 0 ? at : undefined;
+    });
   }
 
   override memoryBytes(): { network: number; bank: number } {

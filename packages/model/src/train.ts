@@ -73,7 +73,7 @@ export async function trainThfr(backbone: FeatureExtractor, images: readonly Rgb
       const measured = await measureLayoutAlignment(cache);
       const template = measured.alignment >= config.templateMinAlignment;
       options.onTemplateDecision?.({ ...measured, threshold: config.templateMinAlignment, template });
-      const textureMap = config.textureMapNormalization === 'per-position' ? ', map standardized per position' : '';
+      const textureMap = config.textureMapNormalization === 'none' ? '' : `, map standardized per position${config.textureMapNormalization === 'texture' ? ' (texture)' : ''}`;
       const verdict = template ? 'template compensation on' : `no position corresponds (a texture?): template compensation off${textureMap}`;
       options.onProgress?.({ phase: 'layout', done: 1, total: 1, detail: `${measured.alignment.toFixed(2)} ${template ? '>=' : '<'} ${config.templateMinAlignment}: ${verdict}` });
       if (!template) {
@@ -107,7 +107,7 @@ export async function trainThfr(backbone: FeatureExtractor, images: readonly Rgb
     const model = new ThfrModel({ config, backbone, levels, network, bank });
     ownedNetwork = undefined;
     // Leave-one-out calibration on the training images: an image never serves as its own template.
-    await finishTraining(model, images, options, { epochs, lossHistory, started }, (list, extra) => model.predict(list, { ...extra, excludeTemplates: ownIndicesInBank(model, list.length) }));
+    await finishTraining(model, images, options, { epochs, lossHistory, started }, (list, extra) => model.predict(list, { ...extra, excludeTemplates: model.ownTemplateIndices(list.length) }));
     return { model, lossHistory };
   } finally {
     cache.dispose();
@@ -184,14 +184,3 @@ async function buildTrainingBank(cache: FeatureCache, codeSize: number, config: 
 
 /** The papers' map everywhere: what runs from before the per-position map trained with. */
 const PAPERS_MAP = { mapNormalization: 'none', textureMapNormalization: 'none' } as const satisfies Partial<ThfrConfig>;
-
-/** For training image i, its index in the (possibly subsampled) bank, to exclude as its own template. */
-function ownIndicesInBank(model: ThfrModel, count: number): Array<number | undefined> {
-  const bank = model.bank;
-  if (!bank) return Array.from({ length: count }, () => undefined);
-  const sources = Array.from(bank.sourceIndices);
-  return Array.from({ length: count }, (_, i) => {
-    const at = sources.indexOf(i);
-    return at >= 0 ? at : undefined;
-  });
-}

@@ -114,7 +114,7 @@ describe('training with templateMinAlignment', () => {
       expect(texture.model.config.template).toBe(false);
       expect(texture.model.bank).toBeUndefined();
       // ... and sets the texture's map (textureMapNormalization), measured on the training maps.
-      expect(texture.model.config.mapNormalization).toBe('per-position');
+      expect(texture.model.config.mapNormalization).toBe('texture');
       expect(texture.model.mapStatistics?.count).toBe(6);
       // Otherwise the decision only removes the compensation: same network, same seed, same losses as asking for no template.
       expect({ ...texture.model.config, mapNormalization: 'none' }).toEqual(plain.model.config);
@@ -157,7 +157,7 @@ describe('training with templateMinAlignment', () => {
     await rm(dir, { recursive: true, force: true });
     try {
       expect(resumed.model.config.template).toBe(false);
-      expect(resumed.model.config.mapNormalization).toBe('per-position'); // the checkpoint's decision, kept
+      expect(resumed.model.config.mapNormalization).toBe('texture'); // the checkpoint's decision, kept
       expect(resumed.lossHistory.map((l) => l.toFixed(4))).toEqual(full.lossHistory.map((l) => l.toFixed(4)));
     } finally {
       full.model.dispose();

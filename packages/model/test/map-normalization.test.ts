@@ -1,4 +1,4 @@
-// config.mapNormalization 'per-position': the statistics training measures, the maps predict returns, and how a
+// config.mapNormalization 'per-position' (and 'texture'): the statistics training measures, the maps predict returns, and how a
 // model folder keeps them (and reads folders saved before they existed).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -11,6 +11,7 @@ import { imagesToTensor, trainThfr, type ThfrConfig, type ThfrModel } from '../s
 import { loadModel, saveModel } from '../src/node.js';
 import { tinyBackbone, toyImages } from '@thfr/backbone/testing';
 import { positionStatistics } from '@thfr/postprocess';
+import { codeCellPixels } from '@thfr/restoration';
 
 const backbone = tinyBackbone();
 const tiny: Partial<ThfrConfig> = { imageSize: 64, decoderBlocks: [1, 1, 1], epochs: 2, batchSize: 4, seed: 5, templateMinAlignment: 0 };
@@ -129,6 +130,41 @@ describe("mapNormalization 'per-position'", () => {
       expect((await model.predict(test, { rawMap: true })).scores).toHaveLength(test.length);
     } finally {
       model.mapStatistics = stats;
+    }
+  });
+});
+
+describe("mapNormalization 'texture'", () => {
+  it('keeps the per-position std and pools the mean over the code grid\'s phases; the network and its training are the same', async () => {
+    const texture = await trainThfr(backbone, train, { config: { ...tiny, mapNormalization: 'texture' } });
+    try {
+      const [pixel, pooled] = [model.mapStatistics!, texture.model.mapStatistics!];
+      // The map does not change training: same seed, same network, so the same raw maps and the same spread.
+      expect(maxAbsDifference(pooled.std, pixel.std)).toBeLessThan(1e-5);
+      const period = codeCellPixels(texture.model.levels, 64);
+      expect(period).toBe(2 * 64 / texture.model.levels[texture.model.levels.length - 1].size);
+      expect(period).toBeGreaterThan(1);
+      expect(period).toBeLessThan(64);
+      // The mean at each pixel is the per-pixel means averaged over the pixels of its phase modulo the period.
+      const sums = new Float64Array(period * period);
+      const counts = new Float64Array(period * period);
+      const phase = (k: number) => (Math.floor(k / 64) % period) * period + ((k % 64) % period);
+      pixel.mean.forEach((v, k) => { sums[phase(k)] += v; counts[phase(k)] += 1; });
+      expect(maxAbsDifference(pooled.mean, Float32Array.from(pixel.mean, (_, k) => sums[phase(k)] / counts[phase(k)]))).toBeLessThan(1e-5);
+      expect(maxAbsDifference(pooled.mean, pixel.mean)).toBeGreaterThan(1e-4); // pooling moved it
+      // predict standardizes by these; a saved folder keeps them (the format is the per-position one).
+      const raw = await texture.model.predict(test, { rawMap: true });
+      const standardized = await texture.model.predict(test);
+      expect(maxAbsDifference(standardized.maps[0], Float32Array.from(raw.maps[0], (v, k) => (v - pooled.mean[k]) / pooled.std[k]))).toBeLessThan(1e-3);
+      const folder = join(dir, 'texture');
+      await saveModel(texture.model, folder);
+      const loaded = await loadModel(folder, backbone);
+      expect(loaded.config.mapNormalization).toBe('texture');
+      expect(maxAbsDifference(loaded.mapStatistics!.mean, pooled.mean)).toBe(0);
+      expect(maxAbsDifference((await loaded.predict(test)).scores, standardized.scores)).toBeLessThan(1e-5);
+      loaded.dispose();
+    } finally {
+      texture.model.dispose();
     }
   });
 });

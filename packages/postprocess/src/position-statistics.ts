@@ -27,6 +27,15 @@ export interface PositionStatisticsOptions {
   smoothSigma?: number;
   /** Floor of the standard deviation as a fraction of its mean over the map (guards flat regions). Default 0.05. */
   minStdRatio?: number;
+  /**
+   * Pixels. When set, the mean at (y, x) is pooled over every position (y', x') with y' = y and x' = x modulo this
+   * period (the per-pixel means averaged over each phase of the grid); the standard deviation stays per pixel. For a
+   * texture, whose normal maps have no positional content besides the restoration network's periodic pattern (one
+   * code cell), this measures the mean over every cell instead of at one pixel: a few dozen maps leave noise in a
+   * per-pixel mean, and the division by a small std amplifies it. Default: none (the mean per pixel, which an object
+   * layout needs: there a position's mean is the layout's content).
+   */
+  meanPeriod?: number;
 }
 
 /**
@@ -34,7 +43,7 @@ export interface PositionStatisticsOptions {
  * Asynchronous because the smoothing runs on the tensor backend and is read back without blocking (WebGPU).
  */
 export async function positionStatistics(maps: readonly Float32Array[], height: number, width: number, options: PositionStatisticsOptions = {}): Promise<MapPositionStatistics> {
-  const { smoothSigma, minStdRatio } = checkInputs('positionStatistics', maps, height, width, options, 2);
+  const { smoothSigma, minStdRatio, meanPeriod } = checkInputs('positionStatistics', maps, height, width, options, 2);
   const count = maps.length;
   const pixels = height * width;
   // Two passes in float64: the maps' values sit far from zero (a sum of 1 - cosine terms), where the one-pass
@@ -46,7 +55,7 @@ export async function positionStatistics(maps: readonly Float32Array[], height: 
   for (const map of maps) for (let k = 0; k < pixels; k++) variance[k] += (map[k] - mean[k]) ** 2;
   const raw = Float32Array.from(variance, (v) => Math.sqrt(v / (count - 1)));
   const [std] = await smoothAndFloor([raw], height, width, smoothSigma, minStdRatio);
-  return { height, width, count, mean: Float32Array.from(mean), std };
+  return { height, width, count, mean: meanPeriod ? poolByPhase(mean, height, width, meanPeriod) : Float32Array.from(mean), std };
 }
 
 /**
@@ -56,7 +65,7 @@ export async function positionStatistics(maps: readonly Float32Array[], height: 
  * set on those values would flag normal images. Needs at least three maps (two to measure each spread).
  */
 export async function standardizeLeaveOneOut(maps: readonly Float32Array[], height: number, width: number, options: PositionStatisticsOptions = {}): Promise<Float32Array[]> {
-  const { smoothSigma, minStdRatio } = checkInputs('standardizeLeaveOneOut', maps, height, width, options, 3);
+  const { smoothSigma, minStdRatio, meanPeriod } = checkInputs('standardizeLeaveOneOut', maps, height, width, options, 3);
   const count = maps.length;
   const pixels = height * width;
   // Sums about a shift (the first map) keep float64 cancellation harmless when one map is taken out.
@@ -89,13 +98,16 @@ export async function standardizeLeaveOneOut(maps: readonly Float32Array[], heig
       return std;
     });
     const stds = await smoothAndFloor(raws, height, width, smoothSigma, minStdRatio);
-    indices.forEach((i, j) => out.push(Float32Array.from(maps[i], (value, k) => (value - means[j][k]) / stds[j][k])));
+    indices.forEach((i, j) => {
+      const mean = meanPeriod ? poolByPhase(means[j], height, width, meanPeriod) : means[j];
+      out.push(Float32Array.from(maps[i], (value, k) => (value - mean[k]) / stds[j][k]));
+    });
   }
   return out;
 }
 
 function checkInputs(who: string, maps: readonly Float32Array[], height: number, width: number, options: PositionStatisticsOptions, least: number): Required<PositionStatisticsOptions> {
-  const { smoothSigma = 2, minStdRatio = 0.05 } = options;
+  const { smoothSigma = 2, minStdRatio = 0.05, meanPeriod = 0 } = options;
   if (maps.length < least) throw new Error(`${who}: needs the maps of at least ${least === 2 ? 'two' : 'three'} normal images, got ${maps.length}`);
   const pixels = height * width;
   maps.forEach((map, i) => {
@@ -105,7 +117,29 @@ function checkInputs(who: string, maps: readonly Float32Array[], height: number,
   });
   if (!(smoothSigma >= 0)) throw new RangeError(`${who}: smoothSigma must be >= 0, got ${smoothSigma}`);
   if (!(minStdRatio >= 0)) throw new RangeError(`${who}: minStdRatio must be >= 0, got ${minStdRatio}`);
-  return { smoothSigma, minStdRatio };
+  if (!Number.isInteger(meanPeriod) || meanPeriod < 0) throw new RangeError(`${who}: meanPeriod must be a whole number of pixels (0: none), got ${meanPeriod}`);
+  return { smoothSigma, minStdRatio, meanPeriod };
+}
+
+/** Each value replaced by the average of the values at its phase modulo period in both axes (PositionStatisticsOptions.meanPeriod). */
+function poolByPhase(values: Float64Array, height: number, width: number, period: number): Float32Array {
+  const sums = new Float64Array(period * period);
+  const counts = new Float64Array(period * period);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const phase = (y % period) * period + (x % period);
+      sums[phase] += values[y * width + x];
+      counts[phase] += 1;
+    }
+  }
+  const pooled = new Float32Array(height * width);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const phase = (y % period) * period + (x % period);
+      pooled[y * width + x] = sums[phase] / counts[phase];
+    }
+  }
+  return pooled;
 }
 
 /** Smooths each spread with gaussianBlur (one batch on the backend) and floors it at minStdRatio x its mean. */

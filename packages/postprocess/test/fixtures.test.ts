@@ -9,7 +9,7 @@ import { BACKENDS, useBackend } from './backends.js';
 
 interface BilinearCase { shape: [number, number, number]; size: [number, number]; x: number[]; expected: number[] }
 interface PositionCase {
-  count: number; height: number; width: number; smoothSigma: number; minStdRatio: number;
+  count: number; height: number; width: number; smoothSigma: number; minStdRatio: number; meanPeriod: number;
   normals: number[]; test: number[]; mean: number[]; std: number[]; standardized: number[]; leaveOneOut: number[];
 }
 interface BlurCase { shape: [number, number, number]; sigma: number; x: number[]; expected: number[] }
@@ -61,12 +61,13 @@ describe.each(BACKENDS)('on the %s backend', (backend) => {
     tf.dispose([...features, ...restored]);
   });
 
-  it.each((fx.positionStatistics as PositionCase[]).map((c) => [`${c.count} maps ${c.height}x${c.width}, smoothing ${c.smoothSigma}, floor ${c.minStdRatio}`, c] as const))(
-    'positionStatistics, standardizeMaps and standardizeLeaveOneOut equal numpy mean / std(ddof=1) + scipy gaussian_filter for %s',
+  it.each((fx.positionStatistics as PositionCase[]).map((c) => [`${c.count} maps ${c.height}x${c.width}, smoothing ${c.smoothSigma}, floor ${c.minStdRatio}, mean period ${c.meanPeriod || 'none'}`, c] as const))(
+    'positionStatistics, standardizeMaps and standardizeLeaveOneOut equal numpy mean (pooled by phase) / std(ddof=1) + scipy gaussian_filter for %s',
     async (_label, c) => {
       const pixels = c.height * c.width;
       const normals = Array.from({ length: c.count }, (_, i) => Float32Array.from(c.normals.slice(i * pixels, (i + 1) * pixels)));
-      const stats = await positionStatistics(normals, c.height, c.width, { smoothSigma: c.smoothSigma, minStdRatio: c.minStdRatio });
+      const options = { smoothSigma: c.smoothSigma, minStdRatio: c.minStdRatio, meanPeriod: c.meanPeriod };
+      const stats = await positionStatistics(normals, c.height, c.width, options);
       expect(stats.count).toBe(c.count);
       expectClose(stats.mean, c.mean, 0, 'mean', 1e-5);
       expectClose(stats.std, c.std, 0, 'std', 1e-5);
@@ -74,7 +75,7 @@ describe.each(BACKENDS)('on the %s backend', (backend) => {
       const out = standardizeMaps(test, stats);
       expectClose(out.dataSync(), c.standardized, 0, 'standardized', 1e-4);
       tf.dispose([test, out]);
-      const loo = await standardizeLeaveOneOut(normals, c.height, c.width, { smoothSigma: c.smoothSigma, minStdRatio: c.minStdRatio });
+      const loo = await standardizeLeaveOneOut(normals, c.height, c.width, options);
       expect(loo).toHaveLength(c.count);
       expectClose(loo.flatMap((m) => [...m]), c.leaveOneOut, 0, 'leave-one-out standardized', 1e-4);
     },

@@ -39,6 +39,7 @@ describe.each(BACKENDS)('tensor ops on the %s backend', (backend) => {
     await expect(standardizeLeaveOneOut([map, map], 2, 3)).rejects.toThrow(/standardizeLeaveOneOut: needs the maps of at least three normal images, got 2/);
     await expect(positionStatistics([map, new Float32Array(5)], 2, 3)).rejects.toThrow(/map 1 has 5 values, expected 2x3 = 6/);
     await expect(positionStatistics([map, Float32Array.of(1, 1, NaN, 1, 1, 1)], 2, 3)).rejects.toThrow(/map 1 holds a non-finite value at pixel 2/);
+    await expect(positionStatistics([map, map], 2, 3, { meanPeriod: 2.5 })).rejects.toThrow(/meanPeriod must be a whole number of pixels \(0: none\), got 2.5/);
     const stats = await positionStatistics([map, map], 2, 3);
     // Equal maps: zero spread everywhere, so the floor (relative to a zero mean std) falls back to a tiny constant.
     expect(Math.min(...stats.std)).toBeGreaterThan(0);

@@ -1,11 +1,14 @@
 import type { RestorationLossForm } from './loss.js';
 
 /** How the anomaly map is normalised before scoring (see RestorationConfig.mapNormalization). */
-export type MapNormalization = 'none' | 'per-position';
+export type MapNormalization = 'none' | 'per-position' | 'texture';
+
+/** Every MapNormalization, in the order messages list them. */
+export const MAP_NORMALIZATIONS: readonly MapNormalization[] = ['none', 'per-position', 'texture'];
 
 /** Throws unless `value` is a MapNormalization; `what` names the field ("THFR config 'mapNormalization'"). */
 export function checkMapNormalization(value: unknown, what: string): asserts value is MapNormalization {
-  if (value !== 'none' && value !== 'per-position') throw new RangeError(`${what} must be 'none' or 'per-position', got '${String(value)}'`);
+  if (!MAP_NORMALIZATIONS.includes(value as MapNormalization)) throw new RangeError(`${what} must be one of ${MAP_NORMALIZATIONS.map((m) => `'${m}'`).join(', ')}, got '${String(value)}'`);
 }
 
 /**
@@ -48,7 +51,11 @@ export interface RestorationConfig {
    * (the decoder's stride-2 transposed convolutions leave a fixed pattern with the code grid's period, 32 px at
    * 256 px, and the borders restore differently), so a faint defect has to stand out against what its own
    * position shows on normal images rather than against the whole map's peaks. A deviation from both papers,
-   * measured in docs/benchmark.md (eighth session).
+   * measured in docs/benchmark.md (eighth session). 'texture' is 'per-position' with the mean pooled over the
+   * positions that share a phase of the code grid (`positionStatistics`' meanPeriod = `codeCellPixels`): on a
+   * texture nothing but that grid tells positions apart, and a mean measured over every cell is not the noise of
+   * a few dozen maps at one pixel (docs/benchmark.md, ninth session). It would erase an object layout's content
+   * from the mean, so it is for textures only (THFR's layout check sets it there).
    */
   mapNormalization: MapNormalization;
   epochs: number;
@@ -108,6 +115,17 @@ export interface CodeGeometry {
   size: number;
   /** Middle width of the bottlenecks' ResBlocks: C_K x bottleneckWidthRatio x codeWidthRatio. */
   blockWidth: number;
+}
+
+/**
+ * Input pixels one cell of the code spans (codeGeometry's size at imageSize: 32 px for taps at strides 4-16): the
+ * period of the pattern the decoder's stride-2 transposed convolutions leave on the maps, and the meanPeriod of
+ * mapNormalization 'texture'.
+ */
+export function codeCellPixels(levels: ReadonlyArray<{ size: number }>, imageSize: number): number {
+  const deepest = levels[levels.length - 1];
+  if (!deepest) throw new Error('codeCellPixels: needs the backbone levels, got none');
+  return Math.max(1, Math.round((2 * imageSize) / deepest.size));
 }
 
 /** The code geometry both THFR and RD4AD size their bottlenecks by; levels are shallowest first. */

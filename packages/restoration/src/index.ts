@@ -5,7 +5,7 @@
  * format. Each method package adds its network and config; none imports another. Disk I/O is in
  * '@thfr/restoration/node'.
  */
-export { RESTORATION_CONFIG_KEYS, MAX_IMAGE_SIZE, CONFIG_FIELDS_ADDED_LATER, checkMapNormalization, mergeAndCheckConfig, codeGeometry } from './config.js';
+export { RESTORATION_CONFIG_KEYS, MAX_IMAGE_SIZE, CONFIG_FIELDS_ADDED_LATER, MAP_NORMALIZATIONS, checkMapNormalization, mergeAndCheckConfig, codeGeometry, codeCellPixels } from './config.js';
 export type { RestorationConfig, CodeGeometry, MapNormalization } from './config.js';
 export { RestorationDecoder } from './decoder.js';
 export { restorationLoss } from './loss.js';
@@ -20,7 +20,7 @@ export { estimateTrainingMemory, assertTrainingFits, TrainingMemoryError, WASM_H
 export type { TrainingMemoryEstimate } from './memory-estimate.js';
 export { optimiseRestoration, defaultLossReadEvery } from './optimise.js';
 export type { TrainPhase, TrainProgress, TrainingCheckpoint, RestorationNetwork, OptimiseRunOptions, OptimiseOptions, OptimiseResult } from './optimise.js';
-export { prepareTraining, finishTraining, measureMapStatistics } from './training-phases.js';
+export { prepareTraining, finishTraining, measureMapStatistics, mapStatisticsOptions } from './training-phases.js';
 export type { RestorationTrainOptions, TrainResult, PreparedTraining } from './training-phases.js';
 export { RestorationModel } from './restoration-model.js';
 export type { RestorationPredictionTensors, RestorationPredictOptions, RestorationBatchOptions, TrainingSummary, TemplateChoice, NetworkRunner } from './restoration-model.js';

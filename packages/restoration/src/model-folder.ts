@@ -35,7 +35,7 @@ export interface ModelManifest<C extends RestorationConfig = RestorationConfig> 
   /** THFR's template bank (its manifest is @thfr/template-bank's). */
   bank?: ModelFileRef & { manifest: Record<string, unknown> };
   normalStatistics?: NormalStatistics;
-  /** map-statistics.bin (config.mapNormalization 'per-position'): float32 mean then std, height x width each. */
+  /** map-statistics.bin (config.mapNormalization 'per-position' or 'texture'): float32 mean then std, height x width each. */
   mapStatistics?: ModelFileRef & { height: number; width: number; count: number };
   training?: TrainingSummary;
   /** Other files saved in the folder (e.g. backbone/weights.bin), checked by size and SHA-256 on load. */
@@ -137,7 +137,7 @@ export interface RestoredParts<C extends RestorationConfig> {
   config: C;
   levels: LevelGeometry[];
   network: RestorationNetwork;
-  /** The per-position map statistics the folder holds (config.mapNormalization 'per-position'). */
+  /** The per-position map statistics the folder holds (config.mapNormalization 'per-position' or 'texture'). */
   mapStatistics?: MapPositionStatistics;
   /** Reads another file the manifest names, checked by size and SHA-256. */
   readPart(ref: ModelFileRef): Promise<Uint8Array>;
@@ -169,8 +169,8 @@ export async function restoreNetwork<C extends RestorationConfig>(manifest: Mode
       throw new Error(`${where}/manifest.json: mapStatistics are ${ref.height}x${ref.width}, the model's maps ${config.imageSize}x${config.imageSize}`);
     }
     mapStatistics = decodeMapStatistics(ref, await readPart(ref), where);
-  } else if (config.mapNormalization === 'per-position') {
-    throw new Error(`${where}/manifest.json: the config's mapNormalization is 'per-position' but the manifest names no mapStatistics file`);
+  } else if (config.mapNormalization !== 'none') {
+    throw new Error(`${where}/manifest.json: the config's mapNormalization is '${config.mapNormalization}' but the manifest names no mapStatistics file`);
   }
   const network = method.buildNetwork(levels, config);
   try {

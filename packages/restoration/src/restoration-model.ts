@@ -67,7 +67,7 @@ export interface TemplateChoice {
  */
 export abstract class RestorationModel<C extends RestorationConfig = RestorationConfig> implements Disposable {
   public normalStatistics?: NormalStatistics;
-  /** Per-position statistics of normal maps (config.mapNormalization 'per-position'), measured at the end of training. */
+  /** Per-position statistics of normal maps (config.mapNormalization 'per-position' or 'texture'), measured at the end of training. */
   public mapStatistics?: MapPositionStatistics;
   public training?: TrainingSummary;
   private runner?: NetworkRunner;
@@ -165,9 +165,9 @@ export abstract class RestorationModel<C extends RestorationConfig = Restoration
 
   /** The statistics to standardize this call's maps with, or undefined for the papers' map; throws before any work when they are missing. */
   private positionStatisticsFor(options: RestorationBatchOptions): MapPositionStatistics | undefined {
-    if (options.rawMap || this.config.mapNormalization !== 'per-position') return undefined;
+    if (options.rawMap || this.config.mapNormalization === 'none') return undefined;
     if (!this.mapStatistics) {
-      throw new Error(`${this.who}: config.mapNormalization is 'per-position' but the model has no map statistics (training measures them on the normal images; a saved model holds them in map-statistics.bin)`);
+      throw new Error(`${this.who}: config.mapNormalization is '${this.config.mapNormalization}' but the model has no map statistics (training measures them on the normal images; a saved model holds them in map-statistics.bin)`);
     }
     return this.mapStatistics;
   }

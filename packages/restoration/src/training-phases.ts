@@ -5,9 +5,9 @@
 import { tf } from '@thfr/tensor';
 import type { FeatureExtractor } from '@thfr/backbone';
 import { imagesToTensor, type RgbImageLike } from '@thfr/detector';
-import { positionStatistics, standardizeLeaveOneOut, type MapPositionStatistics } from '@thfr/postprocess';
+import { positionStatistics, standardizeLeaveOneOut, type MapPositionStatistics, type PositionStatisticsOptions } from '@thfr/postprocess';
 import { calibrateOnNormals } from './calibration.js';
-import type { RestorationConfig } from './config.js';
+import { codeCellPixels, type RestorationConfig } from './config.js';
 import { FeatureCache } from './feature-cache.js';
 import { measureLevelsAsync, type LevelGeometry } from './geometry.js';
 import { assertTrainingFits, estimateTrainingMemory, type TrainingMemoryEstimate } from './memory-estimate.js';
@@ -76,7 +76,7 @@ export async function prepareTraining<C extends RestorationConfig, N extends Res
  * Records the training summary and calibrates the model on normal images (validation images, else the
  * training images leave-one-out); refuses a collapsed model, disposing it (the caller then has nothing to free). `predictLeaveOneOut` lets a method keep an
  * image from being its own template (THFR); by default calibration predicts plainly. With config.mapNormalization
- * 'per-position' it first measures the position statistics on the training images' maps (leave-one-out: the same
+ * 'per-position' or 'texture' it first measures the position statistics on the training images' maps (leave-one-out: the same
  * maps a held-out normal image of the training distribution would get, as near as the training set allows), so
  * the calibration that follows sees standardized maps.
  */
@@ -92,15 +92,16 @@ export async function finishTraining<C extends RestorationConfig>(
   const onProgress = (done: number, total: number) => options.onProgress?.({ phase: 'calibrate', done, total } satisfies TrainProgress);
   try {
     let standardizedTraining: { scores: Float32Array; maps: Float32Array[] } | undefined;
-    if (model.config.mapNormalization === 'per-position') {
+    if (model.config.mapNormalization !== 'none') {
       onProgress(0, images.length);
       const size = model.config.imageSize;
-      const measured = await measureMapStatistics((list) => predictLeaveOneOut(list, { rawMap: true }), images, size);
+      const statisticsOptions = mapStatisticsOptions(model.config, model.levels);
+      const measured = await measureMapStatistics((list) => predictLeaveOneOut(list, { rawMap: true }), images, size, statisticsOptions);
       model.mapStatistics = measured.statistics;
       // The same training maps serve the calibration below when it runs on the training images, each standardized by
       // the others' statistics: a map standardized by statistics it helped measure scores low, and a threshold set on
       // it would flag normal images (with two images, by both: nothing else is left).
-      const maps = measured.maps.length >= 3 ? await standardizeLeaveOneOut(measured.maps, size, size) : standardizeMapArrays(measured.maps, measured.statistics);
+      const maps = measured.maps.length >= 3 ? await standardizeLeaveOneOut(measured.maps, size, size, statisticsOptions) : standardizeMapArrays(measured.maps, measured.statistics);
       standardizedTraining = { maps, scores: Float32Array.from(maps, (map) => map.reduce((max, value) => (value > max ? value : max), -Infinity)) };
     }
     model.normalStatistics = await calibrateOnNormals(
@@ -119,17 +120,24 @@ function standardizeMapArrays(maps: readonly Float32Array[], statistics: MapPosi
   return maps.map((map) => Float32Array.from(map, (value, k) => (value - statistics.mean[k]) / statistics.std[k]));
 }
 
+/** How config.mapNormalization measures its statistics: 'texture' pools the mean over the code grid's phases. */
+export function mapStatisticsOptions(config: Pick<RestorationConfig, 'mapNormalization' | 'imageSize'>, levels: ReadonlyArray<{ size: number }>): PositionStatisticsOptions {
+  return config.mapNormalization === 'texture' ? { meanPeriod: codeCellPixels(levels, config.imageSize) } : {};
+}
+
 /**
- * Per-position statistics of a model's maps on normal images (config.mapNormalization 'per-position'), and the
- * maps they were measured on: `predictRaw` must return the papers' map (predict with rawMap; leave-one-out on
- * training images). Refuses a collapsed model's maps (checkCalibrationScores).
+ * Per-position statistics of a model's maps on normal images (config.mapNormalization 'per-position' or 'texture',
+ * whose options mapStatisticsOptions gives), and the maps they were measured on: `predictRaw` must return the
+ * papers' map (predict with rawMap; leave-one-out on training images). Refuses a collapsed model's maps
+ * (checkCalibrationScores).
  */
 export async function measureMapStatistics(
   predictRaw: (images: readonly RgbImageLike[]) => Promise<{ scores: Float32Array; maps: Float32Array[] }>,
   images: readonly RgbImageLike[],
   imageSize: number,
+  options: PositionStatisticsOptions = {},
 ): Promise<{ statistics: MapPositionStatistics; maps: Float32Array[] }> {
   const raw = await predictRaw(images);
   checkCalibrationScores(raw.scores);
-  return { statistics: await positionStatistics(raw.maps, imageSize, imageSize), maps: raw.maps };
+  return { statistics: await positionStatistics(raw.maps, imageSize, imageSize, options), maps: raw.maps };
 }

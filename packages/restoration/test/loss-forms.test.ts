@@ -42,6 +42,6 @@ describe('restoration loss forms against PyTorch (fixtures/make_loss_fixtures.py
     expect(() => mergeAndCheckConfig({ lossForm: 'l2' as never }, base, 'THFR')).toThrow(/^THFR config 'lossForm' must be 'position' or 'flattened', got 'l2'/);
     expect(() => mergeAndCheckConfig({ localBottleneckBlocks: 0 }, base, 'RD4AD')).toThrow(/^RD4AD config 'localBottleneckBlocks' must be a positive integer, got 0/);
     expect(() => mergeAndCheckConfig({ imageSize: 100 }, base, 'RD4AD')).toThrow(/'imageSize' must be a multiple of 32 .*got 100/);
-    expect(() => mergeAndCheckConfig({ mapNormalization: 'global' as never }, base, 'THFR')).toThrow(/^THFR config 'mapNormalization' must be 'none' or 'per-position', got 'global'/);
+    expect(() => mergeAndCheckConfig({ mapNormalization: 'global' as never }, base, 'THFR')).toThrow(/^THFR config 'mapNormalization' must be one of 'none', 'per-position', 'texture', got 'global'/);
   });
 });
