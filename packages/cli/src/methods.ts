@@ -9,7 +9,7 @@ import { DetectorRegistry, type AnomalyDetector, type DetectorCreateOptions, typ
 import type { OutputKind } from '@thfr/detector/node';
 import { ThfrModel, type ThfrDetector } from '@thfr/model';
 import { THFR_METHOD } from '@thfr/model/node';
-import { measureMapStatistics, type RestorationConfig, type RestorationDetector, type RestorationFitOptions, type RestorationModel } from '@thfr/restoration';
+import { mapStatisticsOptions, measureMapStatistics, type RestorationConfig, type RestorationDetector, type RestorationFitOptions, type RestorationModel } from '@thfr/restoration';
 import { CHECKPOINT_OUTPUT, MODEL_OUTPUT, disposeCheckpoint, loadCheckpoint, saveCheckpoint } from '@thfr/restoration/node';
 import { Rd4adModel, type Rd4adDetector } from '@thfr/rd4ad';
 import { RD4AD_METHOD } from '@thfr/rd4ad/node';
@@ -225,23 +225,23 @@ export const RD4AD: CliMethod = {
     const config = (d as Rd4adDetector).config;
     return `RD4AD (OCBE of ${config.localBottleneckBlocks} blocks, no template), ${config.epochs} epochs, batch ${config.batchSize}, ${config.imageSize}px`;
   },
-  derivedRows: [
-    {
-      // RD4AD with THFR's default map: the same per-position standardization, measured as training would (on the
-      // training images' maps), so the baselines' comparison can tell what the map adds from what the network does.
-      id: 'rd4ad-per-position',
-      async *rows(detector, { data }) {
-        const fitted = (detector as Rd4adDetector).model;
-        if (fitted.config.mapNormalization === 'per-position') return;
-        const started = performance.now();
-        const model = new Rd4adModel({ ...fitted.config, mapNormalization: 'per-position' }, fitted.backbone, fitted.levels, fitted.network);
-        const train = data.train.map((r) => r.image);
-        model.mapStatistics = (await measureMapStatistics((images) => fitted.predict(images), train, fitted.config.imageSize)).statistics;
-        const view = derivedView(detector, (images, options) => model.predict(images, options), () => {});
-        yield { label: 'RD4AD, per-position map', detector: view, extraSeconds: (performance.now() - started) / 1000, dispose: () => {} };
-      },
+  derivedRows: (['per-position', 'texture'] as const).map((mapNormalization) => ({
+    // RD4AD with THFR's standardized maps ('per-position': the mean per pixel; 'texture': the mean over the code grid's
+    // cells, THFR's default on textures), measured as training would (on the training images' maps), so the baselines'
+    // comparison can tell what the map adds from what the network does.
+    id: `rd4ad-${mapNormalization}${mapNormalization === 'texture' ? '-map' : ''}`,
+    async *rows(detector: AnomalyDetector, { data }: { data: CategoryData }) {
+      const fitted = (detector as Rd4adDetector).model;
+      if (fitted.config.mapNormalization === mapNormalization) return;
+      const started = performance.now();
+      const model = new Rd4adModel({ ...fitted.config, mapNormalization }, fitted.backbone, fitted.levels, fitted.network);
+      const train = data.train.map((r) => r.image);
+      const options = mapStatisticsOptions(model.config, fitted.levels);
+      model.mapStatistics = (await measureMapStatistics((images) => fitted.predict(images, { rawMap: true }), train, fitted.config.imageSize, options)).statistics;
+      const view = derivedView(detector, (images, predictOptions) => model.predict(images, predictOptions), () => {});
+      yield { label: `RD4AD, ${mapNormalization} map`, detector: view, extraSeconds: (performance.now() - started) / 1000, dispose: () => {} };
     },
-  ],
+  })),
 };
 
 export const PATCHCORE: CliMethod = {

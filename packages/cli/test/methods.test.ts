@@ -30,7 +30,7 @@ describe('the method registry', () => {
     expect(cliMethodForManifest({ format: 'thfr-patchcore' }, 'm').method.name).toBe('patchcore');
     expect(cliMethodForManifest({ format: 'thfr-model', method: 'rd4ad', config: {} }, 'm').method.name).toBe('rd4ad');
     expect(() => cliMethodForManifest({ format: 'other' }, 'x/manifest.json')).toThrow(/x\/manifest.json \(format 'other'\) was not written by any known method/);
-    expect(COMPARE_METHODS).toEqual(['thfr-gl', 'thfr-paper-map', 'thfr-per-position-map', 'thfr-bank', 'thfr-gbn', 'thfr-lbn', 'thfr-no-template', 'thfr-template', 'thfr-no-relation', 'thfr-relation', 'thfr-per-stream', 'thfr-top3', 'rd4ad', 'rd4ad-per-position', 'patchcore', 'padim']);
+    expect(COMPARE_METHODS).toEqual(['thfr-gl', 'thfr-paper-map', 'thfr-per-position-map', 'thfr-bank', 'thfr-gbn', 'thfr-lbn', 'thfr-no-template', 'thfr-template', 'thfr-no-relation', 'thfr-relation', 'thfr-per-stream', 'thfr-top3', 'rd4ad', 'rd4ad-per-position', 'rd4ad-texture-map', 'patchcore', 'padim']);
   });
 
   for (const method of ['patchcore', 'padim'] as const) {
@@ -57,7 +57,7 @@ describe('the method registry', () => {
     });
   }
 
-  it("compare derives THFR's papers-map and per-pixel-mean rows and RD4AD's per-position row from the trained models, without retraining", async () => {
+  it("compare derives THFR's papers-map and per-pixel-mean rows and RD4AD's standardized rows from the trained models, without retraining", async () => {
     const compare = async (name: string, methods: string, ...more: string[]) => {
       const dir = join(root, name);
       const r = await cli('compare', '--out', dir, '--backend', 'wasm', '--backbone', 'mobilenet_v2', '--categories', 'ad', '--methods', methods,
@@ -73,9 +73,10 @@ describe('the method registry', () => {
     expect(thfr.map((row) => row.method)).toEqual([expect.stringMatching(/^THFR G-L/), "THFR G-L, the papers' map", 'THFR G-L, per-position map']);
     expect(thfr[1].extraSeconds).toBe(0);
     expect(thfr[2].extraSeconds).toBeGreaterThan(0); // its statistics are measured on the training images
-    const rd4ad = await compare('compare-rd4ad-derived', 'rd4ad,rd4ad-per-position');
-    expect(rd4ad.map((row) => row.method)).toEqual(['RD4AD', 'RD4AD, per-position map']);
+    const rd4ad = await compare('compare-rd4ad-derived', 'rd4ad,rd4ad-per-position,rd4ad-texture-map');
+    expect(rd4ad.map((row) => row.method)).toEqual(['RD4AD', 'RD4AD, per-position map', 'RD4AD, texture map']);
     expect(rd4ad[1].extraSeconds).toBeGreaterThan(0); // its statistics are measured on the training images
+    expect(rd4ad[2].pixelAuroc).not.toBe(rd4ad[1].pixelAuroc); // the pooled mean is another map
     // The derived maps are other maps: pixel AUROC is computed on them, so it moves.
     expect(thfr[1].pixelAuroc).not.toBe(thfr[0].pixelAuroc);
     expect(thfr[2].pixelAuroc).not.toBe(thfr[0].pixelAuroc);

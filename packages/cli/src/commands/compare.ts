@@ -133,7 +133,7 @@ function sizedFlags(values: Values): Values {
 
 export const compareCommand: CommandSpec = {
   name: 'compare',
-  summary: "Benchmark THFR (G-L), its ablations (GBN only, LBN only, without template, template always (paper), without relation, bank 10/25/50/100%, the papers' map, the per-pixel mean of the texture map), RD4AD (and with the per-position map), PatchCore and PaDiM (every method of the registry) on generated MVTec-AD-like and MVTec-LOCO-like categories (synthetic, or built from real photos); writes one table (image/pixel AUROC, PRO, sPRO, train time, images/s, memory) as JSON and Markdown. With `--config fast` (128 px) the default size took 30 minutes on 2 shared CPU cores (wasm); the default config trains at 256 px, about four times as long.",
+  summary: "Benchmark THFR (G-L), its ablations (GBN only, LBN only, without template, template always (paper), without relation, bank 10/25/50/100%, the papers' map, the per-pixel mean of the texture map), RD4AD (and with the per-position and texture maps), PatchCore and PaDiM (every method of the registry) on generated MVTec-AD-like and MVTec-LOCO-like categories (synthetic, or built from real photos); writes one table (image/pixel AUROC, PRO, sPRO, train time, images/s, memory) as JSON and Markdown. With `--config fast` (128 px) the default size took 30 minutes on 2 shared CPU cores (wasm); the default config trains at 256 px, about four times as long.",
   usage: 'thfr compare [--out DIR] [--train-count N] [--test-count N] [--epochs N] [options]',
   options: {
     out: { type: 'string', help: 'working folder (data, compare.json, compare.md)', default: 'runs/compare', valueName: 'DIR' },
