@@ -17,9 +17,7 @@ const { detector } = await openModel(modelDir);
 const model = detector.model;
 const data = await loadCategory(dataDir);
 // Training images leave-one-out: none is its own template (THFR), as training measures them.
-const sources = model.bank ? Array.from(model.bank.sourceIndices) : null;
-const exclude = data.train.map((_, i) => (sources && sources.indexOf(i) >= 0 ? sources.indexOf(i) : undefined));
-const train = await model.predict(data.train.map((r) => r.image), { rawMap: true, excludeTemplates: exclude });
+const train = await model.predict(data.train.map((r) => r.image), { rawMap: true, excludeTemplates: model.ownTemplateIndices?.(data.train.length) });
 const test = await model.predict(data.test.map((r) => r.image), { rawMap: true });
 const size = test.size;
 const report = (name, maps) => {

@@ -162,14 +162,9 @@ export const THFR: CliMethod = {
       async *rows(detector, { data }) {
         const fitted = (detector as ThfrDetector).model;
         if (fitted.config.mapNormalization !== 'texture') return;
-        const started = performance.now();
-        const train = data.train.map((r) => r.image);
+        const model = new ThfrModel({ config: { ...fitted.config, mapNormalization: 'per-position' }, backbone: fitted.backbone, levels: fitted.levels, network: fitted.network, bank: fitted.bank, normalStatistics: fitted.normalStatistics, training: fitted.training });
         // The training images' maps as finishTraining measures them: none is its own template.
-        const predictRaw = (images: readonly RgbImageLike[]) => fitted.predict(images, { rawMap: true, excludeTemplates: fitted.ownTemplateIndices(images.length) });
-        const mapStatistics = (await measureMapStatistics(predictRaw, train, fitted.config.imageSize)).statistics;
-        const model = new ThfrModel({ config: { ...fitted.config, mapNormalization: 'per-position' }, backbone: fitted.backbone, levels: fitted.levels, network: fitted.network, bank: fitted.bank, normalStatistics: fitted.normalStatistics, mapStatistics, training: fitted.training });
-        const view = derivedView(detector, (images, options) => model.predict(images, options), () => {});
-        yield { label: 'THFR G-L, per-position map (mean per pixel)', detector: view, extraSeconds: (performance.now() - started) / 1000, dispose: () => {} };
+        yield await restandardizedRow(detector, fitted, model, data, 'THFR G-L, per-position map (mean per pixel)', (count) => fitted.ownTemplateIndices(count));
       },
     },
     {
@@ -225,24 +220,33 @@ export const RD4AD: CliMethod = {
     const config = (d as Rd4adDetector).config;
     return `RD4AD (OCBE of ${config.localBottleneckBlocks} blocks, no template), ${config.epochs} epochs, batch ${config.batchSize}, ${config.imageSize}px`;
   },
-  derivedRows: (['per-position', 'texture'] as const).map((mapNormalization) => ({
+  derivedRows: ([['rd4ad-per-position', 'per-position'], ['rd4ad-texture-map', 'texture']] as const).map(([id, mapNormalization]) => ({
     // RD4AD with THFR's standardized maps ('per-position': the mean per pixel; 'texture': the mean over the code grid's
     // cells, THFR's default on textures), measured as training would (on the training images' maps), so the baselines'
     // comparison can tell what the map adds from what the network does.
-    id: `rd4ad-${mapNormalization}${mapNormalization === 'texture' ? '-map' : ''}`,
+    id,
     async *rows(detector: AnomalyDetector, { data }: { data: CategoryData }) {
       const fitted = (detector as Rd4adDetector).model;
       if (fitted.config.mapNormalization === mapNormalization) return;
-      const started = performance.now();
       const model = new Rd4adModel({ ...fitted.config, mapNormalization }, fitted.backbone, fitted.levels, fitted.network);
-      const train = data.train.map((r) => r.image);
-      const options = mapStatisticsOptions(model.config, fitted.levels);
-      model.mapStatistics = (await measureMapStatistics((images) => fitted.predict(images, { rawMap: true }), train, fitted.config.imageSize, options)).statistics;
-      const view = derivedView(detector, (images, predictOptions) => model.predict(images, predictOptions), () => {});
-      yield { label: `RD4AD, ${mapNormalization} map`, detector: view, extraSeconds: (performance.now() - started) / 1000, dispose: () => {} };
+      yield await restandardizedRow(detector, fitted, model, data, `RD4AD, ${mapNormalization} map`);
     },
   })),
 };
+
+/**
+ * A derived row: `model` (the fitted network under another config.mapNormalization) with its map statistics measured
+ * as finishTraining measures them, on the papers' maps of the training images (`excludeTemplates`: THFR's
+ * leave-one-out templates).
+ */
+async function restandardizedRow(detector: AnomalyDetector, fitted: RestorationModel, model: RestorationModel, data: CategoryData, label: string, excludeTemplates?: (count: number) => Array<number | undefined>): Promise<DerivedDetector> {
+  const started = performance.now();
+  const predictRaw = (images: readonly RgbImageLike[]) => fitted.predict(images, { rawMap: true, excludeTemplates: excludeTemplates?.(images.length) });
+  const options = mapStatisticsOptions(model.config, fitted.levels);
+  model.mapStatistics = (await measureMapStatistics(predictRaw, data.train.map((r) => r.image), fitted.config.imageSize, options)).statistics;
+  const view = derivedView(detector, (images, predictOptions) => model.predict(images, predictOptions), () => {});
+  return { label, detector: view, extraSeconds: (performance.now() - started) / 1000, dispose: () => {} };
+}
 
 export const PATCHCORE: CliMethod = {
   method: PATCHCORE_METHOD,
