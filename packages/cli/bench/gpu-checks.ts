@@ -6,7 +6,9 @@
  *  3. the same networks with the same weights in PyTorch on the same GPU (CUDA, fp32 and TF32), via the
  *     peers of `thfr bench --peer pytorch` (packages/cli/peer, THFR_PEER_DIR);
  *  4. backbones (WideResNet50-2 and ResNet50 to layer3) at batch 1 and 16, next to PyTorch;
- *  5. each Conv2DBackpropFilter geometry of the paper step, timed with tfjs' kernel and split-K slabs.
+ *  5. each Conv2DBackpropFilter geometry of the paper step, timed with tfjs' kernel and split-K slabs;
+ *  6. the paper step with one shader per output (FusedAdam's element-wise ops, 7 batch-norm shaders per layer) against
+ *     the multi-output kernels (THFR_ADAM_STEP, 4 batch-norm shaders).
  * GPU timings are pipelined (k calls in flight, one read-back, as cuda.synchronize() timing); single-call latency
  * (a read-back after every call: Dawn's read-back round trip included) is reported beside them.
  * Bundle here and run there (see ../shared/device/README.md):
@@ -16,7 +18,7 @@
 import '@tensorflow/tfjs-backend-cpu';
 import { tf } from '@thfr/tensor';
 import { initRuntime, formatBackendDescription } from '@thfr/runtime-node';
-import { registerWebGpuConvFilterGradient, registerWebGpuConvInputGradient } from '@thfr/runtime-common';
+import { registerWebGpuBatchNormKernels, registerWebGpuConvFilterGradient, registerWebGpuConvInputGradient } from '@thfr/runtime-common';
 import { OP_CASES, compareCase } from '../../runtime-node/test/op-suite.js';
 import { createRandomResNet, type ResNetBackbone } from '@thfr/backbone';
 import { TemplateBank } from '@thfr/template-bank';
@@ -259,6 +261,16 @@ async function configBench(label: string, config: ThfrConfig, arch: 'wide_resnet
     const nativeMs = await pipelinedMs(inFlight(3), () => [step()]);
     useFilterGradient({});
     log(`${label} training step with tfjs' Conv2DBackpropFilter`, { pipelined_ms: round(nativeMs), split_k_speedup: +(nativeMs / stepMs).toFixed(2), filter_gradient_calls: calls.length });
+    // The same step with FusedAdam's element-wise ops and one tfjs program per batch-norm output (what the seventh
+    // session measured): the multi-output kernels' gain on this GPU, in this run.
+    registerWebGpuBatchNormKernels('webgpu', { multiOutputShaders: false });
+    const opsOptimizer = new FusedAdam(network.trainableVariables(), { learningRate: config.learningRate, beta1: config.betas[0], beta2: config.betas[1], stepKernel: false });
+    const opsStep = () => opsOptimizer.minimize(() => restorationLoss(features, network.forward(features, template), config.lossForm));
+    const opsCounted = await countDispatches(opsStep);
+    const opsMs = await pipelinedMs(inFlight(5), () => [opsStep()]);
+    opsOptimizer.dispose();
+    registerWebGpuBatchNormKernels('webgpu', { multiOutputShaders: true });
+    log(`${label} training step with one shader per output (FusedAdam's ops, 7 batch-norm shaders per layer)`, { pipelined_ms: round(opsMs), multi_output_speedup: +(opsMs / stepMs).toFixed(2), compute_shaders: opsCounted.shaders });
     useInputGradient('tfjs');
     const tfjsInputMs = await pipelinedMs(inFlight(3), () => [step()]);
     useInputGradient('composed');

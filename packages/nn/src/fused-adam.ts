@@ -1,4 +1,4 @@
-import { tf } from '@thfr/tensor';
+import { tf, THFR_ADAM_STEP, adamStepGradName, adamStepParamName, type AdamStepAttrs } from '@thfr/tensor';
 import type { Disposable } from '@thfr/tensor';
 
 export interface FusedAdamOptions {
@@ -23,6 +23,12 @@ export interface FusedAdamOptions {
    * network's partition, `partitionIntoBuckets`, to reproduce its kernel count). Default: `bucketSize`'s partition.
    */
   buckets?: number[][];
+  /**
+   * Run a bucket's step as the backend's THFR_ADAM_STEP kernel where one is registered (webgpu, by @thfr/runtime-node
+   * and @thfr/runtime-web: copies and one shader instead of ~35 shaders and a slice per variable). Default true; false
+   * keeps the element-wise ops everywhere. Buckets in which some variables have no gradient use the ops either way.
+   */
+  stepKernel?: boolean;
 }
 
 /** A run of consecutive variables updated through one flat m / v buffer. */
@@ -72,6 +78,7 @@ export class FusedAdam implements Disposable {
   private disposed = false;
   /** Masks (1 = has a gradient) for buckets in which some variables have no gradient, by bucket and set. */
   private readonly masks = new Map<string, tf.Tensor>();
+  private readonly stepKernel: boolean;
 
   constructor(variables: readonly tf.Variable[], options: FusedAdamOptions = {}) {
     if (variables.length === 0) throw new Error('FusedAdam: no variables to optimise');
@@ -88,6 +95,7 @@ export class FusedAdam implements Disposable {
     this.beta2 = options.beta2 ?? 0.999;
     this.epsilon = options.epsilon ?? tf.backend().epsilon();
     this.bucketSize = options.bucketSize ?? 2 ** 24;
+    this.stepKernel = options.stepKernel ?? true;
     if (!(this.bucketSize >= 1)) throw new Error(`FusedAdam: bucketSize must be >= 1, got ${this.bucketSize}`);
     const partition = options.buckets ?? partitionIntoBuckets(this.variables.map((v) => v.size), this.bucketSize);
     checkPartition(partition, this.variables.length);
@@ -149,14 +157,19 @@ export class FusedAdam implements Disposable {
       this.advance();
       return;
     }
+    const kernel = this.stepKernel && tf.getKernel(THFR_ADAM_STEP, tf.getBackend()) != null;
     tf.tidy(() => {
-      const oneMinusAccBeta1 = tf.sub(1, this.accBeta1);
-      const oneMinusAccBeta2 = tf.sub(1, this.accBeta2);
+      let oneMinusAccBeta: [tf.Tensor, tf.Tensor] | undefined;
       this.buckets.forEach((bucket, b) => {
         const grads = bucket.indices.map((i) => present[i]);
         if (grads.every((g) => g == null)) return;
+        if (kernel && grads.every((g) => g != null)) {
+          this.stepBucketKernel(bucket, grads as tf.Tensor[]);
+          return;
+        }
         const mask = grads.some((g) => g == null) ? this.maskFor(b, grads) : undefined;
-        this.stepBucket(bucket, grads, mask, oneMinusAccBeta1, oneMinusAccBeta2);
+        oneMinusAccBeta ??= [tf.sub(1, this.accBeta1), tf.sub(1, this.accBeta2)];
+        this.stepBucket(bucket, grads, mask, ...oneMinusAccBeta);
       });
     });
     this.advance();
@@ -211,6 +224,22 @@ export class FusedAdam implements Disposable {
     const pieces = variables.length === 1 ? [next] : tf.split(next, bucket.sizes);
     pieces.forEach((piece, i) => variables[i].assign(variables[i].rank === 1 ? piece : tf.reshape(piece, variables[i].shape)));
     tf.dispose([next, ...pieces]);
+  }
+
+  /** The same step as `stepBucket` (without a mask) as one THFR_ADAM_STEP kernel: new moments and parameters, assigned. */
+  private stepBucketKernel(bucket: Bucket, grads: tf.Tensor[]): void {
+    const variables = bucket.indices.map((i) => this.variables[i]);
+    const inputs: tf.NamedTensorMap = { m: bucket.m, v: bucket.v, accBeta1: this.accBeta1, accBeta2: this.accBeta2 };
+    variables.forEach((variable, i) => {
+      inputs[adamStepParamName(i)] = variable;
+      inputs[adamStepGradName(i)] = grads[i];
+    });
+    const attrs: AdamStepAttrs = { count: variables.length, learningRate: this.learningRate, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon };
+    const [newM, newV, ...newParams] = tf.engine().runKernel(THFR_ADAM_STEP, inputs, attrs as never) as unknown as tf.Tensor[];
+    bucket.m.assign(newM);
+    bucket.v.assign(newV);
+    newParams.forEach((param, i) => variables[i].assign(param));
+    tf.dispose([newM, newV, ...newParams]);
   }
 
   /**

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '@tensorflow/tfjs-backend-cpu';
-import { tf } from '@thfr/tensor';
+import { tf, THFR_ADAM_STEP } from '@thfr/tensor';
+import { registerArrayAdamStep } from '@thfr/runtime-common';
 import { expectClose, expectNoLeak } from '@thfr/tensor/testing';
 import { FusedAdam, partitionIntoBuckets } from '../src/index.js';
 
@@ -45,7 +46,18 @@ async function expectSameValues(actual: readonly tf.Tensor[], expected: readonly
   }
 }
 
-describe('FusedAdam', () => {
+// Every test runs twice: with FusedAdam's element-wise ops, and with @thfr/runtime-common's THFR_ADAM_STEP kernel
+// registered for cpu (what initRuntime registers), which FusedAdam then runs instead.
+for (const kernel of [false, true]) {
+describe(`FusedAdam (${kernel ? 'THFR_ADAM_STEP kernel on cpu' : 'element-wise ops'})`, () => {
+  beforeAll(() => {
+    if (kernel) registerArrayAdamStep('cpu');
+    else if (tf.getKernel(THFR_ADAM_STEP, 'cpu')) tf.unregisterKernel(THFR_ADAM_STEP, 'cpu');
+  });
+  afterAll(() => {
+    if (tf.getKernel(THFR_ADAM_STEP, 'cpu')) tf.unregisterKernel(THFR_ADAM_STEP, 'cpu');
+  });
+
   // 40 values per bucket: the 72-value conv kernels get buckets of their own, the small ones share.
   for (const bucketSize of [undefined, 40]) {
     const buckets = bucketSize ? `, buckets of ${bucketSize} values` : '';
@@ -191,5 +203,50 @@ describe('FusedAdam', () => {
     a.dispose();
     b.dispose();
     tf.dispose([...byOption, ...byPartition]);
+  });
+});
+}
+
+describe('FusedAdam with the THFR_ADAM_STEP kernel on cpu', () => {
+  afterAll(() => tf.unregisterKernel(THFR_ADAM_STEP, 'cpu'));
+
+  for (const bucketSize of [undefined, 40]) {
+    it(`gives the element-wise ops' floats bit for bit, in one kernel per bucket${bucketSize ? ', buckets of 40 values' : ''}`, async () => {
+      const run = async (kernel: boolean) => {
+        if (kernel) registerArrayAdamStep('cpu');
+        else if (tf.getKernel(THFR_ADAM_STEP, 'cpu')) tf.unregisterKernel(THFR_ADAM_STEP, 'cpu');
+        const vars = makeVariables(41);
+        const fused = new FusedAdam(vars, { learningRate: 0.03, bucketSize });
+        let kernels: string[] = [];
+        for (let step = 0; step < 4; step++) {
+          const { value, grads } = tf.variableGrads(lossOf(vars), vars);
+          const info = await tf.profile(() => fused.applyGradients(grads));
+          kernels = info.kernels.map((k) => k.name);
+          tf.dispose([value, ...Object.values(grads)]);
+        }
+        const weights = await fused.getWeights();
+        const values = await Promise.all([...vars, ...weights.map((w) => w.tensor)].map((t) => t.data()));
+        tf.dispose([...vars, ...weights.map((w) => w.tensor)]);
+        fused.dispose();
+        return { values, kernels };
+      };
+      const ops = await run(false);
+      const kernel = await run(true);
+      kernel.values.forEach((v, i) => expect(Array.from(v), `tensor ${i}`).toEqual(Array.from(ops.values[i])));
+      const buckets = bucketSize ? partitionIntoBuckets(SHAPES.map((s) => s.reduce((a, b) => a * b, 1)), bucketSize).length : 1;
+      expect(kernel.kernels.filter((k) => k === THFR_ADAM_STEP)).toHaveLength(buckets);
+      expect(ops.kernels).not.toContain(THFR_ADAM_STEP);
+      // The kernel replaces each bucket's concat, split and element-wise ops (two Multiply kernels advance accβ).
+      expect(kernel.kernels.length).toBeLessThan(ops.kernels.length / 4);
+    });
+  }
+
+  it('names the input that does not fit', () => {
+    registerArrayAdamStep('cpu');
+    const attrs = { count: 1, learningRate: 0.1, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 };
+    const [m, v, p, g, a1, a2, g32] = [tf.zeros([6]), tf.zeros([6]), tf.zeros([2, 3]), tf.zeros([5]), tf.scalar(0.9), tf.scalar(0.999), tf.zeros([6], 'int32')];
+    expect(() => tf.engine().runKernel(THFR_ADAM_STEP, { m, v, accBeta1: a1, accBeta2: a2, param0: p, grad0: g }, attrs as never)).toThrow(/'grad0' has shape \[5\], expected 6 values/);
+    expect(() => tf.engine().runKernel(THFR_ADAM_STEP, { m, v, accBeta1: a1, accBeta2: a2, param0: p, grad0: g32 }, attrs as never)).toThrow(/'grad0' must be float32, got int32/);
+    tf.dispose([m, v, p, g, a1, a2, g32]);
   });
 });

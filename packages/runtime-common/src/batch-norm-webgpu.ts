@@ -1,15 +1,18 @@
 /**
  * The fused training batch norm (@thfr/tensor's THFR_BATCH_NORM_TRAIN and its gradient) for tfjs-backend-webgpu, as
- * WGSL programs run by the backend's `runWebGPUProgram` (typed structurally: this package imports no backend). A
- * tfjs WebGPU program writes one output, so the forward kernel dispatches 4 shaders (batch statistics, y, the two
- * running statistics) and the backward 3 (dβ, dγ, dx): 7 per layer and step where the composed ops took ~26
- * (batch norm ~23, its ReLU ~3). The per-channel sums run one thread per channel over the batch's rows.
+ * WGSL programs (typed structurally: this package imports no backend). The forward kernel dispatches 2 shaders (the
+ * batch statistics with both running updates, then y) and the backward 2 (dβ with dγ, then dx): 4 per layer and step
+ * where the composed ops took ~26 (batch norm ~23, its ReLU ~3). A tfjs WebGPU program writes one output, so the
+ * shaders with several are recorded through webgpu-internals.ts; where that is not possible (option
+ * `multiOutputShaders: false`, or a tfjs without the fields it uses) each output gets a tfjs program of its own: 7
+ * shaders, the same floats. The per-channel sums run 32 row lanes per channel over the batch's rows.
  */
 import { tf, THFR_BATCH_NORM_TRAIN, THFR_BATCH_NORM_TRAIN_GRAD } from '@thfr/tensor';
 
 import type { KernelArgs, TensorInfo } from './composed-kernel.js';
 import { flatProgram as genericFlatProgram, type Uniform, type WebGpuBackendLike, type WebGpuProgramLike } from './webgpu-program.js';
 import { replaceKernel } from './replace-kernel.js';
+import { packUniforms, runMultiOutputProgram, webGpuInternals, type MultiOutputProgram } from './webgpu-internals.js';
 
 /** Every batch-norm program reads the same uniforms. */
 const BN_UNIFORMS = 'rows : i32, channels : i32, epsilon : f32, momentum : f32,';
@@ -19,56 +22,103 @@ const flatProgram = (outputShape: number[], shaderKey: string, variableNames: st
 const REDUCE_CHANNELS = 8;
 const REDUCE_LANES = 32;
 
+/** One pass over the rows: `terms` summed per channel (each with its own accumulator), after the lines of `prelude`. */
+interface ReducePass {
+  prelude?: string;
+  terms: string[];
+}
+
+const REDUCE_THREADS = REDUCE_CHANNELS * REDUCE_LANES;
+
 /**
- * A program whose workgroups each sum `term` (an expression of the row `r`, the channel `c` and the element index
- * `o`; it may use lines of `prelude`) over every row for 8 channels, then run `finish` with the sums in
- * `partial[localIndex]` for the threads localIndex < 8 (their channel is `c`). `passes` > 1 runs the sum again with
- * the previous pass's result for the channel in `previous` (the variance after the mean).
+ * The WGSL of a per-channel reduction: each workgroup sums every pass's terms (expressions of the row `r`, the channel
+ * `c` and the element index `o`) over every row for 8 channels, term j into `partial<j>[localIndex]` for the threads
+ * localIndex < 8 (their channel is `c`), where `finish` reads them. A pass after the first sees the first term of the
+ * pass before, for its channel, in `previous<k>` (the variance after the mean); `firstPass[localIndex]` keeps the first
+ * pass's first sum. Each term is summed in the same order whatever else the shader sums, so a term gives the same
+ * float in a shader of its own and in a shader with others.
  */
-function channelReduceProgram(outputShape: number[], channels: number, shaderKey: string, variableNames: string[], passes: Array<{ prelude?: string; term: string }>, finish: string): WebGpuProgramLike {
-  const threads = REDUCE_CHANNELS * REDUCE_LANES;
-  const sum = (pass: { prelude?: string; term: string }, k: number) => `
-        var acc${k} = 0.0;
+function channelReduceCode(passes: ReducePass[], finish: string): { declarations: string; body: string } {
+  const termCount = Math.max(...passes.map((p) => p.terms.length));
+  const sum = (pass: ReducePass, k: number) => {
+    const accumulators = pass.terms.map((_, j) => `acc${k}_${j}`);
+    return `
+        ${accumulators.map((a) => `var ${a} = 0.0;`).join(' ')}
         if (c < uniforms.channels) {
           for (var r = lane; r < uniforms.rows; r += ${REDUCE_LANES}) {
             let o = r * uniforms.channels + c;
             ${pass.prelude ?? ''}
-            acc${k} += ${pass.term};
+            ${pass.terms.map((term, j) => `${accumulators[j]} += ${term};`).join('\n            ')}
           }
         }
-        partial[localIndex] = acc${k};
+        ${accumulators.map((a, j) => `partial${j}[localIndex] = ${a};`).join(' ')}
         workgroupBarrier();
-        for (var s = ${threads / 2}u; s >= ${REDUCE_CHANNELS}u; s = s / 2u) {
-          if (localIndex < s) { partial[localIndex] += partial[localIndex + s]; }
+        for (var s = ${REDUCE_THREADS / 2}u; s >= ${REDUCE_CHANNELS}u; s = s / 2u) {
+          if (localIndex < s) { ${accumulators.map((_, j) => `partial${j}[localIndex] += partial${j}[localIndex + s];`).join(' ')} }
           workgroupBarrier();
         }`;
-  const body = passes.map((pass, k) => {
+  };
+  const passesCode = passes.map((pass, k) => {
     const share = k + 1 < passes.length ? `
-        if (localIndex < ${REDUCE_CHANNELS}u) { firstPass[localIndex] = partial[localIndex]; }
+        if (localIndex < ${REDUCE_CHANNELS}u) { firstPass[localIndex] = partial0[localIndex]; }
         workgroupBarrier();
         let previous${k + 1} = firstPass[localIndex % ${REDUCE_CHANNELS}u];
         workgroupBarrier();` : '';
     return sum(pass, k) + share;
   }).join('\n');
   return {
+    declarations: `${Array.from({ length: termCount }, (_, j) => `var<workgroup> partial${j} : array<f32, ${REDUCE_THREADS}>;`).join('\n')}
+      var<workgroup> firstPass : array<f32, ${REDUCE_CHANNELS}>;`,
+    body: `
+        let lane = i32(localIndex / ${REDUCE_CHANNELS}u);
+        let c = i32(workgroupId.x) * ${REDUCE_CHANNELS} + i32(localIndex % ${REDUCE_CHANNELS}u);
+        ${passesCode}
+        if (localIndex < ${REDUCE_CHANNELS}u && c < uniforms.channels) {
+          ${finish}
+        }`,
+  };
+}
+
+/** A tfjs program of `channelReduceCode` with one output (written by `finish` through setOutputAtIndex). */
+function channelReduceProgram(outputShape: number[], channels: number, shaderKey: string, variableNames: string[], passes: ReducePass[], finish: string): WebGpuProgramLike {
+  const { declarations, body } = channelReduceCode(passes, finish);
+  return {
     outputShape,
     shaderKey,
     dispatchLayout: { x: outputShape.map((_, i) => i) },
     dispatch: [Math.ceil(channels / REDUCE_CHANNELS), 1, 1],
     variableNames,
-    workgroupSize: [threads, 1, 1],
+    workgroupSize: [REDUCE_THREADS, 1, 1],
     size: true,
     uniforms: BN_UNIFORMS,
     getUserCode: () => `
-      var<workgroup> partial : array<f32, ${threads}>;
-      var<workgroup> firstPass : array<f32, ${REDUCE_CHANNELS}>;
+      ${declarations}
       fn main(index : i32) {
-        let lane = i32(localIndex / ${REDUCE_CHANNELS}u);
-        let c = i32(workgroupId.x) * ${REDUCE_CHANNELS} + i32(localIndex % ${REDUCE_CHANNELS}u);
         ${body}
-        if (localIndex < ${REDUCE_CHANNELS}u && c < uniforms.channels) {
-          ${finish}
-        }
+      }`,
+  };
+}
+
+/**
+ * A complete shader of `channelReduceCode` with several outputs (runMultiOutputProgram's bindings: outputs, inputs,
+ * then the uniforms), written by `finish` as `name[i] = value`.
+ */
+function channelReduceMultiOutput(key: string, outputs: string[], inputs: string[], passes: ReducePass[], finish: string): Omit<MultiOutputProgram, 'workgroups'> {
+  const { declarations, body } = channelReduceCode(passes, finish);
+  const bindings = [
+    ...outputs.map((name, i) => `@group(0) @binding(${i}) var<storage, read_write> ${name} : array<f32>;`),
+    ...inputs.map((name, i) => `@group(0) @binding(${outputs.length + i}) var<storage, read> ${name} : array<f32>;`),
+    `@group(0) @binding(${outputs.length + inputs.length}) var<storage, read> uniforms : Uniforms;`,
+  ];
+  return {
+    key,
+    code: `
+      struct Uniforms { ${BN_UNIFORMS} }
+      ${bindings.join('\n      ')}
+      ${declarations}
+      @compute @workgroup_size(${REDUCE_THREADS})
+      fn main(@builtin(local_invocation_index) localIndex : u32, @builtin(workgroup_id) workgroupId : vec3<u32>) {
+        ${body}
       }`,
   };
 }
@@ -78,13 +128,30 @@ const X_HAT = 'let xHat = (x[o] - stats[c]) * inverseSqrt(stats[uniforms.channel
 // The upstream gradient of element `o`, masked where the fused ReLU was closed.
 const gradient = (relu: boolean) => (relu ? 'let g = select(0.0, dy[o], y[o] > 0.0);' : 'let g = dy[o];');
 
-/** stats [2, C]: row 0 the batch mean, row 1 the biased variance (a second pass over the rows, around the mean). */
-const statsProgram = (channels: number) => channelReduceProgram([2, channels], channels, 'thfrBnStats', ['x'], [
-  { term: 'x[o]' },
-  { prelude: 'let d = x[o] - previous1 / f32(uniforms.rows);', term: 'd * d' },
-], `let n = f32(uniforms.rows);
-          setOutputAtIndex(c, firstPass[localIndex] / n);
-          setOutputAtIndex(uniforms.channels + c, partial[localIndex] / n);`);
+/** The batch mean, then the biased variance (a second pass over the rows, around the mean). */
+const STATS_PASSES: ReducePass[] = [
+  { terms: ['x[o]'] },
+  { prelude: 'let d = x[o] - previous1 / f32(uniforms.rows);', terms: ['d * d'] },
+];
+const STATS_FINISH = `let n = f32(uniforms.rows);
+          let mean = firstPass[localIndex] / n;
+          let variance = partial0[localIndex] / n;`;
+
+/** stats [2, C]: row 0 the batch mean, row 1 the biased variance. */
+const statsProgram = (channels: number) => channelReduceProgram([2, channels], channels, 'thfrBnStats', ['x'], STATS_PASSES, `${STATS_FINISH}
+          setOutputAtIndex(c, mean);
+          setOutputAtIndex(uniforms.channels + c, variance);`);
+
+/** PyTorch's running update of channel `c` (the variance unbiased, n / (n - 1) σ²) as WGSL expressions. */
+const RUNNING_MEAN = (running: string, mean: string) => `(1.0 - uniforms.momentum) * ${running} + uniforms.momentum * ${mean}`;
+const RUNNING_VAR = (running: string, variance: string) => `(1.0 - uniforms.momentum) * ${running} + uniforms.momentum * ${variance} * n / max(n - 1.0, 1.0)`;
+
+/** The statistics and both running updates in one shader: outputs stats [2, C], newRunningMean [C], newRunningVar [C]. */
+const statsAndRunningProgram = () => channelReduceMultiOutput('thfrBnStatsRunning', ['stats', 'newRunningMean', 'newRunningVar'], ['x', 'runningMean', 'runningVar'], STATS_PASSES, `${STATS_FINISH}
+          stats[c] = mean;
+          stats[uniforms.channels + c] = variance;
+          newRunningMean[c] = ${RUNNING_MEAN('runningMean[c]', 'mean')};
+          newRunningVar[c] = ${RUNNING_VAR('runningVar[c]', 'variance')};`);
 
 const normaliseProgram = (shape: number[], relu: boolean) => flatProgram(shape, `thfrBnY${relu ? 'Relu' : ''}`, ['x', 'stats', 'gamma', 'beta'], `
         let o = index;
@@ -95,18 +162,28 @@ const normaliseProgram = (shape: number[], relu: boolean) => flatProgram(shape, 
 
 /** PyTorch's running update; the variance is the unbiased n / (n - 1) σ². */
 const runningProgram = (channels: number, which: 'mean' | 'var') => flatProgram([channels], `thfrBnRunning${which}`, ['stats', 'running'], which === 'mean'
-  ? 'setOutputAtIndex(index, (1.0 - uniforms.momentum) * running[index] + uniforms.momentum * stats[index]);'
+  ? `setOutputAtIndex(index, ${RUNNING_MEAN('running[index]', 'stats[index]')});`
   : `let n = f32(uniforms.rows);
-        setOutputAtIndex(index, (1.0 - uniforms.momentum) * running[index] + uniforms.momentum * stats[uniforms.channels + index] * n / max(n - 1.0, 1.0));`);
+        setOutputAtIndex(index, ${RUNNING_VAR('running[index]', 'stats[uniforms.channels + index]')});`);
 
-/** dβ = Σ g, or dγ = Σ g x̂, per channel. */
+/** The terms of dβ = Σ g and dγ = Σ g x̂. */
+const gradientSumPass = (relu: boolean, which: Array<'beta' | 'gamma'>): ReducePass => ({
+  prelude: which.includes('gamma') ? `${gradient(relu)}
+            ${X_HAT}` : gradient(relu),
+  terms: which.map((w) => (w === 'beta' ? 'g' : 'g * xHat')),
+});
+
+/** dβ or dγ per channel. */
 const gradientSumProgram = (channels: number, which: 'beta' | 'gamma', relu: boolean) => channelReduceProgram(
   [channels], channels, `thfrBnSum${which}${relu ? 'Relu' : ''}`, which === 'beta' ? ['dy', ...(relu ? ['y'] : [])] : ['dy', 'x', 'stats', ...(relu ? ['y'] : [])],
-  [which === 'beta'
-    ? { prelude: gradient(relu), term: 'g' }
-    : { prelude: `${gradient(relu)}
-            ${X_HAT}`, term: 'g * xHat' }],
-  'setOutputAtIndex(c, partial[localIndex]);');
+  [gradientSumPass(relu, [which])],
+  'setOutputAtIndex(c, partial0[localIndex]);');
+
+/** dβ and dγ in one shader: outputs dBeta [C], dGamma [C]. */
+const gradientSumsProgram = (relu: boolean) => channelReduceMultiOutput(`thfrBnSums${relu ? 'Relu' : ''}`, ['dBeta', 'dGamma'], ['dy', 'x', 'stats', ...(relu ? ['y'] : [])],
+  [gradientSumPass(relu, ['beta', 'gamma'])],
+  `dBeta[c] = partial0[localIndex];
+          dGamma[c] = partial1[localIndex];`);
 
 /** dx = γ / sqrt(σ² + ε) · (g - dβ / n - x̂ dγ / n). */
 const inputGradientProgram = (shape: number[], relu: boolean) => flatProgram(shape, `thfrBnDx${relu ? 'Relu' : ''}`, ['dy', 'x', 'stats', 'gamma', 'dBeta', 'dGamma', ...(relu ? ['y'] : [])], `
@@ -117,6 +194,8 @@ const inputGradientProgram = (shape: number[], relu: boolean) => flatProgram(sha
         let n = f32(uniforms.rows);
         let k = gamma[c] * inverseSqrt(stats[uniforms.channels + c] + uniforms.epsilon);
         setOutputAtIndex(index, k * (g - dBeta[c] / n - xHat * dGamma[c] / n));`);
+
+const reduceWorkgroups = (channels: number): [number, number, number] => [Math.ceil(channels / REDUCE_CHANNELS), 1, 1];
 
 function uniforms(x: TensorInfo, attrs: Record<string, unknown>): Uniform[] {
   const channels = x.shape[x.shape.length - 1];
@@ -135,20 +214,27 @@ function checkFloat(inputs: Record<string, TensorInfo>, kernel: string): void {
   }
 }
 
-function forward({ inputs, attrs = {}, backend }: KernelArgs): TensorInfo[] {
+const forward = (multiOutput: boolean) => ({ inputs, attrs = {}, backend }: KernelArgs): TensorInfo[] => {
   checkFloat(inputs, THFR_BATCH_NORM_TRAIN);
   const gpu = backend as WebGpuBackendLike;
   const { x, gamma, beta, runningMean, runningVar } = inputs;
   const channels = x.shape[x.shape.length - 1];
   const u = uniforms(x, attrs);
+  const recorder = multiOutput ? webGpuInternals(backend) : undefined;
+  if (recorder) {
+    const [stats, newRunningMean, newRunningVar] = runMultiOutputProgram(recorder, { ...statsAndRunningProgram(), workgroups: reduceWorkgroups(channels) },
+      [[2, channels], [channels], [channels]], [x, runningMean, runningVar], packUniforms(u));
+    const y = gpu.runWebGPUProgram(normaliseProgram(x.shape, Boolean(attrs.relu)), [x, stats, gamma, beta], 'float32', u);
+    return [y, stats, newRunningMean, newRunningVar];
+  }
   const stats = gpu.runWebGPUProgram(statsProgram(channels), [x], 'float32', u);
   const y = gpu.runWebGPUProgram(normaliseProgram(x.shape, Boolean(attrs.relu)), [x, stats, gamma, beta], 'float32', u);
   const newRunningMean = gpu.runWebGPUProgram(runningProgram(channels, 'mean'), [stats, runningMean], 'float32', u);
   const newRunningVar = gpu.runWebGPUProgram(runningProgram(channels, 'var'), [stats, runningVar], 'float32', u);
   return [y, stats, newRunningMean, newRunningVar];
-}
+};
 
-function backward({ inputs, attrs = {}, backend }: KernelArgs): TensorInfo[] {
+const backward = (multiOutput: boolean) => ({ inputs, attrs = {}, backend }: KernelArgs): TensorInfo[] => {
   checkFloat(inputs, THFR_BATCH_NORM_TRAIN_GRAD);
   const gpu = backend as WebGpuBackendLike;
   const { dy, x, stats, gamma, y } = inputs;
@@ -156,15 +242,30 @@ function backward({ inputs, attrs = {}, backend }: KernelArgs): TensorInfo[] {
   const channels = x.shape[x.shape.length - 1];
   const u = uniforms(x, attrs);
   const masked = relu ? [y] : [];
-  const dBeta = gpu.runWebGPUProgram(gradientSumProgram(channels, 'beta', relu), [dy, ...masked], 'float32', u);
-  const dGamma = gpu.runWebGPUProgram(gradientSumProgram(channels, 'gamma', relu), [dy, x, stats, ...masked], 'float32', u);
+  const recorder = multiOutput ? webGpuInternals(backend) : undefined;
+  const [dBeta, dGamma] = recorder
+    ? runMultiOutputProgram(recorder, { ...gradientSumsProgram(relu), workgroups: reduceWorkgroups(channels) }, [[channels], [channels]], [dy, x, stats, ...masked], packUniforms(u))
+    : [
+      gpu.runWebGPUProgram(gradientSumProgram(channels, 'beta', relu), [dy, ...masked], 'float32', u),
+      gpu.runWebGPUProgram(gradientSumProgram(channels, 'gamma', relu), [dy, x, stats, ...masked], 'float32', u),
+    ];
   const dx = gpu.runWebGPUProgram(inputGradientProgram(x.shape, relu), [dy, x, stats, gamma, dBeta, dGamma, ...masked], 'float32', u);
   return [dx, dGamma, dBeta];
+};
+
+export interface WebGpuBatchNormOptions {
+  /**
+   * Write several outputs from one shader (webgpu-internals.ts' multi-output programs) where the backend allows it: 4
+   * shaders per layer and step instead of 7 (the statistics with both running updates; dβ with dγ). Default true; the
+   * outputs are the same floats either way.
+   */
+  multiOutputShaders?: boolean;
 }
 
 /** Registers the fused training batch norm for tfjs-backend-webgpu (idempotent); returns the kernel names. */
-export function registerWebGpuBatchNormKernels(backendName = 'webgpu'): string[] {
-  for (const [kernelName, kernelFunc] of [[THFR_BATCH_NORM_TRAIN, forward], [THFR_BATCH_NORM_TRAIN_GRAD, backward]] as const) {
+export function registerWebGpuBatchNormKernels(backendName = 'webgpu', options: WebGpuBatchNormOptions = {}): string[] {
+  const multiOutput = options.multiOutputShaders ?? true;
+  for (const [kernelName, kernelFunc] of [[THFR_BATCH_NORM_TRAIN, forward(multiOutput)], [THFR_BATCH_NORM_TRAIN_GRAD, backward(multiOutput)]] as const) {
     replaceKernel(kernelName, backendName, kernelFunc);
   }
   return [THFR_BATCH_NORM_TRAIN, THFR_BATCH_NORM_TRAIN_GRAD];

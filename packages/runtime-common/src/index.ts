@@ -26,4 +26,7 @@ export { registerWebGpuBatchNormKernels } from './batch-norm-webgpu.js';
 export { registerWebGpuConvFilterGradient, registerWebGpuConvGradients } from './conv-filter-gradient-webgpu.js';
 export type { WebGpuFilterGradientOptions } from './conv-filter-gradient-webgpu.js';
 export { registerWebGpuConvInputGradient } from './conv-input-gradient-webgpu.js';
-export { registerFusedBatchNorm } from './fused-batch-norm.js';
+export { registerFusedBatchNorm, registerAdamStep } from './fused-batch-norm.js';
+export { registerWebGpuAdamStep } from './adam-webgpu.js';
+export { registerArrayAdamStep, ARRAY_ADAM_STEP_BACKENDS } from './adam-array-kernels.js';
+export type { WebGpuBatchNormOptions } from './batch-norm-webgpu.js';

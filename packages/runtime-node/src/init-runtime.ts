@@ -1,6 +1,6 @@
 import { tf, selectBackend } from '@thfr/tensor';
 import type { BackendCandidate, SkippedBackend } from '@thfr/tensor';
-import { NODE_BACKEND_PRIORITY, backendOrder, describeBackend, registerFusedBatchNorm, registerWebGpuConvGradients } from '@thfr/runtime-common';
+import { NODE_BACKEND_PRIORITY, backendOrder, describeBackend, registerAdamStep, registerFusedBatchNorm, registerWebGpuConvGradients } from '@thfr/runtime-common';
 import type { BackendDescription, NodeBackendName } from '@thfr/runtime-common';
 import { installDawnWebGpu } from './webgpu-dawn.js';
 import { installWasm, wasmThreadsCount } from './wasm-node.js';
@@ -37,6 +37,13 @@ export interface NodeRuntimeOptions {
    * THFR_WEBGPU_SUBMIT_BATCH.
    */
   webgpuSubmitBatch?: number;
+  /**
+   * Run FusedAdam's step (@thfr/nn) as thfr's one-kernel THFR_ADAM_STEP on webgpu and cpu: per bucket of parameters
+   * copies and one shader (webgpu) or one pass (cpu) instead of ~17 element-wise kernels, a concat and one slice per
+   * variable; the same floats. Not on wasm, whose SIMD element-wise ops are faster. Default true; env
+   * THFR_ADAM_STEP_KERNEL=0 turns it off.
+   */
+  adamStepKernel?: boolean;
 }
 
 export interface NodeRuntime {
@@ -94,6 +101,7 @@ export async function initRuntime(options: NodeRuntimeOptions = {}): Promise<Nod
   const { backend, skipped } = await selectBackend(candidates);
   // Two kernels per batch-norm layer and training step instead of ~25 (@thfr/nn uses them when present).
   if (options.fusedBatchNorm ?? process.env.THFR_FUSED_BATCH_NORM !== '0') registerFusedBatchNorm(backend);
+  if (options.adamStepKernel ?? process.env.THFR_ADAM_STEP_KERNEL !== '0') registerAdamStep(backend);
   if (backend === 'webgpu' && (options.webgpuConvGradients ?? process.env.THFR_WEBGPU_CONV_GRADIENTS !== '0')) registerWebGpuConvGradients();
   if (backend === 'webgpu') {
     const submitBatch = options.webgpuSubmitBatch ?? Number(process.env.THFR_WEBGPU_SUBMIT_BATCH ?? 64);

@@ -11,18 +11,13 @@ import { tf } from '@thfr/tensor';
 import { registerWebGpuConvFilterGradient, registerWebGpuConvInputGradient } from '@thfr/runtime-common';
 import { initRuntime } from '../src/index.js';
 import { seededUniform, seedOf } from './op-suite.js';
-import { prepareSwiftShader, webgpuRequired } from './webgpu-swiftshader.js';
+import { startWebGpuOrReason } from './webgpu-swiftshader.js';
 
 let unavailable = '';
 let restore: (() => void) | undefined;
 
 beforeAll(async () => {
-  try {
-    await initRuntime({ prefer: ['webgpu'], dawnOptions: prepareSwiftShader() });
-  } catch (error) {
-    unavailable = (error as Error).message;
-    if (webgpuRequired()) throw new Error(`WebGPU is required here (CI=true or THFR_REQUIRE_WEBGPU=1) but: ${unavailable}`);
-  }
+  unavailable = await startWebGpuOrReason(initRuntime);
 });
 
 afterAll(() => restore?.());

@@ -7,9 +7,9 @@
  * Python (fixtures/make_fixtures.py) for the PyTorch cross-check of the reference itself.
  * Shapes are small: WebGPU on SwiftShader runs at ~0.6 GFLOP/s.
  */
-import { tf, THFR_BATCH_NORM_TRAIN, THFR_BATCH_NORM_TRAIN_GRAD } from '@thfr/tensor';
+import { tf, THFR_ADAM_STEP, THFR_BATCH_NORM_TRAIN, THFR_BATCH_NORM_TRAIN_GRAD } from '@thfr/tensor';
 import type { Tensor } from '@thfr/tensor';
-import { registerBatchNormKernels } from '@thfr/runtime-common';
+import { registerArrayAdamStep, registerBatchNormKernels } from '@thfr/runtime-common';
 import { closeness } from '@thfr/tensor/testing';
 
 export interface OpCase {
@@ -85,6 +85,24 @@ function cosineSimilarity(a: Tensor, b: Tensor): Tensor {
   return tf.div(dot, norms);
 }
 
+/** THFR_ADAM_STEP called 3 times on three parameters (a conv kernel, a bias, a matrix) with the moments it returns. */
+function adamStepKernel(inputs: Record<string, Tensor>): Record<string, Tensor> {
+  const names = ['k', 'b', 'w'];
+  let params = names.map((n) => inputs[n]);
+  const total = params.reduce((a, p) => a + p.size, 0);
+  let [m, v] = [tf.zeros([total]), tf.zeros([total])];
+  const attrs = { count: 3, learningRate: 0.01, beta1: 0.5, beta2: 0.999, epsilon: 1e-7 };
+  for (let step = 0; step < 3; step++) {
+    const kernelInputs: Record<string, Tensor> = { m, v, accBeta1: tf.scalar(0.5 ** (step + 1)), accBeta2: tf.scalar(0.999 ** (step + 1)) };
+    params.forEach((p, i) => {
+      kernelInputs[`param${i}`] = p;
+      kernelInputs[`grad${i}`] = tf.mul(inputs[`g${names[i]}`], step + 1);
+    });
+    [m, v, ...params] = tf.engine().runKernel(THFR_ADAM_STEP, kernelInputs, attrs as never) as Tensor[];
+  }
+  return { m, v, k: params[0], b: params[1], w: params[2] };
+}
+
 /** Two conv layers trained for 3 Adam steps (lr 0.005, betas 0.5/0.999 as the paper). */
 function adamSteps(inputs: Record<string, Tensor>): Record<string, Tensor> {
   const w1 = tf.variable(tf.mul(inputs.w1, 0.3), true, undefined, 'float32');
@@ -109,6 +127,7 @@ function adamSteps(inputs: Record<string, Tensor>): Record<string, Tensor> {
 // The reference backend runs @thfr/runtime-common's fused batch norm too (its arithmetic is checked against PyTorch's
 // BatchNorm2d in @thfr/nn's torch-parity test); initRuntime registers it on the backend under test.
 registerBatchNormKernels('cpu');
+registerArrayAdamStep('cpu');
 
 /** The fused training batch norm's two kernels, called directly: every output of both. */
 function fusedBatchNormCase(relu: boolean, shape = [4, 5, 5, 3]): OpCase {
@@ -253,6 +272,14 @@ export const OP_CASES: OpCase[] = [
     gradientKernels: ['Sum', 'Multiply', 'RealDiv', 'Neg', 'Square'],
     rtol: 1e-5,
     run: ({ a, b }) => valueAndGrads(cosineSimilarity, [a, b], ['a', 'b'], 'cosine'),
+  },
+  {
+    name: `FusedAdam's step, 3 calls on 3 parameters (${THFR_ADAM_STEP})`,
+    inputs: { k: [3, 3, 2, 4], b: [4], w: [5, 6], gk: [3, 3, 2, 4], gb: [4], gw: [5, 6] },
+    forwardKernels: [THFR_ADAM_STEP],
+    gradientKernels: [],
+    rtol: 1e-5,
+    run: adamStepKernel,
   },
   {
     name: 'Adam, 3 steps on a 2-layer conv net',

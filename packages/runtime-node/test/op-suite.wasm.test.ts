@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import '@tensorflow/tfjs-backend-cpu';
 import { tf, MissingKernelError } from '@thfr/tensor';
 import { expectClose, expectNoLeak } from '@thfr/tensor/testing';
-import { registerWasmTrainingKernels } from '@thfr/runtime-common';
+import { registerArrayAdamStep, registerWasmTrainingKernels } from '@thfr/runtime-common';
 import { initRuntime, assertTrainingSupport, checkTrainingSupport } from '../src/index.js';
 import { defineOpSuite } from './suite-runner.js';
 import { seededUniform, seedOf } from './op-suite.js';
@@ -10,6 +10,8 @@ import { seededUniform, seedOf } from './op-suite.js';
 beforeAll(async () => {
   const { backend } = await initRuntime({ prefer: ['wasm'] });
   expect(backend).toBe('wasm');
+  // Not registered by initRuntime on wasm (slower there than wasm's SIMD element-wise ops), checked all the same.
+  registerArrayAdamStep('wasm');
 });
 
 describe('op suite on wasm (with thfr training kernels)', () => {

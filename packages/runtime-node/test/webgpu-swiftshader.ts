@@ -16,3 +16,18 @@ export function prepareSwiftShader(): string[] {
 export function webgpuRequired(): boolean {
   return process.env.CI === 'true' || process.env.THFR_REQUIRE_WEBGPU === '1';
 }
+
+/**
+ * Starts the webgpu runtime for a test file: '' when it runs, else why not (then the tests skip with that reason),
+ * or throws where WebGPU is required (webgpuRequired).
+ */
+export async function startWebGpuOrReason(initRuntime: (options: { prefer: ['webgpu']; dawnOptions: string[] }) => Promise<unknown>): Promise<string> {
+  try {
+    await initRuntime({ prefer: ['webgpu'], dawnOptions: prepareSwiftShader() });
+    return '';
+  } catch (error) {
+    const reason = (error as Error).message;
+    if (webgpuRequired()) throw new Error(`WebGPU is required here (CI=true or THFR_REQUIRE_WEBGPU=1) but: ${reason}`);
+    return reason;
+  }
+}

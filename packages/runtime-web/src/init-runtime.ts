@@ -1,6 +1,6 @@
 import { tf, selectBackend } from '@thfr/tensor';
 import type { BackendCandidate, SkippedBackend } from '@thfr/tensor';
-import { WEB_BACKEND_PRIORITY, backendOrder, describeBackend, registerFusedBatchNorm, registerWasmTrainingKernels, registerWebGpuConvGradients } from '@thfr/runtime-common';
+import { WEB_BACKEND_PRIORITY, backendOrder, describeBackend, registerAdamStep, registerFusedBatchNorm, registerWasmTrainingKernels, registerWebGpuConvGradients } from '@thfr/runtime-common';
 import type { BackendDescription, WebBackendName } from '@thfr/runtime-common';
 import { probeWebGlRenderer, probeWebGpuAdapter, type AdapterLike } from './software-gpu.js';
 
@@ -30,6 +30,8 @@ export interface WebRuntimeOptions {
    * loops, the slowest kernels of a training step on a GPU (2.2x faster steps on an H200: docs/benchmarks.md). Default true.
    */
   webgpuConvGradients?: boolean;
+  /** Run FusedAdam's step (@thfr/nn) as thfr's one-kernel THFR_ADAM_STEP on webgpu and cpu (the same floats; not on wasm, where it is slower). Default true. */
+  adamStepKernel?: boolean;
 }
 
 export interface WebRuntime {
@@ -91,6 +93,7 @@ export async function initRuntime(options: WebRuntimeOptions = {}): Promise<WebR
   Object.assign(details, found[backend as WebBackendName]);
   // Two kernels per batch-norm layer and training step instead of ~25 (@thfr/nn uses them when present).
   if (options.fusedBatchNorm ?? true) registerFusedBatchNorm(backend);
+  if (options.adamStepKernel ?? true) registerAdamStep(backend);
   if (backend === 'webgpu' && (options.webgpuConvGradients ?? true)) registerWebGpuConvGradients();
   if (backend === 'wasm') {
     details.simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));

@@ -32,3 +32,5 @@ export { missingKernels, assertKernels, MissingKernelError } from './kernel-cove
 export { gradientKernelsOf } from './kernel-coverage.js';
 export { THFR_BATCH_NORM_TRAIN, THFR_BATCH_NORM_TRAIN_GRAD, batchNormTrainForwardValues, batchNormTrainBackwardValues } from './batch-norm-kernel.js';
 export type { BatchNormTrainAttrs, BatchNormTrainForwardValues, BatchNormTrainBackwardValues } from './batch-norm-kernel.js';
+export { THFR_ADAM_STEP, adamStepParamName, adamStepGradName, adamStepValues } from './adam-kernel.js';
+export type { AdamStepAttrs, AdamStepValues } from './adam-kernel.js';

@@ -8,14 +8,17 @@ const NO_DISPATCH_KERNELS = new Set(['Reshape', 'Identity', 'unnamed scope']);
 
 /**
  * Kernels one call launches (tf.profile), without those of NO_DISPATCH_KERNELS; on webgpu also the compute shaders
- * dispatched (`shaders`: a kernel may run several, e.g. the fused batch norm's 4 and 3).
+ * dispatched (`shaders`: a kernel may run several, e.g. the fused batch norm's 2 and 2), counted where every shader
+ * goes through, GPUComputePassEncoder.dispatchWorkgroups: tfjs' programs and thfr's multi-output kernels alike.
  */
 export async function countDispatches(fn: () => tf.Tensor): Promise<{ dispatches: number; byKernel: Record<string, number>; shaders?: number }> {
-  const backend = tf.backend() as unknown as { runWebGPUProgram?: (...args: unknown[]) => unknown };
-  const original = backend.runWebGPUProgram;
+  const pass = tf.getBackend() === 'webgpu'
+    ? (globalThis as { GPUComputePassEncoder?: { prototype: { dispatchWorkgroups(...args: unknown[]): void } } }).GPUComputePassEncoder?.prototype
+    : undefined;
+  const original = pass?.dispatchWorkgroups;
   let shaders = 0;
-  if (original) {
-    backend.runWebGPUProgram = function (this: unknown, ...args: unknown[]) {
+  if (pass && original) {
+    pass.dispatchWorkgroups = function (this: unknown, ...args: unknown[]) {
       shaders++;
       return original.apply(this, args);
     };
@@ -28,7 +31,7 @@ export async function countDispatches(fn: () => tf.Tensor): Promise<{ dispatches
       out.dispose();
     });
   } finally {
-    if (original) backend.runWebGPUProgram = original;
+    if (pass && original) pass.dispatchWorkgroups = original;
   }
   const byKernel: Record<string, number> = {};
   let dispatches = 0;
@@ -55,7 +58,7 @@ export const DISPATCH_TWIN_WIDTH_DIVISOR = 8;
  * twin's would fit one), and, with @thfr/ort-kernels active, which convolutions go to onnxruntime (all of the full
  * network's: minFlops 0 for the twin).
  */
-export async function countTrainingStepDispatches(config: ThfrConfig, levels: LevelGeometry[]): Promise<{ dispatches: number; byKernel: Record<string, number>; shaders?: number }> {
+export async function countTrainingStepDispatches(config: ThfrConfig, levels: LevelGeometry[]): Promise<{ dispatches: number; byKernel: Record<string, number>; shaders?: number; optimizerBuckets: number }> {
   // The full network's optimizer buckets, from its variables' sizes (built and freed at once: it fits where its
   // training step does not).
   const full = new ThfrNetwork(levels, config);
@@ -63,8 +66,10 @@ export async function countTrainingStepDispatches(config: ThfrConfig, levels: Le
   full.dispose();
   const narrow = levels.map((l) => ({ ...l, channels: Math.max(8, Math.round(l.channels / DISPATCH_TWIN_WIDTH_DIVISOR)) }));
   const ortKernels = activeOrtKernels();
-  const count = () => countTwinStep(config, narrow, fullSizes.length, partitionIntoBuckets(fullSizes, FUSED_ADAM_BUCKET_SIZE));
-  return ortKernels ? withOrtKernels({ ...ortKernels.options, minFlops: 0 }, count) : count();
+  const buckets = partitionIntoBuckets(fullSizes, FUSED_ADAM_BUCKET_SIZE);
+  const count = () => countTwinStep(config, narrow, fullSizes.length, buckets);
+  const counted = await (ortKernels ? withOrtKernels({ ...ortKernels.options, minFlops: 0 }, count) : count());
+  return { ...counted, optimizerBuckets: buckets.length };
 }
 
 /** One training step's dispatches of the narrow twin, with the full network's optimizer buckets. */

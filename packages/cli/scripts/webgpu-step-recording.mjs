@@ -1,0 +1,70 @@
+// Host-side cost of one paper-configuration training step on webgpu: the time tfjs and Dawn take to record the step's
+// commands (nothing is submitted until the step has returned), with thfr's multi-output kernels (THFR_ADAM_STEP, the
+// batch norm's 4 shaders per layer) and with one shader per output (FusedAdam's element-wise ops, 7 batch-norm shaders),
+// alternated in one process. On an H200 host the paper step was bound by this cost (~0.4 ms per shader, seventh
+// session); here it runs on SwiftShader, whose execution is left out by timing the recording alone. The network is the
+// bench's twin (WideResNet50-2's layers at 1/8 width; the full network's optimizer buckets) at 1/4 spatial size.
+//   node packages/cli/scripts/webgpu-step-recording.mjs [REPEATS]      (after `pnpm build`; Debian's chromium installed)
+import { existsSync } from 'node:fs';
+import { tf } from '@thfr/tensor';
+import { initRuntime } from '@thfr/runtime-node';
+import { registerWebGpuBatchNormKernels } from '@thfr/runtime-common';
+import { PAPER_CONFIG, ThfrNetwork, restorationLoss } from '@thfr/model';
+import { FusedAdam, partitionIntoBuckets } from '@thfr/nn';
+import { DISPATCH_TWIN_WIDTH_DIVISOR } from '../dist/commands/bench-dispatches.js';
+
+const repeats = Number(process.argv[2] ?? 5);
+const icd = '/usr/lib/chromium/vk_swiftshader_icd.json';
+if (!process.env.VK_ICD_FILENAMES && existsSync(icd)) process.env.VK_ICD_FILENAMES = icd;
+const runtime = await initRuntime({ prefer: ['webgpu'], dawnOptions: process.env.VK_ICD_FILENAMES ? ['backend=vulkan'] : [] });
+console.log(`backend ${runtime.backend}: ${runtime.description.details.adapter}`);
+const config = PAPER_CONFIG;
+const full = [{ name: 'layer1', size: 16, channels: 256 }, { name: 'layer2', size: 8, channels: 512 }, { name: 'layer3', size: 4, channels: 1024 }];
+const fullNetwork = new ThfrNetwork(full, config);
+const buckets = partitionIntoBuckets(fullNetwork.trainableVariables().map((v) => v.size), 2 ** 24);
+fullNetwork.dispose();
+const levels = full.map((l) => ({ ...l, channels: l.channels / DISPATCH_TWIN_WIDTH_DIVISOR }));
+const network = new ThfrNetwork(levels, config);
+const features = levels.map((l, i) => tf.randomUniform([1, l.size, l.size, l.channels], 0, 1, 'float32', i));
+const template = tf.randomUniform([1, network.codeSize, network.codeSize, network.templateChannels], 0, 1, 'float32', 7);
+network.train();
+const modes = {
+  'multi-output kernels': { stepKernel: true, multiOutputShaders: true },
+  'one shader per output': { stepKernel: false, multiOutputShaders: false },
+};
+const optimizers = Object.fromEntries(Object.entries(modes).map(([name, m]) => [name, new FusedAdam(network.trainableVariables(), { learningRate: 1e-6, buckets, stepKernel: m.stepKernel })]));
+const pass = globalThis.GPUComputePassEncoder.prototype;
+const dispatch = pass.dispatchWorkgroups;
+let shaders = 0;
+pass.dispatchWorkgroups = function (...args) {
+  shaders++;
+  return dispatch.apply(this, args);
+};
+const submitBatch = tf.env().get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE');
+/** One step: ms until minimize() returned (recording only: no submit before), then its execution awaited. */
+async function step(name) {
+  registerWebGpuBatchNormKernels('webgpu', { multiOutputShaders: modes[name].multiOutputShaders });
+  tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', 1e9);
+  shaders = 0;
+  const start = performance.now();
+  const loss = optimizers[name].minimize(() => restorationLoss(features, network.forward(features, template), config.lossForm));
+  const ms = performance.now() - start;
+  const count = shaders;
+  tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', submitBatch);
+  await loss.data();
+  loss.dispose();
+  return { ms, count };
+}
+const results = Object.fromEntries(Object.keys(modes).map((name) => [name, []]));
+for (const name of Object.keys(modes)) await step(name); // warm-up: pipelines, Adam's state, the buffer pool
+for (let r = 0; r < repeats; r++) {
+  for (const name of Object.keys(modes)) {
+    const { ms, count } = await step(name);
+    results[name].push(ms);
+    console.log(`repeat ${r}, ${name}: ${count} shaders, recorded in ${ms.toFixed(0)} ms`);
+  }
+}
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const [fused, perOutput] = Object.keys(modes).map((name) => median(results[name]));
+console.log(`median host time to record a step: multi-output kernels ${fused.toFixed(0)} ms, one shader per output ${perOutput.toFixed(0)} ms (${(perOutput / fused).toFixed(2)}x)`);
+registerWebGpuBatchNormKernels('webgpu');
