@@ -24,9 +24,10 @@ export interface FusedAdamOptions {
    */
   buckets?: number[][];
   /**
-   * Run a bucket's step as the backend's THFR_ADAM_STEP kernel where one is registered (webgpu, by @thfr/runtime-node
-   * and @thfr/runtime-web: copies and one shader instead of ~35 shaders and a slice per variable). Default true; false
-   * keeps the element-wise ops everywhere. Buckets in which some variables have no gradient use the ops either way.
+   * Run a bucket's step as the backend's THFR_ADAM_STEP kernel where one is registered (initRuntime of
+   * @thfr/runtime-node and @thfr/runtime-web registers it on webgpu, copies and one shader instead of ~35 shaders and a
+   * slice per variable, and on cpu, one pass). The same floats as the ops. Default true; false keeps the element-wise
+   * ops everywhere. Buckets in which some variables have no gradient use the ops either way.
    */
   stepKernel?: boolean;
 }

@@ -1,9 +1,9 @@
 /** THFR_ADAM_STEP's inputs and attributes, checked: what every backend's implementation reads first. */
-import { THFR_ADAM_STEP, adamStepGradName, adamStepParamName, type AdamStepAttrs } from '@thfr/tensor';
+import { tf, THFR_ADAM_STEP, adamStepGradName, adamStepParamName, type AdamStepAttrs } from '@thfr/tensor';
 
 import type { TensorInfo } from './composed-kernel.js';
 
-export const sizeOf = (info: TensorInfo): number => info.shape.reduce((a, b) => a * b, 1);
+const sizeOf = (info: TensorInfo): number => tf.util.sizeFromShape(info.shape);
 
 /** The attributes, with `count` checked. */
 export function adamStepAttrs(attrs: Record<string, unknown> | undefined): AdamStepAttrs {

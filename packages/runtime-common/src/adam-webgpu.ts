@@ -12,7 +12,8 @@ import { tf, THFR_ADAM_STEP, type AdamStepAttrs } from '@thfr/tensor';
 
 import type { KernelArgs, TensorInfo } from './composed-kernel.js';
 import { replaceKernel } from './replace-kernel.js';
-import { adamStepAttrs, adamStepInputs, sizeOf } from './adam-step-inputs.js';
+import { adamStepAttrs, adamStepInputs } from './adam-step-inputs.js';
+import { workgroupGrid } from './webgpu-program.js';
 import { cachedPipeline, webGpuInternals, type GpuBufferLike, type GpuDeviceLike, type WebGpuRecorder } from './webgpu-internals.js';
 
 const WORKGROUP = 64;
@@ -110,20 +111,19 @@ interface StepTensors {
 /** Gather, update, scatter: the step's commands, in the backend's encoder after everything recorded so far. */
 function record(recorder: WebGpuRecorder, t: StepTensors, chunks: Array<{ start: number; length: number }>): void {
   // Buffers first: an upload of CPU-side values records a copy of its own, which must precede ours.
-  const buffer = (info: TensorInfo) => recorder.buffer(info);
-  const params = t.params.map(buffer);
-  const grads = t.grads.map(buffer);
-  const newParams = t.newParams.map(buffer);
-  const [m, v, acc1, acc2, newM, newV, flatParams, flatGrads, constants] = [t.m, t.v, t.accBeta1, t.accBeta2, t.newM, t.newV, t.flatParams, t.flatGrads, t.constants].map(buffer);
+  const params = t.params.map(recorder.buffer);
+  const grads = t.grads.map(recorder.buffer);
+  const newParams = t.newParams.map(recorder.buffer);
+  const [m, v, acc1, acc2, newM, newV, flatParams, flatGrads, constants] = [t.m, t.v, t.accBeta1, t.accBeta2, t.newM, t.newV, t.flatParams, t.flatGrads, t.constants].map(recorder.buffer);
   const device = recorder.device;
   const pipeline = cachedPipeline(device, THFR_ADAM_STEP, SHADER);
   const encoder = recorder.encoder();
-  let offset = 0;
-  const sizes = t.params.map(sizeOf);
+  // Each parameter's place in the flat buffers, in floats.
+  const sizes = t.params.map((p) => tf.util.sizeFromShape(p.shape));
+  const offsets = sizes.map((_, i) => sizes.slice(0, i).reduce((a, b) => a + b, 0));
   sizes.forEach((size, i) => {
-    encoder.copyBufferToBuffer(params[i], 0, flatParams, offset * 4, size * 4);
-    encoder.copyBufferToBuffer(grads[i], 0, flatGrads, offset * 4, size * 4);
-    offset += size;
+    encoder.copyBufferToBuffer(params[i], 0, flatParams, offsets[i] * 4, size * 4);
+    encoder.copyBufferToBuffer(grads[i], 0, flatGrads, offsets[i] * 4, size * 4);
   });
   chunks.forEach((_, c) => {
     encoder.copyBufferToBuffer(acc1, 0, constants, c * SLOT_BYTES, 4);
@@ -136,16 +136,10 @@ function record(recorder: WebGpuRecorder, t: StepTensors, chunks: Array<{ start:
     const entries = [flatParams, flatGrads, m, v, newM, newV].map((b, binding) => ({ binding, resource: range(b, chunk) }));
     entries.push({ binding: 6, resource: { buffer: constants, offset: c * SLOT_BYTES, size: CONSTANTS.length * 4 } });
     pass.setBindGroup(0, device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries }));
-    const groups = Math.ceil(chunk.length / WORKGROUP);
-    const x = Math.min(groups, device.limits.maxComputeWorkgroupsPerDimension);
-    pass.dispatchWorkgroups(x, Math.ceil(groups / x), 1);
+    pass.dispatchWorkgroups(...workgroupGrid(Math.ceil(chunk.length / WORKGROUP), device.limits.maxComputeWorkgroupsPerDimension));
   });
   pass.end();
-  offset = 0;
-  sizes.forEach((size, i) => {
-    encoder.copyBufferToBuffer(flatParams, offset * 4, newParams[i], 0, size * 4);
-    offset += size;
-  });
+  sizes.forEach((size, i) => encoder.copyBufferToBuffer(flatParams, offsets[i] * 4, newParams[i], 0, size * 4));
 }
 
 /**

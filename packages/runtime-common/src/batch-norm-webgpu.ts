@@ -29,6 +29,8 @@ interface ReducePass {
 }
 
 const REDUCE_THREADS = REDUCE_CHANNELS * REDUCE_LANES;
+/** One workgroup per REDUCE_CHANNELS channels. */
+const reduceWorkgroups = (channels: number): [number, number, number] => [Math.ceil(channels / REDUCE_CHANNELS), 1, 1];
 
 /**
  * The WGSL of a per-channel reduction: each workgroup sums every pass's terms (expressions of the row `r`, the channel
@@ -86,7 +88,7 @@ function channelReduceProgram(outputShape: number[], channels: number, shaderKey
     outputShape,
     shaderKey,
     dispatchLayout: { x: outputShape.map((_, i) => i) },
-    dispatch: [Math.ceil(channels / REDUCE_CHANNELS), 1, 1],
+    dispatch: reduceWorkgroups(channels),
     variableNames,
     workgroupSize: [REDUCE_THREADS, 1, 1],
     size: true,
@@ -103,7 +105,7 @@ function channelReduceProgram(outputShape: number[], channels: number, shaderKey
  * A complete shader of `channelReduceCode` with several outputs (runMultiOutputProgram's bindings: outputs, inputs,
  * then the uniforms), written by `finish` as `name[i] = value`.
  */
-function channelReduceMultiOutput(key: string, outputs: string[], inputs: string[], passes: ReducePass[], finish: string): Omit<MultiOutputProgram, 'workgroups'> {
+function channelReduceMultiOutput(key: string, outputs: string[], inputs: string[], passes: ReducePass[], finish: string): MultiOutputProgram {
   const { declarations, body } = channelReduceCode(passes, finish);
   const bindings = [
     ...outputs.map((name, i) => `@group(0) @binding(${i}) var<storage, read_write> ${name} : array<f32>;`),
@@ -147,7 +149,7 @@ const RUNNING_MEAN = (running: string, mean: string) => `(1.0 - uniforms.momentu
 const RUNNING_VAR = (running: string, variance: string) => `(1.0 - uniforms.momentum) * ${running} + uniforms.momentum * ${variance} * n / max(n - 1.0, 1.0)`;
 
 /** The statistics and both running updates in one shader: outputs stats [2, C], newRunningMean [C], newRunningVar [C]. */
-const statsAndRunningProgram = () => channelReduceMultiOutput('thfrBnStatsRunning', ['stats', 'newRunningMean', 'newRunningVar'], ['x', 'runningMean', 'runningVar'], STATS_PASSES, `${STATS_FINISH}
+const STATS_AND_RUNNING_PROGRAM = channelReduceMultiOutput('thfrBnStatsRunning', ['stats', 'newRunningMean', 'newRunningVar'], ['x', 'runningMean', 'runningVar'], STATS_PASSES, `${STATS_FINISH}
           stats[c] = mean;
           stats[uniforms.channels + c] = variance;
           newRunningMean[c] = ${RUNNING_MEAN('runningMean[c]', 'mean')};
@@ -179,11 +181,11 @@ const gradientSumProgram = (channels: number, which: 'beta' | 'gamma', relu: boo
   [gradientSumPass(relu, [which])],
   'setOutputAtIndex(c, partial0[localIndex]);');
 
-/** dβ and dγ in one shader: outputs dBeta [C], dGamma [C]. */
-const gradientSumsProgram = (relu: boolean) => channelReduceMultiOutput(`thfrBnSums${relu ? 'Relu' : ''}`, ['dBeta', 'dGamma'], ['dy', 'x', 'stats', ...(relu ? ['y'] : [])],
+/** dβ and dγ in one shader: outputs dBeta [C], dGamma [C]; without, then with the ReLU's mask. */
+const GRADIENT_SUMS_PROGRAMS = [false, true].map((relu) => channelReduceMultiOutput(`thfrBnSums${relu ? 'Relu' : ''}`, ['dBeta', 'dGamma'], ['dy', 'x', 'stats', ...(relu ? ['y'] : [])],
   [gradientSumPass(relu, ['beta', 'gamma'])],
   `dBeta[c] = partial0[localIndex];
-          dGamma[c] = partial1[localIndex];`);
+          dGamma[c] = partial1[localIndex];`));
 
 /** dx = γ / sqrt(σ² + ε) · (g - dβ / n - x̂ dγ / n). */
 const inputGradientProgram = (shape: number[], relu: boolean) => flatProgram(shape, `thfrBnDx${relu ? 'Relu' : ''}`, ['dy', 'x', 'stats', 'gamma', 'dBeta', 'dGamma', ...(relu ? ['y'] : [])], `
@@ -194,8 +196,6 @@ const inputGradientProgram = (shape: number[], relu: boolean) => flatProgram(sha
         let n = f32(uniforms.rows);
         let k = gamma[c] * inverseSqrt(stats[uniforms.channels + c] + uniforms.epsilon);
         setOutputAtIndex(index, k * (g - dBeta[c] / n - xHat * dGamma[c] / n));`);
-
-const reduceWorkgroups = (channels: number): [number, number, number] => [Math.ceil(channels / REDUCE_CHANNELS), 1, 1];
 
 function uniforms(x: TensorInfo, attrs: Record<string, unknown>): Uniform[] {
   const channels = x.shape[x.shape.length - 1];
@@ -222,7 +222,7 @@ const forward = (multiOutput: boolean) => ({ inputs, attrs = {}, backend }: Kern
   const u = uniforms(x, attrs);
   const recorder = multiOutput ? webGpuInternals(backend) : undefined;
   if (recorder) {
-    const [stats, newRunningMean, newRunningVar] = runMultiOutputProgram(recorder, { ...statsAndRunningProgram(), workgroups: reduceWorkgroups(channels) },
+    const [stats, newRunningMean, newRunningVar] = runMultiOutputProgram(recorder, STATS_AND_RUNNING_PROGRAM, reduceWorkgroups(channels),
       [[2, channels], [channels], [channels]], [x, runningMean, runningVar], packUniforms(u));
     const y = gpu.runWebGPUProgram(normaliseProgram(x.shape, Boolean(attrs.relu)), [x, stats, gamma, beta], 'float32', u);
     return [y, stats, newRunningMean, newRunningVar];
@@ -244,7 +244,7 @@ const backward = (multiOutput: boolean) => ({ inputs, attrs = {}, backend }: Ker
   const masked = relu ? [y] : [];
   const recorder = multiOutput ? webGpuInternals(backend) : undefined;
   const [dBeta, dGamma] = recorder
-    ? runMultiOutputProgram(recorder, { ...gradientSumsProgram(relu), workgroups: reduceWorkgroups(channels) }, [[channels], [channels]], [dy, x, stats, ...masked], packUniforms(u))
+    ? runMultiOutputProgram(recorder, GRADIENT_SUMS_PROGRAMS[Number(relu)], reduceWorkgroups(channels), [[channels], [channels]], [dy, x, stats, ...masked], packUniforms(u))
     : [
       gpu.runWebGPUProgram(gradientSumProgram(channels, 'beta', relu), [dy, ...masked], 'float32', u),
       gpu.runWebGPUProgram(gradientSumProgram(channels, 'gamma', relu), [dy, x, stats, ...masked], 'float32', u),

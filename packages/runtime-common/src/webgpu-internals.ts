@@ -8,6 +8,8 @@
  * private there, so `webGpuInternals` checks that each exists and returns undefined when one is missing (a later
  * tfjs), and the callers then keep tfjs' own kernels.
  */
+import { tf } from '@thfr/tensor';
+
 import type { TensorInfo } from './composed-kernel.js';
 
 /** The WebGPU objects these kernels touch, as far as they use them. */
@@ -102,9 +104,6 @@ export function webGpuInternals(backend: unknown): WebGpuRecorder | undefined {
   };
 }
 
-/** GPUBufferUsage flags (WebGPU spec constants; the global is not there in every environment that loads this file). */
-export const GPU_BUFFER_USAGE = { COPY_SRC: 0x04, COPY_DST: 0x08, UNIFORM: 0x40, STORAGE: 0x80 } as const;
-
 /**
  * A complete WGSL compute shader with several outputs: bindings 0 … outputs-1 are the outputs (read_write), then the
  * inputs (read), then one storage buffer of uniforms (the caller's `uniforms` tensor), all arrays of f32.
@@ -113,7 +112,6 @@ export interface MultiOutputProgram {
   /** Identifies `code` in the pipeline cache. */
   key: string;
   code: string;
-  workgroups: [number, number, number];
 }
 
 const pipelineCache = new WeakMap<GpuDeviceLike, Map<string, ReturnType<GpuDeviceLike['createComputePipeline']>>>();
@@ -135,7 +133,7 @@ export function cachedPipeline(device: GpuDeviceLike, key: string, code: string)
  * by one dispatch where a tfjs program would take one dispatch per output. `uniforms` holds the shader's uniform
  * struct (bit patterns of i32 fields included) and is freed after the submission.
  */
-export function runMultiOutputProgram(recorder: WebGpuRecorder, program: MultiOutputProgram, outputShapes: number[][], inputs: TensorInfo[], uniforms: Float32Array): TensorInfo[] {
+export function runMultiOutputProgram(recorder: WebGpuRecorder, program: MultiOutputProgram, workgroups: [number, number, number], outputShapes: number[][], inputs: TensorInfo[], uniforms: Float32Array): TensorInfo[] {
   const outputs = outputShapes.map((shape) => recorder.allocate(shape));
   const uniformTensor = recorder.allocate([uniforms.length], uniforms);
   const bound = [...outputs, ...inputs, uniformTensor];
@@ -144,12 +142,12 @@ export function runMultiOutputProgram(recorder: WebGpuRecorder, program: MultiOu
   const bindGroup = recorder.device.createBindGroup({
     layout: pipeline.getBindGroupLayout(0),
     // The tensor's bytes only: a pooled buffer may be larger.
-    entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer, size: bound[binding].shape.reduce((a, b) => a * b, 1) * 4 } })),
+    entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer, size: tf.util.sizeFromShape(bound[binding].shape) * 4 } })),
   });
   const pass = recorder.encoder().beginComputePass();
   pass.setPipeline(pipeline);
   pass.setBindGroup(0, bindGroup);
-  pass.dispatchWorkgroups(...program.workgroups);
+  pass.dispatchWorkgroups(...workgroups);
   pass.end();
   recorder.own([...outputs, ...inputs]);
   recorder.release(uniformTensor);

@@ -32,10 +32,7 @@ const MAX_WORKGROUPS_PER_DIMENSION = 65535;
  * (a WGSL struct body, e.g. 'rows : i32, epsilon : f32,'), and calls setOutputAtIndex.
  */
 export function flatProgram(outputShape: number[], shaderKey: string, variableNames: string[], uniforms: string, body: string): WebGpuProgramLike {
-  const groups = Math.ceil(outputShape.reduce((a, b) => a * b, 1) / WORKGROUP);
-  const dispatch: [number, number, number] = groups <= MAX_WORKGROUPS_PER_DIMENSION
-    ? [groups, 1, 1]
-    : [MAX_WORKGROUPS_PER_DIMENSION, Math.ceil(groups / MAX_WORKGROUPS_PER_DIMENSION), 1];
+  const dispatch = workgroupGrid(Math.ceil(outputShape.reduce((a, b) => a * b, 1) / WORKGROUP));
   return {
     outputShape,
     shaderKey,
@@ -51,4 +48,13 @@ export function flatProgram(outputShape: number[], shaderKey: string, variableNa
         ${body}
       }`,
   };
+}
+
+/**
+ * `groups` workgroups as a grid within `maxPerDimension` (WebGPU's default limit unless the device's is given): one row
+ * while they fit, else rows of `maxPerDimension`; the shader turns (x, y) back into a flat index.
+ */
+export function workgroupGrid(groups: number, maxPerDimension = MAX_WORKGROUPS_PER_DIMENSION): [number, number, number] {
+  const x = Math.min(groups, maxPerDimension);
+  return [x, Math.ceil(groups / x), 1];
 }

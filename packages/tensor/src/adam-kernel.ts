@@ -2,7 +2,7 @@
  * One Adam step over a run of variables as a single tfjs kernel, so that a backend can update a whole bucket of
  * parameters in a few GPU commands instead of ~15 element-wise kernels plus a concat and a split (one dispatch each on
  * WebGPU). This file is the contract shared by @thfr/nn's FusedAdam (the caller, which keeps its element-wise ops for
- * backends without the kernel) and @thfr/runtime-common (which registers it for webgpu).
+ * backends without the kernel) and @thfr/runtime-common (which implements it for webgpu, cpu and wasm).
  *
  * `THFR_ADAM_STEP`: inputs { m [T], v [T], accBeta1 [], accBeta2 [], param0 … param{n-1}, grad0 … grad{n-1} } with T
  * the parameters' total size and grad_i the size of param_i; attrs { count: n, learningRate, beta1, beta2, epsilon }
