@@ -8,7 +8,11 @@
  *  4. backbones (WideResNet50-2 and ResNet50 to layer3) at batch 1 and 16, next to PyTorch;
  *  5. each Conv2DBackpropFilter geometry of the paper step, timed with tfjs' kernel and split-K slabs;
  *  6. the paper step with one shader per output (FusedAdam's element-wise ops, 7 batch-norm shaders per layer) against
- *     the multi-output kernels (THFR_ADAM_STEP, 4 batch-norm shaders).
+ *     the multi-output kernels (THFR_ADAM_STEP, 4 batch-norm shaders);
+ *  7. section 'gemm': the opt-in kernels against the defaults, in the same run: thfr's register-tiled GEMM (Conv2D,
+ *     FusedConv2D, Conv2DBackpropInput, BatchMatMul) against tfjs' kernels for the training steps, inference and
+ *     backbones at batch 16, and each Conv2D / BatchMatMul geometry of the paper step and FusedConv2D geometry of the
+ *     WideResNet50-2 backbone; the batch norm's statistics split over row chunks, alone and with the GEMM.
  * GPU timings are pipelined (k calls in flight, one read-back, as cuda.synchronize() timing); single-call latency
  * (a read-back after every call: Dawn's read-back round trip included) is reported beside them.
  * Bundle here and run there (see ../shared/device/README.md):
@@ -18,7 +22,7 @@
 import '@tensorflow/tfjs-backend-cpu';
 import { tf } from '@thfr/tensor';
 import { initRuntime, formatBackendDescription } from '@thfr/runtime-node';
-import { registerWebGpuBatchNormKernels, registerWebGpuConvFilterGradient, registerWebGpuConvInputGradient } from '@thfr/runtime-common';
+import { registerWebGpuBatchNormKernels, registerWebGpuConvFilterGradient, registerWebGpuConvInputGradient, registerWebGpuTiledGemm } from '@thfr/runtime-common';
 import { OP_CASES, compareCase } from '../../runtime-node/test/op-suite.js';
 import { createRandomResNet, type ResNetBackbone } from '@thfr/backbone';
 import { TemplateBank } from '@thfr/template-bank';
@@ -98,7 +102,7 @@ async function recordKernelCalls(kernelName: string, fn: () => tf.Tensor): Promi
   const calls: KernelCall[] = [];
   tf.unregisterKernel(kernelName, 'webgpu');
   tf.registerKernel({ ...config, kernelFunc: ((args: { inputs: Record<string, { shape: number[] }>; attrs: Record<string, unknown> }) => {
-    calls.push({ shapes: Object.fromEntries(Object.entries(args.inputs).map(([k, v]) => [k, v.shape])), attrs: { ...args.attrs } });
+    calls.push({ shapes: Object.fromEntries(Object.entries(args.inputs).filter(([, v]) => v != null).map(([k, v]) => [k, v.shape])), attrs: { ...args.attrs } });
     return (config.kernelFunc as (a: unknown) => unknown)(args);
   }) as never });
   try {
@@ -136,6 +140,20 @@ function useVariant(v: Variant): void {
 /** The paper step's input-gradient calls. */
 let paperInputCalls: KernelCall[] = [];
 
+/** Removes the tiled GEMM registered last (tfjs' Conv2D, FusedConv2D and BatchMatMul come back). */
+let removeGemm: (() => void) | undefined;
+
+function useGemm(on: boolean): void {
+  removeGemm?.();
+  removeGemm = on ? registerWebGpuTiledGemm() : undefined;
+}
+
+/** Rows per chunk of the split batch-norm statistics compared by the 'gemm' section. */
+const BN_SPLIT_ROWS = 1024;
+
+/** Calls recorded for the per-geometry GEMM timing: the paper step's Conv2D and BatchMatMul, the backbone's FusedConv2D. */
+const gemmCalls: Record<'Conv2D' | 'BatchMatMul' | 'FusedConv2D', KernelCall[]> = { Conv2D: [], BatchMatMul: [], FusedConv2D: [] };
+
 /** A kernel implementation to time: `use` registers it. */
 type KernelVariant = { name: string; use: () => void };
 
@@ -147,7 +165,7 @@ type KernelVariant = { name: string; use: () => void };
 async function benchKernelGeometries(kernelName: string, calls: KernelCall[], variants: KernelVariant[], title: string): Promise<void> {
   const groups = new Map<string, { call: KernelCall; count: number }>();
   for (const c of calls) {
-    const key = JSON.stringify([c.shapes, c.attrs.filterShape, c.attrs.inputShape, c.attrs.strides, c.attrs.pad]);
+    const key = JSON.stringify([c.shapes, c.attrs]);
     const g = groups.get(key) ?? { call: c, count: 0 };
     g.count++;
     groups.set(key, g);
@@ -157,8 +175,10 @@ async function benchKernelGeometries(kernelName: string, calls: KernelCall[], va
     const inputs = Object.fromEntries(Object.entries(call.shapes).map(([name, shape]) => [name, tf.randomUniform(shape, -1, 1)]));
     const row: Record<string, unknown> = {
       ...Object.fromEntries(Object.entries(call.shapes).map(([name, shape]) => [name, shape.join('x')])),
-      ...(call.attrs.filterShape ? { filter: (call.attrs.filterShape as number[]).join('x') } : { input: (call.attrs.inputShape as number[]).join('x') }),
-      strides: call.attrs.strides, pad: call.attrs.pad, calls_per_step: count,
+      ...(call.attrs.filterShape ? { filter: (call.attrs.filterShape as number[]).join('x') } : {}),
+      ...(call.attrs.inputShape ? { input: (call.attrs.inputShape as number[]).join('x') } : {}),
+      ...Object.fromEntries(['strides', 'pad', 'transposeA', 'transposeB', 'activation'].filter((k) => call.attrs[k] != null).map((k) => [k, call.attrs[k]])),
+      calls_per_step: count,
     };
     let reference: Float32Array | undefined;
     for (const variant of variants) {
@@ -194,6 +214,13 @@ async function backboneBench(name: 'wide_resnet50_2' | 'resnet50'): Promise<Map<
     const ms = await pipelinedMs(10, () => backbone.extract(images));
     msByBatch.set(batch, ms);
     log(`backbone ${name} (layer1..3)`, { batch, pipelined_ms: round(ms), images_per_s: +((batch * 1000) / ms).toFixed(0), latency_ms: round(single) });
+    if (sections.includes('gemm')) {
+      if (name === 'wide_resnet50_2' && batch === BATCH) gemmCalls.FusedConv2D = await recordKernelCalls('FusedConv2D', () => tf.tidy(() => tf.addN(backbone.extract(images).map((f) => tf.sum(f)))));
+      useGemm(true);
+      const gemmMs = await pipelinedMs(10, () => backbone.extract(images));
+      useGemm(false);
+      log(`backbone ${name} (layer1..3) with the tiled GEMM`, { batch, pipelined_ms: round(gemmMs), images_per_s: +((batch * 1000) / gemmMs).toFixed(0), gemm_speedup: +(ms / gemmMs).toFixed(2) });
+    }
     images.dispose();
   }
   if (!SMALL) {
@@ -211,7 +238,7 @@ async function backboneBench(name: 'wide_resnet50_2' | 'resnet50'): Promise<Map<
 }
 
 /** Sections of the run (env GPU_CHECKS_SECTIONS). */
-const sections = (process.env.GPU_CHECKS_SECTIONS ?? 'paper,backbone,default,filter').split(',');
+const sections = (process.env.GPU_CHECKS_SECTIONS ?? 'paper,gemm,backbone,default,filter').split(',');
 
 /** The paper step's filter-gradient calls, timed per geometry at the end of the run. */
 let paperFilterCalls: KernelCall[] = [];
@@ -237,6 +264,27 @@ async function configBench(label: string, config: ThfrConfig, arch: 'wide_resnet
   const stepLatency = await latency(inFlight(3), async () => { const l = step(); await l.data(); l.dispose(); });
   const stepMs = await pipelinedMs(inFlight(5), () => [step()]);
   log(`${label} training step (batch ${BATCH}, ${SIZE}px, cached features, split-K filter gradient)`, { pipelined_ms: round(stepMs), images_per_s: +((BATCH * 1000) / stepMs).toFixed(1), latency_ms: round(stepLatency), peak_bytes: peakBytes });
+  if (sections.includes('gemm')) {
+    if (label === 'paper') {
+      gemmCalls.Conv2D = await recordKernelCalls('Conv2D', step);
+      gemmCalls.BatchMatMul = await recordKernelCalls('BatchMatMul', step);
+    }
+    // The opt-in kernels one at a time and together, each against the default step of this run.
+    const variants: Array<{ name: string; gemm: boolean; splitRows: number }> = [
+      { name: 'the tiled GEMM', gemm: true, splitRows: 0 },
+      { name: `batch-norm statistics split into chunks of ${BN_SPLIT_ROWS} rows`, gemm: false, splitRows: BN_SPLIT_ROWS },
+      { name: 'the tiled GEMM and split batch-norm statistics', gemm: true, splitRows: BN_SPLIT_ROWS },
+    ];
+    for (const v of variants) {
+      useGemm(v.gemm);
+      registerWebGpuBatchNormKernels('webgpu', { splitRows: v.splitRows });
+      const counted = await countDispatches(step);
+      const ms = await pipelinedMs(inFlight(5), () => [step()]);
+      log(`${label} training step with ${v.name}`, { pipelined_ms: round(ms), images_per_s: +((BATCH * 1000) / ms).toFixed(1), speedup: +(stepMs / ms).toFixed(2), compute_shaders: counted.shaders });
+    }
+    useGemm(false);
+    registerWebGpuBatchNormKernels('webgpu');
+  }
   if (label === 'paper') {
     const calls = await recordKernelCalls('Conv2DBackpropFilter', step);
     paperInputCalls = await recordKernelCalls('Conv2DBackpropInput', step);
@@ -297,6 +345,12 @@ async function configBench(label: string, config: ThfrConfig, arch: 'wide_resnet
     const ms = await concurrentMs(queued, predict);
     inferenceMs.set(batch, ms);
     log(`${label} inference (backbone + search + restoration + map)`, { batch, pipelined_ms: round(ms), images_per_s: +((batch * 1000) / ms).toFixed(1), latency_ms: round(single), peak_bytes: peakBytes });
+    if (sections.includes('gemm')) {
+      useGemm(true);
+      const gemmMs = await concurrentMs(queued, predict);
+      useGemm(false);
+      log(`${label} inference with the tiled GEMM`, { batch, pipelined_ms: round(gemmMs), images_per_s: +((batch * 1000) / gemmMs).toFixed(1), gemm_speedup: +(ms / gemmMs).toFixed(2) });
+    }
     if (batch === BATCH && label === 'paper' && sections.includes('variants')) {
       for (const v of VARIANTS) {
         useVariant(v);
@@ -356,6 +410,12 @@ async function main(): Promise<number> {
     const slabs = [512, 1024, 2048, 4096].map((rowsPerSlab) => ({ name: `splitK${rowsPerSlab}`, use: () => useFilterGradient({ rowsPerSlab }) }));
     await benchKernelGeometries('Conv2DBackpropFilter', paperFilterCalls, [{ name: 'tfjs', use: () => useFilterGradient('tfjs') }, ...slabs], 'filter gradient');
     useFilterGradient({});
+  }
+  if (sections.includes('gemm')) {
+    for (const kernelName of ['Conv2D', 'BatchMatMul', 'FusedConv2D'] as const) {
+      await benchKernelGeometries(kernelName, gemmCalls[kernelName], [{ name: 'tfjs', use: () => useGemm(false) }, { name: 'gemm', use: () => useGemm(true) }], `${kernelName} (tiled GEMM)`);
+      useGemm(false);
+    }
   }
   if (sections.includes('input')) {
     await benchKernelGeometries('Conv2DBackpropInput', paperInputCalls, [{ name: 'tfjs', use: () => useInputGradient('tfjs') }, { name: 'thfr', use: () => useInputGradient('composed') }], 'input gradient');

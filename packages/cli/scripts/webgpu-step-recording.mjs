@@ -1,14 +1,16 @@
 // Host-side cost of one paper-configuration training step on webgpu: the time tfjs and Dawn take to record the step's
 // commands (nothing is submitted until the step has returned), with thfr's multi-output kernels (THFR_ADAM_STEP, the
 // batch norm's 4 shaders per layer) and with one shader per output (FusedAdam's element-wise ops, 7 batch-norm shaders),
-// alternated in one process. On an H200 host the paper step was bound by this cost (~0.4 ms per shader, seventh
+// alternated in one process, and with the multi-output kernels on thfr's register-tiled GEMM (registerWebGpuTiledGemm
+// with no size threshold, as every convolution of the full-size network is above it; the input gradient then takes one
+// shader where the composed one took three). On an H200 host the paper step was bound by this cost (~0.4 ms per shader, seventh
 // session); here it runs on SwiftShader, whose execution is left out by timing the recording alone. The network is the
 // bench's twin (WideResNet50-2's layers at 1/8 width; the full network's optimizer buckets) at 1/4 spatial size.
 //   node packages/cli/scripts/webgpu-step-recording.mjs [REPEATS]      (after `pnpm build`; Debian's chromium installed)
 import { existsSync } from 'node:fs';
 import { tf } from '@thfr/tensor';
 import { initRuntime } from '@thfr/runtime-node';
-import { registerWebGpuBatchNormKernels } from '@thfr/runtime-common';
+import { registerWebGpuBatchNormKernels, registerWebGpuTiledGemm } from '@thfr/runtime-common';
 import { PAPER_CONFIG, ThfrNetwork, restorationLoss } from '@thfr/model';
 import { FusedAdam, partitionIntoBuckets } from '@thfr/nn';
 import { DISPATCH_TWIN_WIDTH_DIVISOR } from '../dist/commands/bench-dispatches.js';
@@ -29,9 +31,11 @@ const features = levels.map((l, i) => tf.randomUniform([1, l.size, l.size, l.cha
 const template = tf.randomUniform([1, network.codeSize, network.codeSize, network.templateChannels], 0, 1, 'float32', 7);
 network.train();
 const modes = {
-  'multi-output kernels': { stepKernel: true, multiOutputShaders: true },
-  'one shader per output': { stepKernel: false, multiOutputShaders: false },
+  'multi-output kernels': { stepKernel: true, multiOutputShaders: true, gemm: false },
+  'one shader per output': { stepKernel: false, multiOutputShaders: false, gemm: false },
+  'tiled GEMM': { stepKernel: true, multiOutputShaders: true, gemm: true },
 };
+let removeGemm;
 const optimizers = Object.fromEntries(Object.entries(modes).map(([name, m]) => [name, new FusedAdam(network.trainableVariables(), { learningRate: 1e-6, buckets, stepKernel: m.stepKernel })]));
 const pass = globalThis.GPUComputePassEncoder.prototype;
 const dispatch = pass.dispatchWorkgroups;
@@ -44,6 +48,8 @@ const submitBatch = tf.env().get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE');
 /** One step: ms until minimize() returned (recording only: no submit before), then its execution awaited. */
 async function step(name) {
   registerWebGpuBatchNormKernels('webgpu', { multiOutputShaders: modes[name].multiOutputShaders });
+  removeGemm?.();
+  removeGemm = modes[name].gemm ? registerWebGpuTiledGemm({ minMultiplyAdds: 1 }) : undefined;
   tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', 1e9);
   shaders = 0;
   const start = performance.now();
@@ -65,6 +71,7 @@ for (let r = 0; r < repeats; r++) {
   }
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const [fused, perOutput] = Object.keys(modes).map((name) => median(results[name]));
-console.log(`median host time to record a step: multi-output kernels ${fused.toFixed(0)} ms, one shader per output ${perOutput.toFixed(0)} ms (${(perOutput / fused).toFixed(2)}x)`);
+const [fused, perOutput, gemm] = Object.keys(modes).map((name) => median(results[name]));
+console.log(`median host time to record a step: multi-output kernels ${fused.toFixed(0)} ms, one shader per output ${perOutput.toFixed(0)} ms (${(perOutput / fused).toFixed(2)}x), tiled GEMM ${gemm.toFixed(0)} ms`);
+removeGemm?.();
 registerWebGpuBatchNormKernels('webgpu');

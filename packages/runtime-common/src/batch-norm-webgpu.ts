@@ -5,7 +5,8 @@
  * where the composed ops took ~26 (batch norm ~23, its ReLU ~3). A tfjs WebGPU program writes one output, so the
  * shaders with several are recorded through webgpu-internals.ts; where that is not possible (option
  * `multiOutputShaders: false`, or a tfjs without the fields it uses) each output gets a tfjs program of its own: 7
- * shaders, the same floats. The per-channel sums run 32 row lanes per channel over the batch's rows.
+ * shaders, the same floats. The per-channel sums run 32 row lanes per channel over the batch's rows; with option
+ * `splitRows` they split over chunks of rows (one more shader forward and one backward, many more workgroups).
  */
 import { tf, THFR_BATCH_NORM_TRAIN, THFR_BATCH_NORM_TRAIN_GRAD } from '@thfr/tensor';
 
@@ -15,12 +16,14 @@ import { replaceKernel } from './replace-kernel.js';
 import { packUniforms, runMultiOutputProgram, webGpuInternals, type MultiOutputProgram } from './webgpu-internals.js';
 
 /** Every batch-norm program reads the same uniforms. */
-const BN_UNIFORMS = 'rows : i32, channels : i32, epsilon : f32, momentum : f32,';
+const BN_UNIFORMS = 'rows : i32, channels : i32, epsilon : f32, momentum : f32, chunkRows : i32,';
 const flatProgram = (outputShape: number[], shaderKey: string, variableNames: string[], body: string) => genericFlatProgram(outputShape, shaderKey, variableNames, BN_UNIFORMS, body);
 
 /** Channels per workgroup of the per-channel sums, and row lanes per channel: REDUCE_CHANNELS x REDUCE_LANES threads. */
 const REDUCE_CHANNELS = 8;
 const REDUCE_LANES = 32;
+/** Fewer chunks than this are not worth a second shader: the reduction keeps one workgroup per 8 channels. */
+const MIN_CHUNKS = 4;
 
 /** One pass over the rows: `terms` summed per channel (each with its own accumulator), after the lines of `prelude`. */
 interface ReducePass {
@@ -29,8 +32,8 @@ interface ReducePass {
 }
 
 const REDUCE_THREADS = REDUCE_CHANNELS * REDUCE_LANES;
-/** One workgroup per REDUCE_CHANNELS channels. */
-const reduceWorkgroups = (channels: number): [number, number, number] => [Math.ceil(channels / REDUCE_CHANNELS), 1, 1];
+/** One workgroup per REDUCE_CHANNELS channels and chunk of rows. */
+const reduceWorkgroups = (channels: number, chunks = 1): [number, number, number] => [Math.ceil(channels / REDUCE_CHANNELS), chunks, 1];
 
 /**
  * The WGSL of a per-channel reduction: each workgroup sums every pass's terms (expressions of the row `r`, the channel
@@ -47,7 +50,7 @@ function channelReduceCode(passes: ReducePass[], finish: string): { declarations
     return `
         ${accumulators.map((a) => `var ${a} = 0.0;`).join(' ')}
         if (c < uniforms.channels) {
-          for (var r = lane; r < uniforms.rows; r += ${REDUCE_LANES}) {
+          for (var r = rowStart + lane; r < rowEnd; r += ${REDUCE_LANES}) {
             let o = r * uniforms.channels + c;
             ${pass.prelude ?? ''}
             ${pass.terms.map((term, j) => `${accumulators[j]} += ${term};`).join('\n            ')}
@@ -73,6 +76,10 @@ function channelReduceCode(passes: ReducePass[], finish: string): { declarations
       var<workgroup> firstPass : array<f32, ${REDUCE_CHANNELS}>;`,
     body: `
         let lane = i32(localIndex / ${REDUCE_CHANNELS}u);
+        // This workgroup's rows: all of them, or chunk workgroupId.y of uniforms.chunkRows (split statistics).
+        let rowStart = i32(workgroupId.y) * uniforms.chunkRows;
+        let rowEnd = min(rowStart + uniforms.chunkRows, uniforms.rows);
+        let rowCount = rowEnd - rowStart;
         let c = i32(workgroupId.x) * ${REDUCE_CHANNELS} + i32(localIndex % ${REDUCE_CHANNELS}u);
         ${passesCode}
         if (localIndex < ${REDUCE_CHANNELS}u && c < uniforms.channels) {
@@ -82,13 +89,13 @@ function channelReduceCode(passes: ReducePass[], finish: string): { declarations
 }
 
 /** A tfjs program of `channelReduceCode` with one output (written by `finish` through setOutputAtIndex). */
-function channelReduceProgram(outputShape: number[], channels: number, shaderKey: string, variableNames: string[], passes: ReducePass[], finish: string): WebGpuProgramLike {
+function channelReduceProgram(outputShape: number[], channels: number, shaderKey: string, variableNames: string[], passes: ReducePass[], finish: string, chunks = 1): WebGpuProgramLike {
   const { declarations, body } = channelReduceCode(passes, finish);
   return {
     outputShape,
     shaderKey,
     dispatchLayout: { x: outputShape.map((_, i) => i) },
-    dispatch: reduceWorkgroups(channels),
+    dispatch: reduceWorkgroups(channels, chunks),
     variableNames,
     workgroupSize: [REDUCE_THREADS, 1, 1],
     size: true,
@@ -101,22 +108,26 @@ function channelReduceProgram(outputShape: number[], channels: number, shaderKey
   };
 }
 
+/** The uniform struct and bindings of a multi-output shader: runMultiOutputProgram binds outputs, inputs, then uniforms. */
+function multiOutputBindings(outputs: string[], inputs: string[]): string {
+  return [
+    `struct Uniforms { ${BN_UNIFORMS} }`,
+    ...outputs.map((name, i) => `@group(0) @binding(${i}) var<storage, read_write> ${name} : array<f32>;`),
+    ...inputs.map((name, i) => `@group(0) @binding(${outputs.length + i}) var<storage, read> ${name} : array<f32>;`),
+    `@group(0) @binding(${outputs.length + inputs.length}) var<storage, read> uniforms : Uniforms;`,
+  ].join('\n      ');
+}
+
 /**
  * A complete shader of `channelReduceCode` with several outputs (runMultiOutputProgram's bindings: outputs, inputs,
  * then the uniforms), written by `finish` as `name[i] = value`.
  */
 function channelReduceMultiOutput(key: string, outputs: string[], inputs: string[], passes: ReducePass[], finish: string): MultiOutputProgram {
   const { declarations, body } = channelReduceCode(passes, finish);
-  const bindings = [
-    ...outputs.map((name, i) => `@group(0) @binding(${i}) var<storage, read_write> ${name} : array<f32>;`),
-    ...inputs.map((name, i) => `@group(0) @binding(${outputs.length + i}) var<storage, read> ${name} : array<f32>;`),
-    `@group(0) @binding(${outputs.length + inputs.length}) var<storage, read> uniforms : Uniforms;`,
-  ];
   return {
     key,
     code: `
-      struct Uniforms { ${BN_UNIFORMS} }
-      ${bindings.join('\n      ')}
+      ${multiOutputBindings(outputs, inputs)}
       ${declarations}
       @compute @workgroup_size(${REDUCE_THREADS})
       fn main(@builtin(local_invocation_index) localIndex : u32, @builtin(workgroup_id) workgroupId : vec3<u32>) {
@@ -133,9 +144,9 @@ const gradient = (relu: boolean) => (relu ? 'let g = select(0.0, dy[o], y[o] > 0
 /** The batch mean, then the biased variance (a second pass over the rows, around the mean). */
 const STATS_PASSES: ReducePass[] = [
   { terms: ['x[o]'] },
-  { prelude: 'let d = x[o] - previous1 / f32(uniforms.rows);', terms: ['d * d'] },
+  { prelude: 'let d = x[o] - previous1 / f32(rowCount);', terms: ['d * d'] },
 ];
-const STATS_FINISH = `let n = f32(uniforms.rows);
+const STATS_FINISH = `let n = f32(rowCount);
           let mean = firstPass[localIndex] / n;
           let variance = partial0[localIndex] / n;`;
 
@@ -154,6 +165,95 @@ const STATS_AND_RUNNING_PROGRAM = channelReduceMultiOutput('thfrBnStatsRunning',
           stats[uniforms.channels + c] = variance;
           newRunningMean[c] = ${RUNNING_MEAN('runningMean[c]', 'mean')};
           newRunningVar[c] = ${RUNNING_VAR('runningVar[c]', 'variance')};`);
+
+/**
+ * Split statistics, for batches with many rows per channel: a layer of 256 channels gives the one-workgroup-per-8-
+ * channels reduction 32 workgroups, each looping over every row. Split, each workgroup takes 8 channels and one chunk of
+ * `chunkRows` rows and writes that chunk's mean and sum of squared deviations (partials [chunks, 2, C]); a second shader
+ * combines the chunks per channel (Chan et al.'s pairwise update, in chunk order), so the variance stays two-pass
+ * accurate. The gradient sums split the same way: partial dβ and dγ per chunk, then summed in chunk order.
+ */
+const partialStatsProgram = (channels: number, chunks: number) => channelReduceProgram([chunks, 2, channels], channels, 'thfrBnPartialStats', ['x'], STATS_PASSES, `
+          let chunk = i32(workgroupId.y);
+          setOutputAtIndex(chunk * 2 * uniforms.channels + c, firstPass[localIndex] / f32(rowCount));
+          setOutputAtIndex((chunk * 2 + 1) * uniforms.channels + c, partial0[localIndex]);`, chunks);
+
+/** WGSL: the number of row chunks. */
+const CHUNKS = 'let chunks = (uniforms.rows + uniforms.chunkRows - 1) / uniforms.chunkRows;';
+
+/** WGSL: the batch mean and biased variance of channel `c` from the chunks' partials (`partial` [chunks, 2, C]). */
+const COMBINE_CHUNKS = `var count = 0.0;
+        var mean = 0.0;
+        var squares = 0.0;
+        ${CHUNKS}
+        for (var r = 0; r < chunks; r++) {
+          let size = f32(min(uniforms.chunkRows, uniforms.rows - r * uniforms.chunkRows));
+          let chunkMean = partial[r * 2 * uniforms.channels + c];
+          let total = count + size;
+          let delta = chunkMean - mean;
+          mean = mean + delta * (size / total);
+          squares = squares + partial[(r * 2 + 1) * uniforms.channels + c] + delta * delta * (count * size / total);
+          count = total;
+        }
+        let n = f32(uniforms.rows);
+        let variance = squares / n;`;
+
+/** stats [2, C] from the partials (one output: the one-program-per-output path). */
+const combineStatsProgram = (channels: number) => flatProgram([2, channels], 'thfrBnCombineStats', ['partial'], `
+        let c = index % uniforms.channels;
+        ${COMBINE_CHUNKS}
+        setOutputAtIndex(index, select(mean, variance, index >= uniforms.channels));`);
+
+/** One thread per channel, with several outputs (runMultiOutputProgram's bindings: outputs, inputs, then the uniforms). */
+function perChannelMultiOutput(key: string, outputs: string[], inputs: string[], body: string): MultiOutputProgram {
+  return {
+    key,
+    code: `
+      ${multiOutputBindings(outputs, inputs)}
+      @compute @workgroup_size(${PER_CHANNEL_WORKGROUP})
+      fn main(@builtin(global_invocation_id) id : vec3<u32>) {
+        let c = i32(id.x);
+        if (c >= uniforms.channels) { return; }
+        ${body}
+      }`,
+  };
+}
+const PER_CHANNEL_WORKGROUP = 64;
+const perChannelWorkgroups = (channels: number): [number, number, number] => [Math.ceil(channels / PER_CHANNEL_WORKGROUP), 1, 1];
+
+/** The combined statistics and both running updates in one shader. */
+const COMBINE_STATS_AND_RUNNING_PROGRAM = perChannelMultiOutput('thfrBnCombineStatsRunning', ['stats', 'newRunningMean', 'newRunningVar'], ['partial', 'runningMean', 'runningVar'], `
+        ${COMBINE_CHUNKS}
+        stats[c] = mean;
+        stats[uniforms.channels + c] = variance;
+        newRunningMean[c] = ${RUNNING_MEAN('runningMean[c]', 'mean')};
+        newRunningVar[c] = ${RUNNING_VAR('runningVar[c]', 'variance')};`);
+
+/** Partial dβ and dγ per chunk: [chunks, 2, C]. */
+const partialGradientSumsProgram = (channels: number, chunks: number, relu: boolean) => channelReduceProgram([chunks, 2, channels], channels, `thfrBnPartialSums${relu ? 'Relu' : ''}`,
+  ['dy', 'x', 'stats', ...(relu ? ['y'] : [])], [gradientSumPass(relu, ['beta', 'gamma'])], `
+          let chunk = i32(workgroupId.y);
+          setOutputAtIndex(chunk * 2 * uniforms.channels + c, partial0[localIndex]);
+          setOutputAtIndex((chunk * 2 + 1) * uniforms.channels + c, partial1[localIndex]);`, chunks);
+
+/** WGSL: term `which` (0: dβ, 1: dγ) of channel `c` summed over the chunks in order, into `name`. */
+const sumChunks = (which: 0 | 1, name: string) => `var ${name} = 0.0;
+        for (var r = 0; r < chunks; r++) { ${name} = ${name} + partial[(r * 2 + ${which}) * uniforms.channels + c]; }`;
+
+/** dβ or dγ from the partials (one output). */
+const sumChunksProgram = (channels: number, which: 0 | 1) => flatProgram([channels], `thfrBnSumChunks${which}`, ['partial'], `
+        let c = index;
+        ${CHUNKS}
+        ${sumChunks(which, 'sum')}
+        setOutputAtIndex(index, sum);`);
+
+/** dβ and dγ from the partials in one shader. */
+const SUM_CHUNKS_PROGRAM = perChannelMultiOutput('thfrBnSumChunks', ['dBeta', 'dGamma'], ['partial'], `
+        ${CHUNKS}
+        ${sumChunks(0, 'beta')}
+        ${sumChunks(1, 'gamma')}
+        dBeta[c] = beta;
+        dGamma[c] = gamma;`);
 
 const normaliseProgram = (shape: number[], relu: boolean) => flatProgram(shape, `thfrBnY${relu ? 'Relu' : ''}`, ['x', 'stats', 'gamma', 'beta'], `
         let o = index;
@@ -197,16 +297,27 @@ const inputGradientProgram = (shape: number[], relu: boolean) => flatProgram(sha
         let k = gamma[c] * inverseSqrt(stats[uniforms.channels + c] + uniforms.epsilon);
         setOutputAtIndex(index, k * (g - dBeta[c] / n - xHat * dGamma[c] / n));`);
 
-function uniforms(x: TensorInfo, attrs: Record<string, unknown>): Uniform[] {
+/** The rows per channel of `x` ([..., C]), and the chunks they split into (1: one workgroup per 8 channels takes all). */
+function rowChunks(x: TensorInfo, chunkRows: number): { rows: number; chunkRows: number; chunks: number } {
+  const rows = tf.util.sizeFromShape(x.shape) / x.shape[x.shape.length - 1];
+  const chunks = chunkRows > 0 ? Math.ceil(rows / chunkRows) : 1;
+  return chunks >= MIN_CHUNKS ? { rows, chunkRows, chunks } : { rows, chunkRows: rows, chunks: 1 };
+}
+
+function uniforms(x: TensorInfo, attrs: Record<string, unknown>, chunkRows: number): Uniform[] {
   const channels = x.shape[x.shape.length - 1];
-  const rows = x.shape.reduce((a, b) => a * b, 1) / channels;
+  const rows = tf.util.sizeFromShape(x.shape) / channels;
   return [
     { type: 'int32', data: [rows] },
     { type: 'int32', data: [channels] },
     { type: 'float32', data: [attrs.epsilon as number] },
     { type: 'float32', data: [(attrs.momentum as number | undefined) ?? 0] },
+    { type: 'int32', data: [chunkRows] },
   ];
 }
+
+/** Frees an intermediate this kernel made (tfjs keeps its buffer until the commands that use it are submitted). */
+const disposeData = (backend: unknown, info: TensorInfo) => (backend as { disposeData(dataId: object): boolean }).disposeData(info.dataId);
 
 function checkFloat(inputs: Record<string, TensorInfo>, kernel: string): void {
   for (const [name, info] of Object.entries(inputs)) {
@@ -214,13 +325,31 @@ function checkFloat(inputs: Record<string, TensorInfo>, kernel: string): void {
   }
 }
 
-const forward = (multiOutput: boolean) => ({ inputs, attrs = {}, backend }: KernelArgs): TensorInfo[] => {
+const forward = (multiOutput: boolean, splitRows: number) => ({ inputs, attrs = {}, backend }: KernelArgs): TensorInfo[] => {
   checkFloat(inputs, THFR_BATCH_NORM_TRAIN);
   const gpu = backend as WebGpuBackendLike;
   const { x, gamma, beta, runningMean, runningVar } = inputs;
   const channels = x.shape[x.shape.length - 1];
-  const u = uniforms(x, attrs);
+  const { chunkRows, chunks } = rowChunks(x, splitRows);
+  const u = uniforms(x, attrs, chunkRows);
   const recorder = multiOutput ? webGpuInternals(backend) : undefined;
+  if (chunks > 1) {
+    const partial = gpu.runWebGPUProgram(partialStatsProgram(channels, chunks), [x], 'float32', u);
+    let stats: TensorInfo;
+    let newRunningMean: TensorInfo;
+    let newRunningVar: TensorInfo;
+    if (recorder) {
+      [stats, newRunningMean, newRunningVar] = runMultiOutputProgram(recorder, COMBINE_STATS_AND_RUNNING_PROGRAM, perChannelWorkgroups(channels),
+        [[2, channels], [channels], [channels]], [partial, runningMean, runningVar], packUniforms(u));
+    } else {
+      stats = gpu.runWebGPUProgram(combineStatsProgram(channels), [partial], 'float32', u);
+      newRunningMean = gpu.runWebGPUProgram(runningProgram(channels, 'mean'), [stats, runningMean], 'float32', u);
+      newRunningVar = gpu.runWebGPUProgram(runningProgram(channels, 'var'), [stats, runningVar], 'float32', u);
+    }
+    disposeData(backend, partial);
+    const y = gpu.runWebGPUProgram(normaliseProgram(x.shape, Boolean(attrs.relu)), [x, stats, gamma, beta], 'float32', u);
+    return [y, stats, newRunningMean, newRunningVar];
+  }
   if (recorder) {
     const [stats, newRunningMean, newRunningVar] = runMultiOutputProgram(recorder, STATS_AND_RUNNING_PROGRAM, reduceWorkgroups(channels),
       [[2, channels], [channels], [channels]], [x, runningMean, runningVar], packUniforms(u));
@@ -234,21 +363,28 @@ const forward = (multiOutput: boolean) => ({ inputs, attrs = {}, backend }: Kern
   return [y, stats, newRunningMean, newRunningVar];
 };
 
-const backward = (multiOutput: boolean) => ({ inputs, attrs = {}, backend }: KernelArgs): TensorInfo[] => {
+const backward = (multiOutput: boolean, splitRows: number) => ({ inputs, attrs = {}, backend }: KernelArgs): TensorInfo[] => {
   checkFloat(inputs, THFR_BATCH_NORM_TRAIN_GRAD);
   const gpu = backend as WebGpuBackendLike;
   const { dy, x, stats, gamma, y } = inputs;
   const relu = Boolean(attrs.relu);
   const channels = x.shape[x.shape.length - 1];
-  const u = uniforms(x, attrs);
+  const { chunkRows, chunks } = rowChunks(x, splitRows);
+  const u = uniforms(x, attrs, chunkRows);
   const masked = relu ? [y] : [];
   const recorder = multiOutput ? webGpuInternals(backend) : undefined;
-  const [dBeta, dGamma] = recorder
+  const partial = chunks > 1 ? gpu.runWebGPUProgram(partialGradientSumsProgram(channels, chunks, relu), [dy, x, stats, ...masked], 'float32', u) : undefined;
+  const [dBeta, dGamma] = partial
+    ? (recorder
+      ? runMultiOutputProgram(recorder, SUM_CHUNKS_PROGRAM, perChannelWorkgroups(channels), [[channels], [channels]], [partial], packUniforms(u))
+      : [gpu.runWebGPUProgram(sumChunksProgram(channels, 0), [partial], 'float32', u), gpu.runWebGPUProgram(sumChunksProgram(channels, 1), [partial], 'float32', u)])
+    : recorder
     ? runMultiOutputProgram(recorder, GRADIENT_SUMS_PROGRAMS[Number(relu)], reduceWorkgroups(channels), [[channels], [channels]], [dy, x, stats, ...masked], packUniforms(u))
     : [
       gpu.runWebGPUProgram(gradientSumProgram(channels, 'beta', relu), [dy, ...masked], 'float32', u),
       gpu.runWebGPUProgram(gradientSumProgram(channels, 'gamma', relu), [dy, x, stats, ...masked], 'float32', u),
     ];
+  if (partial) disposeData(backend, partial);
   const dx = gpu.runWebGPUProgram(inputGradientProgram(x.shape, relu), [dy, x, stats, gamma, dBeta, dGamma, ...masked], 'float32', u);
   return [dx, dGamma, dBeta];
 };
@@ -260,12 +396,21 @@ export interface WebGpuBatchNormOptions {
    * outputs are the same floats either way.
    */
   multiOutputShaders?: boolean;
+  /**
+   * Split the per-channel sums over chunks of this many rows (rows = the batch's pixels, N x H x W) where that makes at
+   * least 4 chunks: one workgroup per 8 channels and chunk, then one shader that combines the chunks (Chan et al.'s
+   * update for the variance). One more shader forward and one backward, and C / 8 x chunks workgroups instead of C / 8,
+   * each looping over a chunk instead of every row. 0 (the default until it is timed on a GPU) never splits.
+   */
+  splitRows?: number;
 }
 
 /** Registers the fused training batch norm for tfjs-backend-webgpu (idempotent); returns the kernel names. */
 export function registerWebGpuBatchNormKernels(backendName = 'webgpu', options: WebGpuBatchNormOptions = {}): string[] {
   const multiOutput = options.multiOutputShaders ?? true;
-  for (const [kernelName, kernelFunc] of [[THFR_BATCH_NORM_TRAIN, forward(multiOutput)], [THFR_BATCH_NORM_TRAIN_GRAD, backward(multiOutput)]] as const) {
+  const splitRows = options.splitRows ?? 0;
+  if (!Number.isInteger(splitRows) || splitRows < 0) throw new RangeError(`registerWebGpuBatchNormKernels: splitRows must be a non-negative integer, got ${splitRows}`);
+  for (const [kernelName, kernelFunc] of [[THFR_BATCH_NORM_TRAIN, forward(multiOutput, splitRows)], [THFR_BATCH_NORM_TRAIN_GRAD, backward(multiOutput, splitRows)]] as const) {
     replaceKernel(kernelName, backendName, kernelFunc);
   }
   return [THFR_BATCH_NORM_TRAIN, THFR_BATCH_NORM_TRAIN_GRAD];

@@ -1,6 +1,6 @@
 import { tf, selectBackend } from '@thfr/tensor';
 import type { BackendCandidate, SkippedBackend } from '@thfr/tensor';
-import { NODE_BACKEND_PRIORITY, backendOrder, describeBackend, registerAdamStep, registerFusedBatchNorm, registerWebGpuConvGradients } from '@thfr/runtime-common';
+import { NODE_BACKEND_PRIORITY, backendOrder, describeBackend, registerAdamStep, registerFusedBatchNorm, registerWebGpuConvGradients, registerWebGpuTiledGemm } from '@thfr/runtime-common';
 import type { BackendDescription, NodeBackendName } from '@thfr/runtime-common';
 import { installDawnWebGpu } from './webgpu-dawn.js';
 import { installWasm, wasmThreadsCount } from './wasm-node.js';
@@ -44,6 +44,14 @@ export interface NodeRuntimeOptions {
    * THFR_ADAM_STEP_KERNEL=0 turns it off.
    */
   adamStepKernel?: boolean;
+  /**
+   * Run tfjs-backend-webgpu's Conv2D, FusedConv2D (bias, ReLU) and BatchMatMul on thfr's register-tiled GEMM
+   * (@thfr/runtime-common's registerWebGpuTiledGemm: 128x128 outputs per workgroup, 8x8 per thread, convolutions as an
+   * implicit im2col) instead of tfjs' 32x32 tiles. The same sums in the same order per output; the convolution
+   * gradients run on it too. Default false until it is timed on a GPU (docs/backends.md, "Register-tiled GEMM");
+   * env THFR_WEBGPU_TILED_GEMM=1 turns it on.
+   */
+  webgpuTiledGemm?: boolean;
 }
 
 export interface NodeRuntime {
@@ -103,6 +111,7 @@ export async function initRuntime(options: NodeRuntimeOptions = {}): Promise<Nod
   if (options.fusedBatchNorm ?? process.env.THFR_FUSED_BATCH_NORM !== '0') registerFusedBatchNorm(backend);
   if (options.adamStepKernel ?? process.env.THFR_ADAM_STEP_KERNEL !== '0') registerAdamStep(backend);
   if (backend === 'webgpu' && (options.webgpuConvGradients ?? process.env.THFR_WEBGPU_CONV_GRADIENTS !== '0')) registerWebGpuConvGradients();
+  if (backend === 'webgpu' && (options.webgpuTiledGemm ?? process.env.THFR_WEBGPU_TILED_GEMM === '1')) registerWebGpuTiledGemm();
   if (backend === 'webgpu') {
     const submitBatch = options.webgpuSubmitBatch ?? Number(process.env.THFR_WEBGPU_SUBMIT_BATCH ?? 64);
     if (!Number.isInteger(submitBatch) || submitBatch < 1) throw new RangeError(`initRuntime: webgpuSubmitBatch (or THFR_WEBGPU_SUBMIT_BATCH) must be a positive integer, got ${submitBatch}`);

@@ -145,15 +145,15 @@ describe('THFR_ADAM_STEP on webgpu (FusedAdam)', () => {
 describe('the fused batch norm\'s multi-output shaders on webgpu', () => {
   // 19 channels: three workgroups of 8, the last one partly empty; 4 x 6 x 5 rows.
   const SHAPE = [4, 6, 5, 19];
-  const run = (relu: boolean) => (): Tensor[] => {
-    const channels = SHAPE[3];
-    const x = tensor('bn/x', SHAPE, 3);
+  const run = (relu: boolean, shape = SHAPE) => (): Tensor[] => {
+    const channels = shape[3];
+    const x = tensor('bn/x', shape, 3);
     const input = tf.add(x, 1.5);
     const gamma = tensor('bn/gamma', [channels]);
     const beta = tensor('bn/beta', [channels]);
     const runningMean = tensor('bn/mean', [channels]);
     const runningVar = tf.tidy(() => tf.add(tensor('bn/var', [channels]), 1));
-    const dy = tensor('bn/dy', SHAPE);
+    const dy = tensor('bn/dy', shape);
     const attrs = { epsilon: 1e-5, momentum: 0.1, relu };
     const forward = tf.engine().runKernel(THFR_BATCH_NORM_TRAIN, { x: input, gamma, beta, runningMean, runningVar }, attrs) as Tensor[];
     const backward = tf.engine().runKernel(THFR_BATCH_NORM_TRAIN_GRAD, { dy, x: input, stats: forward[1], gamma, y: forward[0] }, attrs) as Tensor[];
@@ -183,4 +183,53 @@ describe('the fused batch norm\'s multi-output shaders on webgpu', () => {
       }, 3, 'the multi-output batch norm');
     });
   }
+
+  // 3 x 20 x 20 = 1,200 rows in chunks of 256: 5 chunks, the last one of 176 rows.
+  const SPLIT_SHAPE = [3, 20, 20, 19];
+  for (const relu of [false, true]) {
+    it(`split over row chunks: one more shader each way, the same floats with one program per output, within 1e-4 of cpu${relu ? ' (with ReLU)' : ''}`, async (ctx) => {
+      if (unavailable) return ctx.skip(unavailable);
+      try {
+        registerWebGpuBatchNormKernels('webgpu', { multiOutputShaders: true });
+        const whole = await countShaders(run(relu, SPLIT_SHAPE));
+        registerWebGpuBatchNormKernels('webgpu', { multiOutputShaders: true, splitRows: 256 });
+        const split = await countShaders(run(relu, SPLIT_SHAPE));
+        registerWebGpuBatchNormKernels('webgpu', { multiOutputShaders: false, splitRows: 256 });
+        const splitPerOutput = await countShaders(run(relu, SPLIT_SHAPE));
+        // Forward: partials, combine (+ running), y; backward: partials, sums, dx. One program per output: 2 running
+        // updates and 2 sums instead of one shader each.
+        expect(split.count - whole.count).toBe(2);
+        expect(splitPerOutput.count - split.count).toBe(3);
+        split.outputs.forEach((values, i) => expectClose(values, splitPerOutput.outputs[i], 0, `output ${i}, one program per output`));
+        split.outputs.forEach((values, i) => expectClose(values, whole.outputs[i], 1e-5, `output ${i} against the whole-row reduction`, 1e-7));
+        tf.setBackend('cpu');
+        const cpu = await countShaders(run(relu, SPLIT_SHAPE));
+        tf.setBackend('webgpu');
+        split.outputs.forEach((values, i) => expectClose(values, cpu.outputs[i], 1e-4, `output ${i} against cpu`, 1e-6));
+        registerWebGpuBatchNormKernels('webgpu', { multiOutputShaders: true, splitRows: 256 });
+        await expectNoLeak(async () => {
+          const out = run(relu, SPLIT_SHAPE)();
+          await out[0].data();
+          tf.dispose(out);
+        }, 3, 'the split batch norm');
+      } finally {
+        registerWebGpuBatchNormKernels('webgpu');
+      }
+    });
+  }
+
+  it('does not split under 4 chunks, and refuses a negative chunk size', async (ctx) => {
+    if (unavailable) return ctx.skip(unavailable);
+    try {
+      registerWebGpuBatchNormKernels('webgpu', { multiOutputShaders: true });
+      const whole = await countShaders(run(false, SPLIT_SHAPE));
+      registerWebGpuBatchNormKernels('webgpu', { multiOutputShaders: true, splitRows: 400 }); // 3 chunks
+      const three = await countShaders(run(false, SPLIT_SHAPE));
+      expect(three.count).toBe(whole.count);
+      three.outputs.forEach((values, i) => expectClose(values, whole.outputs[i], 0, `output ${i}`));
+      expect(() => registerWebGpuBatchNormKernels('webgpu', { splitRows: -1 })).toThrow(/splitRows must be a non-negative integer/);
+    } finally {
+      registerWebGpuBatchNormKernels('webgpu');
+    }
+  });
 });

@@ -1,6 +1,6 @@
 import { tf, selectBackend } from '@thfr/tensor';
 import type { BackendCandidate, SkippedBackend } from '@thfr/tensor';
-import { WEB_BACKEND_PRIORITY, backendOrder, describeBackend, registerAdamStep, registerFusedBatchNorm, registerWasmTrainingKernels, registerWebGpuConvGradients } from '@thfr/runtime-common';
+import { WEB_BACKEND_PRIORITY, backendOrder, describeBackend, registerAdamStep, registerFusedBatchNorm, registerWasmTrainingKernels, registerWebGpuConvGradients, registerWebGpuTiledGemm } from '@thfr/runtime-common';
 import type { BackendDescription, WebBackendName } from '@thfr/runtime-common';
 import { probeWebGlRenderer, probeWebGpuAdapter, type AdapterLike } from './software-gpu.js';
 
@@ -32,6 +32,11 @@ export interface WebRuntimeOptions {
   webgpuConvGradients?: boolean;
   /** Run FusedAdam's step (@thfr/nn) as thfr's one-kernel THFR_ADAM_STEP on webgpu and cpu (the same floats; not on wasm, where it is slower). Default true. */
   adamStepKernel?: boolean;
+  /**
+   * Run Conv2D, FusedConv2D (bias, ReLU) and BatchMatMul on thfr's register-tiled WebGPU GEMM instead of tfjs' 32x32
+   * tiles (@thfr/runtime-common's registerWebGpuTiledGemm). Default false until it is timed on a GPU.
+   */
+  webgpuTiledGemm?: boolean;
 }
 
 export interface WebRuntime {
@@ -95,6 +100,7 @@ export async function initRuntime(options: WebRuntimeOptions = {}): Promise<WebR
   if (options.fusedBatchNorm ?? true) registerFusedBatchNorm(backend);
   if (options.adamStepKernel ?? true) registerAdamStep(backend);
   if (backend === 'webgpu' && (options.webgpuConvGradients ?? true)) registerWebGpuConvGradients();
+  if (backend === 'webgpu' && options.webgpuTiledGemm) registerWebGpuTiledGemm();
   if (backend === 'wasm') {
     details.simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
     details.threads = Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'));

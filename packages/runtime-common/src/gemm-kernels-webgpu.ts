@@ -1,0 +1,176 @@
+/**
+ * Conv2D, FusedConv2D (bias, ReLU), Conv2DBackpropInput and BatchMatMul for tfjs-backend-webgpu on thfr's
+ * register-tiled GEMM (tiled-gemm-webgpu.ts): one shader per call, the convolutions as an implicit im2col (no patch
+ * matrix in memory), the input gradient gathering dy and reading the filter in place (where thfr's composed kernel
+ * took a flip, a transpose and a conv: 3 shaders; tfjs' own, one thread per input element).
+ * Calls the GEMM does not cover go to the kernel registered before: other data formats and activations, a PReLU,
+ * batch dimensions that broadcast other than one-to-all, and products under `minMultiplyAdds` (tfjs' kernels keep
+ * the small ones; each shape of ours compiles a pipeline of its own). The convolution gradients that thfr registers
+ * (conv-gradients) are built on tf.conv2d and tf.matMul, so they run on this GEMM too.
+ */
+import { tf } from '@thfr/tensor';
+import type { KernelArgs, TensorInfo } from './composed-kernel.js';
+import { replaceKernel } from './replace-kernel.js';
+import { chooseGemmTile, tiledGemmProgram, type GemmConvGeometry, type TiledGemmSpec } from './tiled-gemm-webgpu.js';
+import type { WebGpuBackendLike } from './webgpu-program.js';
+
+type KernelFunc = (args: KernelArgs) => unknown;
+
+export interface WebGpuTiledGemmOptions {
+  /** Products with fewer multiply-adds (m x n x k x batch) stay on tfjs' kernels. Default 2^22. */
+  minMultiplyAdds?: number;
+  /** Workgroups of 128 x 128 outputs below which the 64 x 64 tile is used. Default 128 (about one per SM of a large GPU). */
+  minWorkgroups?: number;
+  /** Backend to register for. Default 'webgpu'. */
+  backendName?: string;
+}
+
+const DEFAULT_MIN_MULTIPLY_ADDS = 2 ** 22;
+
+/** Our kernel functions and the kernel each falls back on: registering twice chains to tfjs' kernel, not to ours. */
+const fallbackOf = new Map<unknown, KernelFunc>();
+
+const isFloat = (...infos: Array<TensorInfo | undefined>) => infos.every((info) => info == null || info.dtype === 'float32');
+
+function runGemm(backend: unknown, spec: Omit<TiledGemmSpec, 'tile'>, inputs: TensorInfo[], minWorkgroups: number): TensorInfo {
+  const tile = chooseGemmTile(spec.batch, spec.m, spec.n, minWorkgroups);
+  return (backend as WebGpuBackendLike).runWebGPUProgram(tiledGemmProgram({ ...spec, tile }), inputs, 'float32', [{ type: 'int32', data: [spec.m] }]);
+}
+
+/** The GEMM operands' view of tfjs' convolution info. */
+function geometry(info: ReturnType<typeof tf.backend_util.computeConv2DInfo>): GemmConvGeometry {
+  return {
+    inHeight: info.inHeight,
+    inWidth: info.inWidth,
+    inChannels: info.inChannels,
+    outHeight: info.outHeight,
+    outWidth: info.outWidth,
+    outChannels: info.outChannels,
+    filterHeight: info.filterHeight,
+    filterWidth: info.filterWidth,
+    strideHeight: info.strideHeight,
+    strideWidth: info.strideWidth,
+    dilationHeight: info.dilationHeight,
+    dilationWidth: info.dilationWidth,
+    padTop: info.padInfo.top,
+    padLeft: info.padInfo.left,
+  };
+}
+
+function convolution(args: KernelArgs, fallback: KernelFunc, options: Required<Omit<WebGpuTiledGemmOptions, 'backendName'>>, fused: boolean): unknown {
+  const { inputs, attrs = {}, backend } = args;
+  const { x, filter, bias, preluActivationWeights } = inputs;
+  const activation = (attrs.activation as string | undefined) ?? 'linear';
+  const dataFormat = (attrs.dataFormat as string | undefined) ?? 'NHWC';
+  if (dataFormat !== 'NHWC' || !isFloat(x, filter, bias) || preluActivationWeights != null) return fallback(args);
+  if (fused && activation !== 'linear' && activation !== 'relu') return fallback(args);
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number], filter.shape as [number, number, number, number],
+    attrs.strides as [number, number], (attrs.dilations as [number, number] | undefined) ?? 1, attrs.pad as 'same',
+    attrs.dimRoundingMode as undefined,
+  );
+  const m = info.batchSize * info.outHeight * info.outWidth;
+  const n = info.outChannels;
+  const k = info.filterHeight * info.filterWidth * info.inChannels;
+  if (bias != null && tf.util.sizeFromShape(bias.shape) !== n) return fallback(args);
+  if (m * n * k < options.minMultiplyAdds) return fallback(args);
+  return runGemm(backend, {
+    batch: 1, m, n, k,
+    a: { kind: 'im2col', ...geometry(info) },
+    b: { kind: 'matrix', transposed: false, broadcast: true },
+    bias: bias != null,
+    activation: fused ? (activation as 'linear' | 'relu') : 'linear',
+    outputShape: info.outShape,
+  }, bias != null ? [x, filter, bias] : [x, filter], options.minWorkgroups);
+}
+
+/**
+ * dx = Conv2DBackpropInput(dy, w) as one GEMM: rows the input pixels, columns (kh, kw, co) gathered from dy, the
+ * filter read in place as B(k, ci). Where the filter tiles the input (kernel = stride, no padding: the 2x2 stride-2
+ * transposed convolutions) every input pixel has exactly one tap, and the kernel registered before (thfr's matMul
+ * path, see conv-input-gradient-webgpu.ts) does a quarter of the multiply-adds, so it keeps those.
+ */
+function inputGradient(args: KernelArgs, fallback: KernelFunc, options: Required<Omit<WebGpuTiledGemmOptions, 'backendName'>>): unknown {
+  const { inputs, attrs = {}, backend } = args;
+  const { dy, filter } = inputs;
+  const dataFormat = (attrs.dataFormat as string | undefined) ?? 'NHWC';
+  if (dataFormat !== 'NHWC' || !isFloat(dy, filter)) return fallback(args);
+  const inputShape = attrs.inputShape as [number, number, number, number];
+  const info = tf.backend_util.computeConv2DInfo(inputShape, filter.shape as [number, number, number, number], attrs.strides as [number, number], 1, attrs.pad as 'same', attrs.dimRoundingMode as undefined);
+  const tiles = info.filterHeight === info.strideHeight && info.filterWidth === info.strideWidth && info.padInfo.top === 0 && info.padInfo.left === 0
+    && info.outHeight * info.strideHeight === info.inHeight && info.outWidth * info.strideWidth === info.inWidth;
+  const m = info.batchSize * info.inHeight * info.inWidth;
+  const n = info.inChannels;
+  const k = info.filterHeight * info.filterWidth * info.outChannels;
+  if ((tiles && info.filterHeight * info.filterWidth > 1) || m * n * k < options.minMultiplyAdds) return fallback(args);
+  return runGemm(backend, {
+    batch: 1, m, n, k,
+    a: { kind: 'col2im', ...geometry(info) },
+    b: { kind: 'filterTransposed', inChannels: info.inChannels, outChannels: info.outChannels },
+    bias: false,
+    activation: 'linear',
+    outputShape: inputShape,
+  }, [dy, filter], options.minWorkgroups);
+}
+
+function batchMatMul(args: KernelArgs, fallback: KernelFunc, options: Required<Omit<WebGpuTiledGemmOptions, 'backendName'>>): unknown {
+  const { inputs, attrs = {}, backend } = args;
+  const { a, b } = inputs;
+  if (!isFloat(a, b) || a.shape.length < 2 || b.shape.length < 2) return fallback(args);
+  const transposeA = Boolean(attrs.transposeA);
+  const transposeB = Boolean(attrs.transposeB);
+  const [aRows, aColumns] = a.shape.slice(-2);
+  const [bRows, bColumns] = b.shape.slice(-2);
+  const m = transposeA ? aColumns : aRows;
+  const k = transposeA ? aRows : aColumns;
+  const n = transposeB ? bRows : bColumns;
+  if ((transposeB ? bColumns : bRows) !== k) return fallback(args); // tfjs' kernel words the error
+  const outerA = a.shape.slice(0, -2);
+  const outerB = b.shape.slice(0, -2);
+  const batchA = tf.util.sizeFromShape(outerA);
+  const batchB = tf.util.sizeFromShape(outerB);
+  // One-to-all broadcast only (or equal batches with equal outer shapes): the shader indexes the shared matrix at 0.
+  const sameOuter = outerA.length === outerB.length && outerA.every((d, i) => d === outerB[i]);
+  if (!sameOuter && batchA !== 1 && batchB !== 1) return fallback(args);
+  const batch = Math.max(batchA, batchB);
+  if (batch * m * n * k < options.minMultiplyAdds) return fallback(args);
+  const outer = tf.backend_util.assertAndGetBroadcastShape(outerA, outerB);
+  return runGemm(backend, {
+    batch, m, n, k,
+    a: { kind: 'matrix', transposed: transposeA, broadcast: batchA === 1 && batch > 1 },
+    b: { kind: 'matrix', transposed: transposeB, broadcast: batchB === 1 && batch > 1 },
+    bias: false,
+    activation: 'linear',
+    outputShape: [...outer, m, n],
+  }, [a, b], options.minWorkgroups);
+}
+
+/**
+ * Registers the tiled GEMM as Conv2D, FusedConv2D, Conv2DBackpropInput and BatchMatMul for `backendName` (default webgpu); what it does not
+ * cover goes to the kernels registered before (tfjs' own, also when this is called again: the new options replace the
+ * old). Returns a function that puts the kernels found at the call back.
+ */
+export function registerWebGpuTiledGemm(options: WebGpuTiledGemmOptions = {}): () => void {
+  const backendName = options.backendName ?? 'webgpu';
+  const settings = {
+    minMultiplyAdds: options.minMultiplyAdds ?? DEFAULT_MIN_MULTIPLY_ADDS,
+    minWorkgroups: options.minWorkgroups ?? 128,
+  };
+  const previous = (name: string): KernelFunc => {
+    const kernel = tf.getKernel(name, backendName);
+    if (kernel == null) throw new Error(`registerWebGpuTiledGemm: backend '${backendName}' has no ${name} to fall back on (is tfjs-backend-webgpu loaded?)`);
+    return fallbackOf.get(kernel.kernelFunc) ?? (kernel.kernelFunc as unknown as KernelFunc);
+  };
+  const ours = (fallback: KernelFunc, run: (args: KernelArgs, fallback: KernelFunc) => unknown): KernelFunc => {
+    const kernelFunc = (args: KernelArgs) => run(args, fallback);
+    fallbackOf.set(kernelFunc, fallback);
+    return kernelFunc;
+  };
+  const restores = [
+    replaceKernel('Conv2D', backendName, ours(previous('Conv2D'), (args, fallback) => convolution(args, fallback, settings, false))),
+    replaceKernel('FusedConv2D', backendName, ours(previous('FusedConv2D'), (args, fallback) => convolution(args, fallback, settings, true))),
+    replaceKernel('BatchMatMul', backendName, ours(previous('BatchMatMul'), (args, fallback) => batchMatMul(args, fallback, settings))),
+    replaceKernel('Conv2DBackpropInput', backendName, ours(previous('Conv2DBackpropInput'), (args, fallback) => inputGradient(args, fallback, settings))),
+  ];
+  return () => restores.reverse().forEach((restore) => restore());
+}
