@@ -11,7 +11,7 @@
 import { tf } from '@thfr/tensor';
 import type { KernelArgs, TensorInfo } from './composed-kernel.js';
 import { replaceKernel } from './replace-kernel.js';
-import { chooseGemmTile, tiledGemmProgram, type GemmConvGeometry, type TiledGemmSpec } from './tiled-gemm-webgpu.js';
+import { chooseGemmTile, gemmConvGeometry, tiledGemmProgram, type TiledGemmSpec } from './tiled-gemm-webgpu.js';
 import type { WebGpuBackendLike } from './webgpu-program.js';
 
 type KernelFunc = (args: KernelArgs) => unknown;
@@ -33,28 +33,12 @@ const fallbackOf = new Map<unknown, KernelFunc>();
 const isFloat = (...infos: Array<TensorInfo | undefined>) => infos.every((info) => info == null || info.dtype === 'float32');
 
 function runGemm(backend: unknown, spec: Omit<TiledGemmSpec, 'tile'>, inputs: TensorInfo[], minWorkgroups: number): TensorInfo {
-  const tile = chooseGemmTile(spec.batch, spec.m, spec.n, minWorkgroups);
+  // A convolution gather decodes one tap per 4 columns when its source has channels in fours; otherwise each column
+  // decodes its own, and that code 4 times over (the 128 tile) did not finish on SwiftShader: such convs (an RGB stem)
+  // keep the 64 tile.
+  const gatherChannels = spec.a.kind === 'im2col' ? spec.a.inChannels : spec.a.kind === 'col2im' ? spec.a.outChannels : 4;
+  const tile = gatherChannels % 4 === 0 ? chooseGemmTile(spec.batch, spec.m, spec.n, minWorkgroups) : 64;
   return (backend as WebGpuBackendLike).runWebGPUProgram(tiledGemmProgram({ ...spec, tile }), inputs, 'float32', [{ type: 'int32', data: [spec.m] }]);
-}
-
-/** The GEMM operands' view of tfjs' convolution info. */
-function geometry(info: ReturnType<typeof tf.backend_util.computeConv2DInfo>): GemmConvGeometry {
-  return {
-    inHeight: info.inHeight,
-    inWidth: info.inWidth,
-    inChannels: info.inChannels,
-    outHeight: info.outHeight,
-    outWidth: info.outWidth,
-    outChannels: info.outChannels,
-    filterHeight: info.filterHeight,
-    filterWidth: info.filterWidth,
-    strideHeight: info.strideHeight,
-    strideWidth: info.strideWidth,
-    dilationHeight: info.dilationHeight,
-    dilationWidth: info.dilationWidth,
-    padTop: info.padInfo.top,
-    padLeft: info.padInfo.left,
-  };
 }
 
 function convolution(args: KernelArgs, fallback: KernelFunc, options: Required<Omit<WebGpuTiledGemmOptions, 'backendName'>>, fused: boolean): unknown {
@@ -76,7 +60,7 @@ function convolution(args: KernelArgs, fallback: KernelFunc, options: Required<O
   if (m * n * k < options.minMultiplyAdds) return fallback(args);
   return runGemm(backend, {
     batch: 1, m, n, k,
-    a: { kind: 'im2col', ...geometry(info) },
+    a: { kind: 'im2col', ...gemmConvGeometry(info) },
     b: { kind: 'matrix', transposed: false, broadcast: true },
     bias: bias != null,
     activation: fused ? (activation as 'linear' | 'relu') : 'linear',
@@ -105,7 +89,7 @@ function inputGradient(args: KernelArgs, fallback: KernelFunc, options: Required
   if ((tiles && info.filterHeight * info.filterWidth > 1) || m * n * k < options.minMultiplyAdds) return fallback(args);
   return runGemm(backend, {
     batch: 1, m, n, k,
-    a: { kind: 'col2im', ...geometry(info) },
+    a: { kind: 'col2im', ...gemmConvGeometry(info) },
     b: { kind: 'filterTransposed', inChannels: info.inChannels, outChannels: info.outChannels },
     bias: false,
     activation: 'linear',

@@ -28,7 +28,7 @@ export type { WebGpuFilterGradientOptions } from './conv-filter-gradient-webgpu.
 export { registerWebGpuConvInputGradient } from './conv-input-gradient-webgpu.js';
 export { registerWebGpuTiledGemm } from './gemm-kernels-webgpu.js';
 export type { WebGpuTiledGemmOptions } from './gemm-kernels-webgpu.js';
-export { tiledGemmProgram, chooseGemmTile } from './tiled-gemm-webgpu.js';
+export { tiledGemmProgram, chooseGemmTile, gemmConvGeometry, GEMM_CONV_FIELDS } from './tiled-gemm-webgpu.js';
 export type { TiledGemmSpec, GemmMatrixOperand, GemmConvGeometry, GemmIm2colOperand, GemmCol2imOperand, GemmFilterTransposedOperand } from './tiled-gemm-webgpu.js';
 export { registerFusedBatchNorm } from './fused-batch-norm.js';
 export { registerAdamStep } from './register-adam-step.js';

@@ -13,6 +13,7 @@
  *
  * The sums run in the same order for every output (k ascending, one fma per k), independent of the tiling.
  */
+import { tf } from '@thfr/tensor';
 import type { WebGpuProgramLike } from './webgpu-program.js';
 
 /** A matrix operand: A is [batch, m, k] ([batch, k, m] transposed), B is [batch, k, n] ([batch, n, k] transposed). */
@@ -23,22 +24,17 @@ export interface GemmMatrixOperand {
   broadcast: boolean;
 }
 
-/** The geometry of an NHWC convolution y = conv(x, w): x [batch, inHeight, inWidth, inChannels], w [fh, fw, in, out]. */
-export interface GemmConvGeometry {
-  inHeight: number;
-  inWidth: number;
-  inChannels: number;
-  outHeight: number;
-  outWidth: number;
-  outChannels: number;
-  filterHeight: number;
-  filterWidth: number;
-  strideHeight: number;
-  strideWidth: number;
-  dilationHeight: number;
-  dilationWidth: number;
-  padTop: number;
-  padLeft: number;
+/** The sizes of an NHWC convolution y = conv(x, w) that the GEMM reads: tfjs' Conv2DInfo fields (without the batch). */
+export const GEMM_CONV_FIELDS = ['inHeight', 'inWidth', 'inChannels', 'outHeight', 'outWidth', 'outChannels', 'filterHeight', 'filterWidth',
+  'strideHeight', 'strideWidth', 'dilationHeight', 'dilationWidth'] as const;
+
+/** x [batch, inHeight, inWidth, inChannels], w [filterHeight, filterWidth, inChannels, outChannels], padding top and left. */
+export type GemmConvGeometry = Pick<ReturnType<typeof tf.backend_util.computeConv2DInfo>, typeof GEMM_CONV_FIELDS[number]> & { padTop: number; padLeft: number };
+
+/** The GEMM's view of tfjs' convolution info. */
+export function gemmConvGeometry(info: ReturnType<typeof tf.backend_util.computeConv2DInfo>): GemmConvGeometry {
+  const sizes = Object.fromEntries(GEMM_CONV_FIELDS.map((field) => [field, info[field]])) as Pick<GemmConvGeometry, typeof GEMM_CONV_FIELDS[number]>;
+  return { ...sizes, padTop: info.padInfo.top, padLeft: info.padInfo.left };
 }
 
 /** A of y = conv(x, w) as the im2col of x (input 'A'): row = output pixel, column = (kh, kw, ci). */

@@ -80,17 +80,20 @@ const CONVS: Record<string, ConvCase> = {
   '2x2 s2 valid': { x: [2, 8, 8, 6], filter: [2, 2, 6, 10], stride: 2, pad: 'valid' },
   '3x3 dilation 2, same': { x: [1, 12, 12, 4], filter: [3, 3, 4, 6], stride: 1, pad: 'same', dilation: 2 },
   'stride [1, 2], 5 channels': { x: [1, 9, 9, 5], filter: [3, 2, 5, 7], stride: [1, 2], pad: 'valid' },
-  '3x3 s1, 300 rows x 200 channels (128 tile, partial)': { x: [3, 10, 10, 16], filter: [3, 3, 16, 200], stride: 1, pad: 'same' },
+  '3x3 s1, 300 rows x 200 channels (partial tiles)': { x: [3, 10, 10, 16], filter: [3, 3, 16, 200], stride: 1, pad: 'same' },
 };
 
 describe('register-tiled GEMM on webgpu (Dawn): equal to cpu', () => {
-  for (const [name, c] of Object.entries(CONVS)) {
-    it(`Conv2D ${name}`, async (ctx) => {
+  /** A test that `op` ran on the GEMM and matches cpu within `tolerance` relative. */
+  const itMatchesCpu = (title: string, op: () => Tensor, tolerance = 1e-5) => it(title, async (ctx) => {
     if (unavailable) return ctx.skip(unavailable);
-      const { relative, usedGemm } = await compare(() => tf.conv2d(input(`${name}/x`, c.x) as tf.Tensor4D, input(`${name}/w`, c.filter) as tf.Tensor4D, c.stride, c.pad, 'NHWC', c.dilation ?? 1));
-      expect(usedGemm).toBe(true);
-      expect(relative).toBeLessThan(1e-5);
-    });
+    const { relative, usedGemm } = await compare(op);
+    expect(usedGemm).toBe(true);
+    expect(relative).toBeLessThan(tolerance);
+  });
+
+  for (const [name, c] of Object.entries(CONVS)) {
+    itMatchesCpu(`Conv2D ${name}`, () => tf.conv2d(input(`${name}/x`, c.x) as tf.Tensor4D, input(`${name}/w`, c.filter) as tf.Tensor4D, c.stride, c.pad, 'NHWC', c.dilation ?? 1));
   }
 
   // Conv2DBackpropInput (dx of conv(x, w)) as tf.conv2dTranspose(dy, w, x's shape): the GEMM gathers dy.
@@ -105,25 +108,15 @@ describe('register-tiled GEMM on webgpu (Dawn): equal to cpu', () => {
     '2x2 s2 valid (tiles: thfr\'s matMul path)': { x: [2, 8, 8, 6], filter: [2, 2, 6, 10], stride: 2, pad: 'valid' },
   };
   for (const [name, c] of Object.entries(INPUT_GRADIENTS)) {
-    it(`Conv2DBackpropInput ${name}`, async (ctx) => {
-      if (unavailable) return ctx.skip(unavailable);
-      const dyShape = tf.backend_util.computeConv2DInfo(c.x as [number, number, number, number], c.filter as [number, number, number, number], c.stride, 1, c.pad as 'same').outShape;
-      const { relative, usedGemm } = await compare(() => tf.conv2dTranspose(input(`${name}/dy`, dyShape) as tf.Tensor4D, input(`${name}/w`, c.filter) as tf.Tensor4D, c.x as [number, number, number, number], c.stride, c.pad));
-      expect(usedGemm).toBe(true);
-      expect(relative).toBeLessThan(1e-5);
-    });
+    const dyShape = tf.backend_util.computeConv2DInfo(c.x as [number, number, number, number], c.filter as [number, number, number, number], c.stride, 1, c.pad as 'same').outShape;
+    itMatchesCpu(`Conv2DBackpropInput ${name}`, () => tf.conv2dTranspose(input(`${name}/dy`, dyShape) as tf.Tensor4D, input(`${name}/w`, c.filter) as tf.Tensor4D, c.x as [number, number, number, number], c.stride, c.pad));
   }
 
-  it('FusedConv2D with bias and ReLU, and with bias only', async (ctx) => {
-    if (unavailable) return ctx.skip(unavailable);
-    for (const activation of ['relu', 'linear'] as const) {
-      const { relative, usedGemm } = await compare(() => tf.fused.conv2d({
-        x: input('fused/x', [2, 9, 9, 8]) as tf.Tensor4D, filter: input('fused/w', [3, 3, 8, 20]) as tf.Tensor4D, bias: input('fused/b', [20]), strides: 1, pad: 'same', activation,
-      }));
-      expect(usedGemm).toBe(true);
-      expect(relative).toBeLessThan(1e-5);
-    }
-  });
+  for (const activation of ['relu', 'linear'] as const) {
+    itMatchesCpu(`FusedConv2D with bias, ${activation}`, () => tf.fused.conv2d({
+      x: input('fused/x', [2, 9, 9, 8]) as tf.Tensor4D, filter: input('fused/w', [3, 3, 8, 20]) as tf.Tensor4D, bias: input('fused/b', [20]), strides: 1, pad: 'same', activation,
+    }));
+  }
 
   const MATMULS: Array<{ a: number[]; b: number[]; transposeA: boolean; transposeB: boolean }> = [
     { a: [3, 37, 29], b: [3, 29, 45], transposeA: false, transposeB: false },
@@ -136,11 +129,31 @@ describe('register-tiled GEMM on webgpu (Dawn): equal to cpu', () => {
     { a: [2, 3, 20, 8], b: [2, 3, 8, 12], transposeA: false, transposeB: false },
   ];
   for (const mm of MATMULS) {
-    it(`BatchMatMul ${mm.a.join('x')}${mm.transposeA ? 'ᵀ' : ''} · ${mm.b.join('x')}${mm.transposeB ? 'ᵀ' : ''}`, async (ctx) => {
-    if (unavailable) return ctx.skip(unavailable);
-      const { relative, usedGemm } = await compare(() => tf.matMul(input(`mm/${mm.a}`, mm.a), input(`mm/${mm.b}`, mm.b), mm.transposeA, mm.transposeB));
-      expect(usedGemm).toBe(true);
-      expect(relative).toBeLessThan(1e-5);
+    itMatchesCpu(`BatchMatMul ${mm.a.join('x')}${mm.transposeA ? 'ᵀ' : ''} · ${mm.b.join('x')}${mm.transposeB ? 'ᵀ' : ''}`,
+      () => tf.matMul(input(`mm/${mm.a}`, mm.a), input(`mm/${mm.b}`, mm.b), mm.transposeA, mm.transposeB));
+  }
+
+  // The cases above are small enough for the 64 tile (2 values per thread and slab); the 128 tile loads 4, which for
+  // convolutions is the one-decode-per-4-columns path (channels in fours; other convolutions keep the 64 tile).
+  for (const [name, c] of Object.entries({ ...CONVS, ...INPUT_GRADIENTS })) {
+    it(`the 128 tile: ${name}`, async (ctx) => {
+      if (unavailable) return ctx.skip(unavailable);
+      restore?.();
+      restore = registerWebGpuTiledGemm({ minMultiplyAdds: 1, minWorkgroups: 1 });
+      try {
+        const dyShape = tf.backend_util.computeConv2DInfo(c.x as [number, number, number, number], c.filter as [number, number, number, number], c.stride, c.dilation ?? 1, c.pad as 'same').outShape;
+        for (const op of [
+          () => tf.conv2d(input(`${name}/x`, c.x) as tf.Tensor4D, input(`${name}/w`, c.filter) as tf.Tensor4D, c.stride, c.pad, 'NHWC', c.dilation ?? 1),
+          ...(c.dilation ? [] : [() => tf.conv2dTranspose(input(`${name}/dy`, dyShape) as tf.Tensor4D, input(`${name}/w`, c.filter) as tf.Tensor4D, c.x as [number, number, number, number], c.stride, c.pad)]),
+        ]) {
+          const { relative, usedGemm } = await compare(op);
+          expect(usedGemm).toBe(true);
+          expect(relative).toBeLessThan(1e-5);
+        }
+      } finally {
+        restore();
+        restore = registerWebGpuTiledGemm({ minMultiplyAdds: 1 });
+      }
     });
   }
 
