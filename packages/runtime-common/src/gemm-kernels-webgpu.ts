@@ -4,8 +4,8 @@
  * matrix in memory), the input gradient gathering dy and reading the filter in place (where thfr's composed kernel
  * took a flip, a transpose and a conv: 3 shaders; tfjs' own, one thread per input element).
  * Calls the GEMM does not cover go to the kernel registered before: other data formats and activations, a PReLU,
- * batch dimensions that broadcast other than one-to-all, and products under `minMultiplyAdds` (tfjs' kernels keep
- * the small ones; each shape of ours compiles a pipeline of its own). The convolution gradients that thfr registers
+ * batch dimensions that broadcast other than one-to-all, products under `minMultiplyAdds` (tfjs' kernels keep the
+ * small ones; each shape of ours compiles a pipeline of its own), and grids over WebGPU's 65,535 workgroups a side. The convolution gradients that thfr registers
  * (conv-gradients) are built on tf.conv2d and tf.matMul, so they run on this GEMM too.
  */
 import { tf } from '@thfr/tensor';
@@ -32,6 +32,13 @@ const fallbackOf = new Map<unknown, KernelFunc>();
 
 const isFloat = (...infos: Array<TensorInfo | undefined>) => infos.every((info) => info == null || info.dtype === 'float32');
 
+/** WebGPU's default maxComputeWorkgroupsPerDimension: larger grids go to the fallback. */
+const MAX_WORKGROUPS_PER_DIMENSION = 65535;
+
+/** Whether the GEMM takes a product of this size (workgroups counted at the 64 tile, the larger grid). */
+const gemmTakes = (batch: number, m: number, n: number, k: number, minMultiplyAdds: number) => batch * m * n * k >= minMultiplyAdds
+  && Math.max(batch, Math.ceil(m / 64), Math.ceil(n / 64)) <= MAX_WORKGROUPS_PER_DIMENSION;
+
 function runGemm(backend: unknown, spec: Omit<TiledGemmSpec, 'tile'>, inputs: TensorInfo[], minWorkgroups: number): TensorInfo {
   // A convolution gather decodes one tap per 4 columns when its source has channels in fours; otherwise each column
   // decodes its own, and that code 4 times over (the 128 tile) did not finish on SwiftShader: such convs (an RGB stem)
@@ -57,7 +64,7 @@ function convolution(args: KernelArgs, fallback: KernelFunc, options: Required<O
   const n = info.outChannels;
   const k = info.filterHeight * info.filterWidth * info.inChannels;
   if (bias != null && tf.util.sizeFromShape(bias.shape) !== n) return fallback(args);
-  if (m * n * k < options.minMultiplyAdds) return fallback(args);
+  if (!gemmTakes(1, m, n, k, options.minMultiplyAdds)) return fallback(args);
   return runGemm(backend, {
     batch: 1, m, n, k,
     a: { kind: 'im2col', ...gemmConvGeometry(info) },
@@ -86,7 +93,7 @@ function inputGradient(args: KernelArgs, fallback: KernelFunc, options: Required
   const m = info.batchSize * info.inHeight * info.inWidth;
   const n = info.inChannels;
   const k = info.filterHeight * info.filterWidth * info.outChannels;
-  if ((tiles && info.filterHeight * info.filterWidth > 1) || m * n * k < options.minMultiplyAdds) return fallback(args);
+  if ((tiles && info.filterHeight * info.filterWidth > 1) || !gemmTakes(1, m, n, k, options.minMultiplyAdds)) return fallback(args);
   return runGemm(backend, {
     batch: 1, m, n, k,
     a: { kind: 'col2im', ...gemmConvGeometry(info) },
@@ -117,7 +124,7 @@ function batchMatMul(args: KernelArgs, fallback: KernelFunc, options: Required<O
   const sameOuter = outerA.length === outerB.length && outerA.every((d, i) => d === outerB[i]);
   if (!sameOuter && batchA !== 1 && batchB !== 1) return fallback(args);
   const batch = Math.max(batchA, batchB);
-  if (batch * m * n * k < options.minMultiplyAdds) return fallback(args);
+  if (!gemmTakes(batch, m, n, k, options.minMultiplyAdds)) return fallback(args);
   const outer = tf.backend_util.assertAndGetBroadcastShape(outerA, outerB);
   return runGemm(backend, {
     batch, m, n, k,
