@@ -333,33 +333,22 @@ const forward = (multiOutput: boolean, splitRows: number) => ({ inputs, attrs = 
   const { chunkRows, chunks } = rowChunks(x, splitRows);
   const u = uniforms(x, attrs, chunkRows);
   const recorder = multiOutput ? webGpuInternals(backend) : undefined;
-  if (chunks > 1) {
-    const partial = gpu.runWebGPUProgram(partialStatsProgram(channels, chunks), [x], 'float32', u);
-    let stats: TensorInfo;
-    let newRunningMean: TensorInfo;
-    let newRunningVar: TensorInfo;
-    if (recorder) {
-      [stats, newRunningMean, newRunningVar] = runMultiOutputProgram(recorder, COMBINE_STATS_AND_RUNNING_PROGRAM, perChannelWorkgroups(channels),
-        [[2, channels], [channels], [channels]], [partial, runningMean, runningVar], packUniforms(u));
-    } else {
-      stats = gpu.runWebGPUProgram(combineStatsProgram(channels), [partial], 'float32', u);
-      newRunningMean = gpu.runWebGPUProgram(runningProgram(channels, 'mean'), [stats, runningMean], 'float32', u);
-      newRunningVar = gpu.runWebGPUProgram(runningProgram(channels, 'var'), [stats, runningVar], 'float32', u);
-    }
-    disposeData(backend, partial);
-    const y = gpu.runWebGPUProgram(normaliseProgram(x.shape, Boolean(attrs.relu)), [x, stats, gamma, beta], 'float32', u);
-    return [y, stats, newRunningMean, newRunningVar];
-  }
+  // Split: the statistics come from the chunks' partials; otherwise straight from x.
+  const partial = chunks > 1 ? gpu.runWebGPUProgram(partialStatsProgram(channels, chunks), [x], 'float32', u) : undefined;
+  let stats: TensorInfo;
+  let newRunningMean: TensorInfo;
+  let newRunningVar: TensorInfo;
   if (recorder) {
-    const [stats, newRunningMean, newRunningVar] = runMultiOutputProgram(recorder, STATS_AND_RUNNING_PROGRAM, reduceWorkgroups(channels),
-      [[2, channels], [channels], [channels]], [x, runningMean, runningVar], packUniforms(u));
-    const y = gpu.runWebGPUProgram(normaliseProgram(x.shape, Boolean(attrs.relu)), [x, stats, gamma, beta], 'float32', u);
-    return [y, stats, newRunningMean, newRunningVar];
+    [stats, newRunningMean, newRunningVar] = partial
+      ? runMultiOutputProgram(recorder, COMBINE_STATS_AND_RUNNING_PROGRAM, perChannelWorkgroups(channels), [[2, channels], [channels], [channels]], [partial, runningMean, runningVar], packUniforms(u))
+      : runMultiOutputProgram(recorder, STATS_AND_RUNNING_PROGRAM, reduceWorkgroups(channels), [[2, channels], [channels], [channels]], [x, runningMean, runningVar], packUniforms(u));
+  } else {
+    stats = partial ? gpu.runWebGPUProgram(combineStatsProgram(channels), [partial], 'float32', u) : gpu.runWebGPUProgram(statsProgram(channels), [x], 'float32', u);
+    newRunningMean = gpu.runWebGPUProgram(runningProgram(channels, 'mean'), [stats, runningMean], 'float32', u);
+    newRunningVar = gpu.runWebGPUProgram(runningProgram(channels, 'var'), [stats, runningVar], 'float32', u);
   }
-  const stats = gpu.runWebGPUProgram(statsProgram(channels), [x], 'float32', u);
+  if (partial) disposeData(backend, partial);
   const y = gpu.runWebGPUProgram(normaliseProgram(x.shape, Boolean(attrs.relu)), [x, stats, gamma, beta], 'float32', u);
-  const newRunningMean = gpu.runWebGPUProgram(runningProgram(channels, 'mean'), [stats, runningMean], 'float32', u);
-  const newRunningVar = gpu.runWebGPUProgram(runningProgram(channels, 'var'), [stats, runningVar], 'float32', u);
   return [y, stats, newRunningMean, newRunningVar];
 };
 

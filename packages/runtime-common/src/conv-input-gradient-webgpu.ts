@@ -17,6 +17,12 @@ import { replaceKernel } from './replace-kernel.js';
 
 type KernelFunc = (args: KernelArgs) => unknown;
 
+/** Whether the filter tiles the input (kernel = stride, no padding): each input position is read by exactly one tap. */
+export function filterTilesInput(info: ReturnType<typeof tf.backend_util.computeConv2DInfo>): boolean {
+  return info.filterHeight === info.strideHeight && info.filterWidth === info.strideWidth && info.padInfo.top === 0 && info.padInfo.left === 0
+    && info.outHeight * info.strideHeight === info.inHeight && info.outWidth * info.strideWidth === info.inWidth;
+}
+
 function inputGradient(args: KernelArgs, fallback: KernelFunc): unknown {
   const { inputs, attrs = {}, backend } = args;
   const dataFormat = (attrs.dataFormat as string | undefined) ?? 'NHWC';
@@ -26,8 +32,7 @@ function inputGradient(args: KernelArgs, fallback: KernelFunc): unknown {
   const info = tf.backend_util.computeConv2DInfo(inputShape, filterShape, attrs.strides as [number, number], 1, attrs.pad as 'same', attrs.dimRoundingMode as undefined);
   const [kh, kw, ci, co] = filterShape;
   const { strideHeight: sh, strideWidth: sw } = info;
-  const tiles = kh === sh && kw === sw && info.padInfo.top === 0 && info.padInfo.left === 0
-    && info.outHeight * sh === info.inHeight && info.outWidth * sw === info.inWidth;
+  const tiles = filterTilesInput(info);
   if (!tiles && (sh !== 1 || sw !== 1)) return fallback(args);
   const { batchSize: b, outHeight: oh, outWidth: ow } = info;
   // Stride 1: dx = conv(dy, flipped filter with in/out swapped), padded so that dx has the input's size.

@@ -10,9 +10,10 @@
  */
 import { tf } from '@thfr/tensor';
 import type { KernelArgs, TensorInfo } from './composed-kernel.js';
+import { filterTilesInput } from './conv-input-gradient-webgpu.js';
 import { replaceKernel } from './replace-kernel.js';
 import { chooseGemmTile, gemmConvGeometry, tiledGemmProgram, type TiledGemmSpec } from './tiled-gemm-webgpu.js';
-import type { WebGpuBackendLike } from './webgpu-program.js';
+import { MAX_WORKGROUPS_PER_DIMENSION, type WebGpuBackendLike } from './webgpu-program.js';
 
 type KernelFunc = (args: KernelArgs) => unknown;
 
@@ -32,10 +33,7 @@ const fallbackOf = new Map<unknown, KernelFunc>();
 
 const isFloat = (...infos: Array<TensorInfo | undefined>) => infos.every((info) => info == null || info.dtype === 'float32');
 
-/** WebGPU's default maxComputeWorkgroupsPerDimension: larger grids go to the fallback. */
-const MAX_WORKGROUPS_PER_DIMENSION = 65535;
-
-/** Whether the GEMM takes a product of this size (workgroups counted at the 64 tile, the larger grid). */
+/** Whether the GEMM takes a product of this size (workgroups counted at the 64 tile, the larger grid; larger grids go to the fallback). */
 const gemmTakes = (batch: number, m: number, n: number, k: number, minMultiplyAdds: number) => batch * m * n * k >= minMultiplyAdds
   && Math.max(batch, Math.ceil(m / 64), Math.ceil(n / 64)) <= MAX_WORKGROUPS_PER_DIMENSION;
 
@@ -88,12 +86,10 @@ function inputGradient(args: KernelArgs, fallback: KernelFunc, options: Required
   if (dataFormat !== 'NHWC' || !isFloat(dy, filter)) return fallback(args);
   const inputShape = attrs.inputShape as [number, number, number, number];
   const info = tf.backend_util.computeConv2DInfo(inputShape, filter.shape as [number, number, number, number], attrs.strides as [number, number], 1, attrs.pad as 'same', attrs.dimRoundingMode as undefined);
-  const tiles = info.filterHeight === info.strideHeight && info.filterWidth === info.strideWidth && info.padInfo.top === 0 && info.padInfo.left === 0
-    && info.outHeight * info.strideHeight === info.inHeight && info.outWidth * info.strideWidth === info.inWidth;
   const m = info.batchSize * info.inHeight * info.inWidth;
   const n = info.inChannels;
   const k = info.filterHeight * info.filterWidth * info.outChannels;
-  if ((tiles && info.filterHeight * info.filterWidth > 1) || !gemmTakes(1, m, n, k, options.minMultiplyAdds)) return fallback(args);
+  if ((filterTilesInput(info) && info.filterHeight * info.filterWidth > 1) || !gemmTakes(1, m, n, k, options.minMultiplyAdds)) return fallback(args);
   return runGemm(backend, {
     batch: 1, m, n, k,
     a: { kind: 'col2im', ...gemmConvGeometry(info) },

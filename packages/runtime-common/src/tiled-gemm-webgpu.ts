@@ -91,11 +91,15 @@ export function chooseGemmTile(batch: number, m: number, n: number, minWorkgroup
 function matrixSlabLoad(name: string, prefix: string, operand: GemmMatrixOperand | GemmFilterTransposedOperand, outer: number, inner: number, tile: number, per: number, outerBase: string): { setup: string; load: string; store: string } {
   // innerMajor: the contiguous dimension is k (A not transposed; B transposed; the filter, along co).
   const innerMajor = operand.kind === 'filterTransposed' || (name === 'A') !== operand.transposed;
-  const base = operand.kind === 'filterTransposed' || operand.broadcast ? '0u' : `batch * ${outer * inner}u`;
-  // The filter [kh, kw, ci, co] as B(k = (kh, kw, co), n = ci).
-  const filterIndex = (o: string, i: string) => operand.kind === 'filterTransposed'
-    ? `((${i} / ${operand.outChannels}u) * ${operand.inChannels}u + ${o}) * ${operand.outChannels}u + ${i} % ${operand.outChannels}u`
-    : '';
+  // The flat index of (outer o, inner i); the filter [kh, kw, ci, co] is B(k = (kh, kw, co), n = ci).
+  const indexOf = (o: string, i: string) => {
+    if (operand.kind === 'filterTransposed') {
+      const { inChannels: ci, outChannels: co } = operand;
+      return `((${i} / ${co}u) * ${ci}u + ${o}) * ${co}u + ${i} % ${co}u`;
+    }
+    const base = operand.broadcast ? '0u' : `batch * ${outer * inner}u`;
+    return innerMajor ? `${base} + ${o} * ${inner}u + ${i}` : `${base} + ${i} * ${outer}u + ${o}`;
+  };
   const lanes = innerMajor ? SLAB / per : tile / per;
   const setup = innerMajor
     ? `let ${prefix}Outer = localIndex / ${lanes}u;
@@ -105,9 +109,7 @@ function matrixSlabLoad(name: string, prefix: string, operand: GemmMatrixOperand
   const element = (j: number) => {
     const o = innerMajor ? `${prefix}Outer` : `(${prefix}Outer + ${j}u)`;
     const i = innerMajor ? `(k0 + ${prefix}Inner + ${j}u)` : `(k0 + ${prefix}Inner)`;
-    const index = operand.kind === 'filterTransposed'
-      ? filterIndex(`(${outerBase} + ${o})`, i)
-      : innerMajor ? `${base} + (${outerBase} + ${o}) * ${inner}u + ${i}` : `${base} + ${i} * ${outer}u + ${outerBase} + ${o}`;
+    const index = indexOf(`(${outerBase} + ${o})`, i);
     const guards = [];
     if (outer % tile !== 0) guards.push(`${outerBase} + ${o} < ${outer}u`);
     if (inner % SLAB !== 0) guards.push(`${i} < ${inner}u`);

@@ -24,7 +24,7 @@ export interface WebGpuBackendLike {
 
 const WORKGROUP = 64;
 /** WebGPU's default maxComputeWorkgroupsPerDimension. */
-const MAX_WORKGROUPS_PER_DIMENSION = 65535;
+export const MAX_WORKGROUPS_PER_DIMENSION = 65535;
 
 /**
  * A program with one thread per element of `outputShape`: `body` runs with the flat output `index` (tfjs' _start turns
