@@ -12,7 +12,8 @@
  *  7. section 'gemm': the opt-in kernels against the defaults, in the same run: thfr's register-tiled GEMM (Conv2D,
  *     FusedConv2D, Conv2DBackpropInput, BatchMatMul) against tfjs' kernels for the training steps, inference and
  *     backbones at batch 16, and each Conv2D / BatchMatMul geometry of the paper step and FusedConv2D geometry of the
- *     WideResNet50-2 backbone; the batch norm's statistics split over row chunks, alone and with the GEMM.
+ *     WideResNet50-2 backbone; the batch norm's statistics split over row chunks, alone and with the GEMM; both on
+ *     'auto' (per shape, the faster of each kernel and what it replaces, timed by a KernelTuner) with every choice.
  * GPU timings are pipelined (k calls in flight, one read-back, as cuda.synchronize() timing); single-call latency
  * (a read-back after every call: Dawn's read-back round trip included) is reported beside them.
  * Bundle here and run there (see ../shared/device/README.md):
@@ -22,7 +23,7 @@
 import '@tensorflow/tfjs-backend-cpu';
 import { tf } from '@thfr/tensor';
 import { initRuntime, formatBackendDescription } from '@thfr/runtime-node';
-import { registerWebGpuBatchNormKernels, registerWebGpuConvFilterGradient, registerWebGpuConvInputGradient, registerWebGpuTiledGemm } from '@thfr/runtime-common';
+import { KernelTuner, registerWebGpuBatchNormKernels, registerWebGpuConvFilterGradient, registerWebGpuConvInputGradient, registerWebGpuTiledGemm, type KernelChoice } from '@thfr/runtime-common';
 import { OP_CASES, compareCase } from '../../runtime-node/test/op-suite.js';
 import { createRandomResNet, type ResNetBackbone } from '@thfr/backbone';
 import { TemplateBank } from '@thfr/template-bank';
@@ -143,9 +144,53 @@ let paperInputCalls: KernelCall[] = [];
 /** Removes the tiled GEMM registered last (tfjs' Conv2D, FusedConv2D and BatchMatMul come back). */
 let removeGemm: (() => void) | undefined;
 
-function useGemm(on: boolean, options: { minMultiplyAdds?: number } = {}): void {
+function useGemm(on: boolean, options: { minMultiplyAdds?: number; tuner?: KernelTuner } = {}): void {
   removeGemm?.();
   removeGemm = on ? registerWebGpuTiledGemm(options) : undefined;
+}
+
+/**
+ * The GEMM (and, with `splitRows`, the split batch-norm sums) on 'auto', as initRuntime registers them: a fresh tuner,
+ * registered with tunePendingKernels (which the timing helpers call after their warm-up). `done` puts the defaults back.
+ */
+function useAutoKernels(splitRows = 0): { tuner: KernelTuner; done: () => void } {
+  const tuner = new KernelTuner(SMALL ? { callsInFlight: 1, rounds: 1 } : {});
+  const unregister = tuner.register();
+  useGemm(true, { tuner });
+  if (splitRows > 0) registerWebGpuBatchNormKernels('webgpu', { splitRows, tuner });
+  return {
+    tuner,
+    done: () => {
+      unregister();
+      useGemm(false);
+      if (splitRows > 0) registerWebGpuBatchNormKernels('webgpu');
+    },
+  };
+}
+
+/** Per kernel, how many timed shapes chose each variant: { Conv2D: 'gemm 12, fallback 3', ... }. */
+function summariseChoices(choices: KernelChoice[]): Record<string, string> {
+  const counts = new Map<string, Map<string, number>>();
+  for (const c of choices) {
+    const byVariant = counts.get(c.kernelName) ?? new Map<string, number>();
+    byVariant.set(c.chosen, (byVariant.get(c.chosen) ?? 0) + 1);
+    counts.set(c.kernelName, byVariant);
+  }
+  return Object.fromEntries([...counts].map(([kernel, byVariant]) => [kernel, [...byVariant].map(([variant, n]) => `${variant} ${n}`).join(', ')]));
+}
+
+/** One log row per timed shape: kernel, shapes, ms per variant, difference, choice. */
+function logChoices(title: string, choices: KernelChoice[]): void {
+  for (const c of choices) {
+    log(title, {
+      kernel: c.kernelName,
+      ...Object.fromEntries(Object.entries(c.shapes).map(([name, shape]) => [name, shape.join('x')])),
+      ...Object.fromEntries(Object.entries(c.milliseconds).map(([variant, ms]) => [`${variant}_ms`, round(ms)])),
+      ...Object.fromEntries(Object.entries(c.differences).map(([variant, d]) => [`${variant}_rel_diff`, +d.toExponential(1)])),
+      ...(Object.keys(c.rejected).length ? { rejected: JSON.stringify(c.rejected) } : {}),
+      chosen: c.chosen,
+    });
+  }
 }
 
 /** Rows per chunk of the split batch-norm statistics compared by the 'gemm' section. */
@@ -284,6 +329,23 @@ async function configBench(label: string, config: ThfrConfig, arch: 'wide_resnet
     }
     useGemm(false);
     registerWebGpuBatchNormKernels('webgpu');
+    // Both on 'auto': each shape's faster variant on this GPU, timed after one step (what `thfr train` does with
+    // THFR_WEBGPU_TILED_GEMM=auto THFR_WEBGPU_SPLIT_BATCH_NORM=auto).
+    const auto = useAutoKernels(BN_SPLIT_ROWS);
+    const tuningStarted = performance.now();
+    const first = step();
+    await first.data();
+    first.dispose();
+    await auto.tuner.tune();
+    const tuningMs = performance.now() - tuningStarted;
+    const autoCounted = await countDispatches(step);
+    const autoMs = await pipelinedMs(inFlight(5), () => [step()]);
+    log(`${label} training step with the GEMM and the split batch-norm sums on auto`, {
+      pipelined_ms: round(autoMs), images_per_s: +((BATCH * 1000) / autoMs).toFixed(1), speedup: +(stepMs / autoMs).toFixed(2),
+      compute_shaders: autoCounted.shaders, first_step_and_tuning_ms: round(tuningMs), ...summariseChoices(auto.tuner.choices()),
+    });
+    if (label === 'paper') logChoices(`${label} training step, auto choice`, auto.tuner.choices());
+    auto.done();
   }
   if (label === 'paper') {
     const calls = await recordKernelCalls('Conv2DBackpropFilter', step);
@@ -350,6 +412,10 @@ async function configBench(label: string, config: ThfrConfig, arch: 'wide_resnet
       const gemmMs = await concurrentMs(queued, predict);
       useGemm(false);
       log(`${label} inference with the tiled GEMM`, { batch, pipelined_ms: round(gemmMs), images_per_s: +((batch * 1000) / gemmMs).toFixed(1), gemm_speedup: +(ms / gemmMs).toFixed(2) });
+      const auto = useAutoKernels();
+      const autoMs = await concurrentMs(queued, predict);
+      log(`${label} inference with the tiled GEMM on auto`, { batch, pipelined_ms: round(autoMs), images_per_s: +((batch * 1000) / autoMs).toFixed(1), speedup: +(ms / autoMs).toFixed(2), ...summariseChoices(auto.tuner.choices()) });
+      auto.done();
     }
     if (batch === BATCH && label === 'paper' && sections.includes('variants')) {
       for (const v of VARIANTS) {

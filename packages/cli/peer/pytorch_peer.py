@@ -109,6 +109,7 @@ def set_precision():
     return tf32
 
 
+def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('export_dir')
     ap.add_argument('--size', type=int, default=256)

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import '@tensorflow/tfjs-backend-cpu';
-import { tf } from '@thfr/tensor';
+import { tf, registerKernelTuner } from '@thfr/tensor';
 import { concurrentMs, latencyMs, pipelinedMs } from '../src/commands/bench-timing.js';
 
 describe('bench timing helpers', () => {
@@ -41,6 +41,20 @@ describe('bench timing helpers', () => {
     const ms = await latencyMs(3, async () => { calls++; await new Promise((resolve) => setTimeout(resolve, 2)); });
     expect(calls).toBe(4);
     expect(ms).toBeGreaterThanOrEqual(1);
+  });
+
+  it('each lets kernels chosen by timing tune after its warm-up call, before the timed ones', async () => {
+    await tf.setBackend('cpu');
+    const log: string[] = [];
+    const unregister = registerKernelTuner({ pendingCount: 1, tune: async () => { log.push('tune'); } });
+    try {
+      await pipelinedMs(2, () => { log.push('call'); return [tf.zeros([1])]; });
+      await concurrentMs(2, async () => { log.push('call'); return [tf.zeros([1])]; });
+      await latencyMs(2, async () => { log.push('call'); });
+    } finally {
+      unregister();
+    }
+    expect(log).toEqual(['call', 'tune', 'call', 'call', 'call', 'tune', 'call', 'call', 'call', 'tune', 'call', 'call']);
   });
 
   it('rejects a non-positive number of calls in flight', async () => {

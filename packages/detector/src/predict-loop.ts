@@ -1,4 +1,4 @@
-import { tf } from '@thfr/tensor';
+import { tf, tunePendingKernels } from '@thfr/tensor';
 import { inputBatch, inputCount, type DetectorInput } from './images.js';
 import type { DetectorPrediction, ImageExtras } from './contract.js';
 
@@ -28,7 +28,8 @@ export interface PredictLoopOptions {
 /**
  * The predict loop every detector shares: cuts the input into batches (preprocessing RGB images with
  * imagesToTensor), runs `forward` on each, reads maps and scores back asynchronously (so it works on
- * WebGPU in Node) and frees every tensor it made.
+ * WebGPU in Node) and frees every tensor it made. Between batches it lets kernels chosen by timing (@thfr/tensor's
+ * tunePendingKernels) time the shapes they met.
  */
 export async function predictInBatches(
   images: DetectorInput,
@@ -62,6 +63,8 @@ export async function predictInBatches(
     } finally {
       tf.dispose([out.map, out.scores, ...(out.dispose ?? [])]);
     }
+    // Kernels chosen by timing (a runtime's 'auto' kernels) time the shapes this batch met; none registered: no-op.
+    await tunePendingKernels();
     options.onProgress?.(end, count);
   }
   return { scores, maps, size, extras };

@@ -1,4 +1,4 @@
-import { tf } from '@thfr/tensor';
+import { tf, tunePendingKernels } from '@thfr/tensor';
 import { extractFeatures, type FeatureExtractor } from '@thfr/backbone';
 
 /**
@@ -47,6 +47,8 @@ export class FeatureCache {
       } finally {
         tf.dispose(features);
       }
+      // Kernels chosen by timing (a runtime's 'auto' kernels) time the shapes this batch met; none registered: no-op.
+      await tunePendingKernels();
       onProgress?.(end, count);
     }
     return new FeatureCache(rows, shapes);

@@ -1,4 +1,4 @@
-import { tf } from '@thfr/tensor';
+import { tf, tunePendingKernels } from '@thfr/tensor';
 import { FusedAdam, type Module, type NetworkGraph } from '@thfr/nn';
 import { SeededRandom } from '@thfr/detector';
 import type { RestorationConfig } from './config.js';
@@ -164,9 +164,13 @@ export async function optimiseRestoration<C extends RestorationConfig>(options: 
           const loss = optimizer.minimize(() => restorationLoss(features, network.forward(features, template), config.lossForm));
           tf.dispose([...features, template]);
           pending.push({ loss, images: end - start, epoch, step: b });
-          if (pending.length >= readEvery) await readPending();
+          // After the run's first step, kernels chosen by timing (a runtime's 'auto' kernels) time the shapes it met.
+          if (pending.length >= readEvery || epoch === startEpoch && b === 0) await readPending();
+          if (epoch === startEpoch && b === 0) await tunePendingKernels();
         }
         await readPending();
+        // And at each epoch's end, the shapes of a last, smaller batch.
+        await tunePendingKernels();
         lossHistory.push(epochLoss / n);
         const every = options.checkpointEvery ?? 0;
         if (options.onCheckpoint && every > 0 && ((epoch + 1) % every === 0 || epoch + 1 === lastEpoch)) {

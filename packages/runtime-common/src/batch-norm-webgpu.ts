@@ -11,6 +11,7 @@
 import { tf, THFR_BATCH_NORM_TRAIN, THFR_BATCH_NORM_TRAIN_GRAD } from '@thfr/tensor';
 
 import type { KernelArgs, TensorInfo } from './composed-kernel.js';
+import type { KernelTuner } from './kernel-tuner.js';
 import { flatProgram as genericFlatProgram, type Uniform, type WebGpuBackendLike, type WebGpuProgramLike } from './webgpu-program.js';
 import { replaceKernel } from './replace-kernel.js';
 import { packUniforms, runMultiOutputProgram, webGpuInternals, type MultiOutputProgram } from './webgpu-internals.js';
@@ -304,6 +305,18 @@ function rowChunks(x: TensorInfo, chunkRows: number): { rows: number; chunkRows:
   return chunks >= MIN_CHUNKS ? { rows, chunkRows, chunks } : { rows, chunkRows: rows, chunks: 1 };
 }
 
+/** The variants a tuner chooses between where a call would split: the sums over all rows (the baseline) or the split. */
+export const BATCH_NORM_SPLIT_VARIANTS = ['whole', 'split'] as const;
+
+interface BatchNormSettings { multiOutput: boolean; splitRows: number; tuner?: KernelTuner }
+
+/** This call's row chunks: split where `splitRows` makes enough chunks and, with a tuner, where it timed the split faster. */
+function chunksOf(kernelName: string, args: KernelArgs, settings: BatchNormSettings): { chunkRows: number; chunks: number } {
+  const split = rowChunks(args.inputs.x, settings.splitRows);
+  if (split.chunks === 1 || settings.tuner == null || settings.tuner.variantFor(kernelName, args, BATCH_NORM_SPLIT_VARIANTS) === 'split') return split;
+  return rowChunks(args.inputs.x, 0);
+}
+
 function uniforms(x: TensorInfo, attrs: Record<string, unknown>, chunkRows: number): Uniform[] {
   const channels = x.shape[x.shape.length - 1];
   const rows = tf.util.sizeFromShape(x.shape) / channels;
@@ -325,14 +338,15 @@ function checkFloat(inputs: Record<string, TensorInfo>, kernel: string): void {
   }
 }
 
-const forward = (multiOutput: boolean, splitRows: number) => ({ inputs, attrs = {}, backend }: KernelArgs): TensorInfo[] => {
+const forward = (settings: BatchNormSettings) => (args: KernelArgs): TensorInfo[] => {
+  const { inputs, attrs = {}, backend } = args;
   checkFloat(inputs, THFR_BATCH_NORM_TRAIN);
   const gpu = backend as WebGpuBackendLike;
   const { x, gamma, beta, runningMean, runningVar } = inputs;
   const channels = x.shape[x.shape.length - 1];
-  const { chunkRows, chunks } = rowChunks(x, splitRows);
+  const { chunkRows, chunks } = chunksOf(THFR_BATCH_NORM_TRAIN, args, settings);
   const u = uniforms(x, attrs, chunkRows);
-  const recorder = multiOutput ? webGpuInternals(backend) : undefined;
+  const recorder = settings.multiOutput ? webGpuInternals(backend) : undefined;
   // Split: the statistics come from the chunks' partials; otherwise straight from x.
   const partial = chunks > 1 ? gpu.runWebGPUProgram(partialStatsProgram(channels, chunks), [x], 'float32', u) : undefined;
   let stats: TensorInfo;
@@ -352,16 +366,17 @@ const forward = (multiOutput: boolean, splitRows: number) => ({ inputs, attrs = 
   return [y, stats, newRunningMean, newRunningVar];
 };
 
-const backward = (multiOutput: boolean, splitRows: number) => ({ inputs, attrs = {}, backend }: KernelArgs): TensorInfo[] => {
+const backward = (settings: BatchNormSettings) => (args: KernelArgs): TensorInfo[] => {
+  const { inputs, attrs = {}, backend } = args;
   checkFloat(inputs, THFR_BATCH_NORM_TRAIN_GRAD);
   const gpu = backend as WebGpuBackendLike;
   const { dy, x, stats, gamma, y } = inputs;
   const relu = Boolean(attrs.relu);
   const channels = x.shape[x.shape.length - 1];
-  const { chunkRows, chunks } = rowChunks(x, splitRows);
+  const { chunkRows, chunks } = chunksOf(THFR_BATCH_NORM_TRAIN_GRAD, args, settings);
   const u = uniforms(x, attrs, chunkRows);
   const masked = relu ? [y] : [];
-  const recorder = multiOutput ? webGpuInternals(backend) : undefined;
+  const recorder = settings.multiOutput ? webGpuInternals(backend) : undefined;
   const partial = chunks > 1 ? gpu.runWebGPUProgram(partialGradientSumsProgram(channels, chunks, relu), [dy, x, stats, ...masked], 'float32', u) : undefined;
   const [dBeta, dGamma] = partial
     ? (recorder
@@ -392,6 +407,11 @@ export interface WebGpuBatchNormOptions {
    * each looping over a chunk instead of every row. 0 (the default until it is timed on a GPU) never splits.
    */
   splitRows?: number;
+  /**
+   * Split only the calls a tuner timed faster split (kernel-tuner.ts): a shape runs whole until the tuner has timed
+   * both ways. Without a tuner, every call that can split (`splitRows`) does.
+   */
+  tuner?: KernelTuner;
 }
 
 /** Registers the fused training batch norm for tfjs-backend-webgpu (idempotent); returns the kernel names. */
@@ -399,7 +419,8 @@ export function registerWebGpuBatchNormKernels(backendName = 'webgpu', options: 
   const multiOutput = options.multiOutputShaders ?? true;
   const splitRows = options.splitRows ?? 0;
   if (!Number.isInteger(splitRows) || splitRows < 0) throw new RangeError(`registerWebGpuBatchNormKernels: splitRows must be a non-negative integer, got ${splitRows}`);
-  for (const [kernelName, kernelFunc] of [[THFR_BATCH_NORM_TRAIN, forward(multiOutput, splitRows)], [THFR_BATCH_NORM_TRAIN_GRAD, backward(multiOutput, splitRows)]] as const) {
+  const settings: BatchNormSettings = { multiOutput, splitRows, tuner: options.tuner };
+  for (const [kernelName, kernelFunc] of [[THFR_BATCH_NORM_TRAIN, forward(settings)], [THFR_BATCH_NORM_TRAIN_GRAD, backward(settings)]] as const) {
     replaceKernel(kernelName, backendName, kernelFunc);
   }
   return [THFR_BATCH_NORM_TRAIN, THFR_BATCH_NORM_TRAIN_GRAD];

@@ -11,6 +11,7 @@
 import { tf } from '@thfr/tensor';
 import type { KernelArgs, TensorInfo } from './composed-kernel.js';
 import { filterTilesInput } from './conv-input-gradient-webgpu.js';
+import type { KernelTuner } from './kernel-tuner.js';
 import { replaceKernel } from './replace-kernel.js';
 import { chooseGemmTile, gemmConvGeometry, tiledGemmProgram, type TiledGemmSpec } from './tiled-gemm-webgpu.js';
 import { MAX_WORKGROUPS_PER_DIMENSION, type WebGpuBackendLike } from './webgpu-program.js';
@@ -24,7 +25,22 @@ export interface WebGpuTiledGemmOptions {
   minWorkgroups?: number;
   /** Backend to register for. Default 'webgpu'. */
   backendName?: string;
+  /**
+   * Choose between the GEMM and the kernel registered before per call shape by timing both (kernel-tuner.ts): a shape
+   * runs the kernel registered before until the tuner has timed it, then whichever was faster and agreed. Without a
+   * tuner, every call the GEMM covers runs on it.
+   */
+  tuner?: KernelTuner;
 }
+
+/** The variants a tuner chooses between: the kernel registered before (the baseline) and the GEMM. */
+export const GEMM_VARIANTS = ['fallback', 'gemm'] as const;
+
+type GemmSettings = Required<Omit<WebGpuTiledGemmOptions, 'backendName' | 'tuner'>> & { tuner?: KernelTuner };
+
+/** Whether a call the GEMM covers runs on it: always without a tuner, else as the tuner chose. */
+const gemmChosen = (settings: GemmSettings, kernelName: string, args: KernelArgs) => settings.tuner == null
+  || settings.tuner.variantFor(kernelName, args, GEMM_VARIANTS) === 'gemm';
 
 const DEFAULT_MIN_MULTIPLY_ADDS = 2 ** 22;
 
@@ -46,7 +62,7 @@ function runGemm(backend: unknown, spec: Omit<TiledGemmSpec, 'tile'>, inputs: Te
   return (backend as WebGpuBackendLike).runWebGPUProgram(tiledGemmProgram({ ...spec, tile }), inputs, 'float32', [{ type: 'int32', data: [spec.m] }]);
 }
 
-function convolution(args: KernelArgs, fallback: KernelFunc, options: Required<Omit<WebGpuTiledGemmOptions, 'backendName'>>, fused: boolean): unknown {
+function convolution(args: KernelArgs, fallback: KernelFunc, options: GemmSettings, fused: boolean): unknown {
   const { inputs, attrs = {}, backend } = args;
   const { x, filter, bias, preluActivationWeights } = inputs;
   const activation = (attrs.activation as string | undefined) ?? 'linear';
@@ -62,7 +78,7 @@ function convolution(args: KernelArgs, fallback: KernelFunc, options: Required<O
   const n = info.outChannels;
   const k = info.filterHeight * info.filterWidth * info.inChannels;
   if (bias != null && tf.util.sizeFromShape(bias.shape) !== n) return fallback(args);
-  if (!gemmTakes(1, m, n, k, options.minMultiplyAdds)) return fallback(args);
+  if (!gemmTakes(1, m, n, k, options.minMultiplyAdds) || !gemmChosen(options, fused ? 'FusedConv2D' : 'Conv2D', args)) return fallback(args);
   return runGemm(backend, {
     batch: 1, m, n, k,
     a: { kind: 'im2col', ...gemmConvGeometry(info) },
@@ -79,7 +95,7 @@ function convolution(args: KernelArgs, fallback: KernelFunc, options: Required<O
  * transposed convolutions) every input pixel has exactly one tap, and the kernel registered before (thfr's matMul
  * path, see conv-input-gradient-webgpu.ts) does a quarter of the multiply-adds, so it keeps those.
  */
-function inputGradient(args: KernelArgs, fallback: KernelFunc, options: Required<Omit<WebGpuTiledGemmOptions, 'backendName'>>): unknown {
+function inputGradient(args: KernelArgs, fallback: KernelFunc, options: GemmSettings): unknown {
   const { inputs, attrs = {}, backend } = args;
   const { dy, filter } = inputs;
   const dataFormat = (attrs.dataFormat as string | undefined) ?? 'NHWC';
@@ -89,7 +105,8 @@ function inputGradient(args: KernelArgs, fallback: KernelFunc, options: Required
   const m = info.batchSize * info.inHeight * info.inWidth;
   const n = info.inChannels;
   const k = info.filterHeight * info.filterWidth * info.outChannels;
-  if ((filterTilesInput(info) && info.filterHeight * info.filterWidth > 1) || !gemmTakes(1, m, n, k, options.minMultiplyAdds)) return fallback(args);
+  if ((filterTilesInput(info) && info.filterHeight * info.filterWidth > 1) || !gemmTakes(1, m, n, k, options.minMultiplyAdds)
+    || !gemmChosen(options, 'Conv2DBackpropInput', args)) return fallback(args);
   return runGemm(backend, {
     batch: 1, m, n, k,
     a: { kind: 'col2im', ...gemmConvGeometry(info) },
@@ -100,7 +117,7 @@ function inputGradient(args: KernelArgs, fallback: KernelFunc, options: Required
   }, [dy, filter], options.minWorkgroups);
 }
 
-function batchMatMul(args: KernelArgs, fallback: KernelFunc, options: Required<Omit<WebGpuTiledGemmOptions, 'backendName'>>): unknown {
+function batchMatMul(args: KernelArgs, fallback: KernelFunc, options: GemmSettings): unknown {
   const { inputs, attrs = {}, backend } = args;
   const { a, b } = inputs;
   if (!isFloat(a, b) || a.shape.length < 2 || b.shape.length < 2) return fallback(args);
@@ -120,7 +137,7 @@ function batchMatMul(args: KernelArgs, fallback: KernelFunc, options: Required<O
   const sameOuter = outerA.length === outerB.length && outerA.every((d, i) => d === outerB[i]);
   if (!sameOuter && batchA !== 1 && batchB !== 1) return fallback(args);
   const batch = Math.max(batchA, batchB);
-  if (!gemmTakes(batch, m, n, k, options.minMultiplyAdds)) return fallback(args);
+  if (!gemmTakes(batch, m, n, k, options.minMultiplyAdds) || !gemmChosen(options, 'BatchMatMul', args)) return fallback(args);
   const outer = tf.backend_util.assertAndGetBroadcastShape(outerA, outerB);
   return runGemm(backend, {
     batch, m, n, k,
@@ -139,9 +156,10 @@ function batchMatMul(args: KernelArgs, fallback: KernelFunc, options: Required<O
  */
 export function registerWebGpuTiledGemm(options: WebGpuTiledGemmOptions = {}): () => void {
   const backendName = options.backendName ?? 'webgpu';
-  const settings = {
+  const settings: GemmSettings = {
     minMultiplyAdds: options.minMultiplyAdds ?? DEFAULT_MIN_MULTIPLY_ADDS,
     minWorkgroups: options.minWorkgroups ?? 128,
+    tuner: options.tuner,
   };
   const previous = (name: string): KernelFunc => {
     const kernel = tf.getKernel(name, backendName);

@@ -1,7 +1,7 @@
 import { tf, selectBackend } from '@thfr/tensor';
 import type { BackendCandidate, SkippedBackend } from '@thfr/tensor';
-import { NODE_BACKEND_PRIORITY, backendOrder, describeBackend, registerAdamStep, registerFusedBatchNorm, registerWebGpuConvGradients, registerWebGpuTiledGemm } from '@thfr/runtime-common';
-import type { BackendDescription, NodeBackendName } from '@thfr/runtime-common';
+import { NODE_BACKEND_PRIORITY, backendOrder, describeBackend, parseKernelSwitch, registerAdamStep, registerFusedBatchNorm, registerWebGpuConvGradients, registerWebGpuKernelChoices } from '@thfr/runtime-common';
+import type { BackendDescription, KernelSwitch, KernelTuner, KernelTunerOptions, NodeBackendName } from '@thfr/runtime-common';
 import { installDawnWebGpu } from './webgpu-dawn.js';
 import { installWasm, wasmThreadsCount } from './wasm-node.js';
 
@@ -45,13 +45,22 @@ export interface NodeRuntimeOptions {
    */
   adamStepKernel?: boolean;
   /**
-   * Run tfjs-backend-webgpu's Conv2D, FusedConv2D (bias, ReLU) and BatchMatMul on thfr's register-tiled GEMM
-   * (@thfr/runtime-common's registerWebGpuTiledGemm: 128x128 outputs per workgroup, 8x8 per thread, convolutions as an
-   * implicit im2col) instead of tfjs' 32x32 tiles. The same sums in the same order per output; the convolution
-   * gradients run on it too. Default false until it is timed on a GPU (docs/backends.md, "Register-tiled GEMM");
-   * env THFR_WEBGPU_TILED_GEMM=1 turns it on.
+   * Run tfjs-backend-webgpu's Conv2D, FusedConv2D (bias, ReLU), Conv2DBackpropInput and BatchMatMul on thfr's
+   * register-tiled GEMM (@thfr/runtime-common's registerWebGpuTiledGemm: 128x128 outputs per workgroup, 8x8 per
+   * thread, convolutions as an implicit im2col) instead of tfjs' 32x32 tiles. `'auto'`: per call shape, whichever of
+   * the GEMM and the kernel it replaces was faster on this GPU and agreed with it (timed by `kernelTuner` between
+   * steps, like cudnn.benchmark). Default false until it is timed on a GPU (docs/backends.md, "Register-tiled GEMM");
+   * env THFR_WEBGPU_TILED_GEMM=1 or auto.
    */
-  webgpuTiledGemm?: boolean;
+  webgpuTiledGemm?: KernelSwitch;
+  /**
+   * Split the webgpu batch norm's per-channel sums over chunks of 1,024 rows (4-64x the workgroups for large layers,
+   * 2 more shaders each); `'auto'` splits the call shapes where timing found it faster. Needs the fused batch norm.
+   * Default false until it is timed on a GPU; env THFR_WEBGPU_SPLIT_BATCH_NORM=1 or auto.
+   */
+  webgpuSplitBatchNorm?: KernelSwitch;
+  /** Settings of the tuner made where a kernel is 'auto' (calls in flight, rounds, tolerance, a callback per choice). */
+  kernelTuning?: KernelTunerOptions;
 }
 
 export interface NodeRuntime {
@@ -59,6 +68,11 @@ export interface NodeRuntime {
   /** The backends tried before it and why each could not be used. */
   skipped: SkippedBackend[];
   description: BackendDescription;
+  /**
+   * Where a webgpu kernel is 'auto': the tuner that times the call shapes (registered with @thfr/tensor's
+   * tunePendingKernels, which thfr's loops call between steps); its `choices()` say what ran where.
+   */
+  kernelTuner?: KernelTuner;
 }
 
 // Optional peers that cannot be installed everywhere: a computed specifier keeps bundlers and
@@ -108,10 +122,16 @@ export async function initRuntime(options: NodeRuntimeOptions = {}): Promise<Nod
   const candidates: BackendCandidate[] = order.map((name) => ({ name, init: install[name] }));
   const { backend, skipped } = await selectBackend(candidates);
   // Two kernels per batch-norm layer and training step instead of ~25 (@thfr/nn uses them when present).
-  if (options.fusedBatchNorm ?? process.env.THFR_FUSED_BATCH_NORM !== '0') registerFusedBatchNorm(backend);
+  const fusedBatchNorm = options.fusedBatchNorm ?? process.env.THFR_FUSED_BATCH_NORM !== '0';
+  if (fusedBatchNorm) registerFusedBatchNorm(backend);
   if (options.adamStepKernel ?? process.env.THFR_ADAM_STEP_KERNEL !== '0') registerAdamStep(backend);
   if (backend === 'webgpu' && (options.webgpuConvGradients ?? process.env.THFR_WEBGPU_CONV_GRADIENTS !== '0')) registerWebGpuConvGradients();
-  if (backend === 'webgpu' && (options.webgpuTiledGemm ?? process.env.THFR_WEBGPU_TILED_GEMM === '1')) registerWebGpuTiledGemm();
+  const choices = {
+    tiledGemm: options.webgpuTiledGemm ?? parseKernelSwitch('THFR_WEBGPU_TILED_GEMM', process.env.THFR_WEBGPU_TILED_GEMM),
+    splitBatchNorm: options.webgpuSplitBatchNorm ?? parseKernelSwitch('THFR_WEBGPU_SPLIT_BATCH_NORM', process.env.THFR_WEBGPU_SPLIT_BATCH_NORM),
+  };
+  const kernelTuner = backend === 'webgpu' ? registerWebGpuKernelChoices({ ...choices, tuner: options.kernelTuning }, fusedBatchNorm) : undefined;
+  if (backend === 'webgpu') for (const [name, on] of Object.entries(choices)) if (on) details[name] = on;
   if (backend === 'webgpu') {
     const submitBatch = options.webgpuSubmitBatch ?? Number(process.env.THFR_WEBGPU_SUBMIT_BATCH ?? 64);
     if (!Number.isInteger(submitBatch) || submitBatch < 1) throw new RangeError(`initRuntime: webgpuSubmitBatch (or THFR_WEBGPU_SUBMIT_BATCH) must be a positive integer, got ${submitBatch}`);
@@ -121,5 +141,5 @@ export async function initRuntime(options: NodeRuntimeOptions = {}): Promise<Nod
     details.simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
     details.threads = await wasmThreadsCount();
   }
-  return { backend: backend as NodeBackendName, skipped, description: describeBackend(details) };
+  return { backend: backend as NodeBackendName, skipped, description: describeBackend(details), ...(kernelTuner ? { kernelTuner } : {}) };
 }

@@ -7,13 +7,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '@tensorflow/tfjs-backend-cpu';
-import { tf, THFR_ADAM_STEP, THFR_BATCH_NORM_TRAIN, THFR_BATCH_NORM_TRAIN_GRAD, type Tensor } from '@thfr/tensor';
+import { tf, THFR_ADAM_STEP, type Tensor } from '@thfr/tensor';
 import { expectClose, expectNoLeak } from '@thfr/tensor/testing';
 import { FusedAdam } from '@thfr/nn';
 import { registerBatchNormKernels, registerWebGpuBatchNormKernels } from '@thfr/runtime-common';
 import { initRuntime } from '../src/index.js';
 import { seededUniform, seedOf } from './op-suite.js';
 import { startWebGpuOrReason } from './webgpu-swiftshader.js';
+import { batchNormForwardBackward, countShaders, seededTensor } from './webgpu-counting.js';
 
 let unavailable = '';
 
@@ -26,26 +27,7 @@ afterAll(() => {
   if (!unavailable) registerWebGpuBatchNormKernels();
 });
 
-/** Compute shaders dispatched while `fn` runs (and its results are read), counted at the WebGPU API. */
-async function countShaders(fn: () => Tensor[]): Promise<{ count: number; outputs: Float32Array[] }> {
-  const proto = (globalThis as { GPUComputePassEncoder?: { prototype: { dispatchWorkgroups: (...args: unknown[]) => void } } }).GPUComputePassEncoder!.prototype;
-  const original = proto.dispatchWorkgroups;
-  let count = 0;
-  proto.dispatchWorkgroups = function (this: unknown, ...args: unknown[]) {
-    count++;
-    return original.apply(this, args);
-  };
-  try {
-    const out = fn();
-    const outputs = await Promise.all(out.map(async (t) => (await t.data()) as Float32Array));
-    tf.dispose(out);
-    return { count, outputs };
-  } finally {
-    proto.dispatchWorkgroups = original;
-  }
-}
-
-const tensor = (name: string, shape: number[], scale = 1) => tf.tidy(() => tf.mul(tf.tensor(seededUniform(seedOf(name), shape.reduce((a, b) => a * b, 1)), shape), scale));
+const tensor = seededTensor;
 
 const SHAPES = [[3, 3, 4, 6], [6], [17, 5], [1], [2, 2, 6, 3]];
 const variablesOn = (backend: string, tag: string) => {
@@ -145,21 +127,7 @@ describe('THFR_ADAM_STEP on webgpu (FusedAdam)', () => {
 describe('the fused batch norm\'s multi-output shaders on webgpu', () => {
   // 19 channels: three workgroups of 8, the last one partly empty; 4 x 6 x 5 rows.
   const SHAPE = [4, 6, 5, 19];
-  const run = (relu: boolean, shape = SHAPE) => (): Tensor[] => {
-    const channels = shape[3];
-    const x = tensor('bn/x', shape, 3);
-    const input = tf.add(x, 1.5);
-    const gamma = tensor('bn/gamma', [channels]);
-    const beta = tensor('bn/beta', [channels]);
-    const runningMean = tensor('bn/mean', [channels]);
-    const runningVar = tf.tidy(() => tf.add(tensor('bn/var', [channels]), 1));
-    const dy = tensor('bn/dy', shape);
-    const attrs = { epsilon: 1e-5, momentum: 0.1, relu };
-    const forward = tf.engine().runKernel(THFR_BATCH_NORM_TRAIN, { x: input, gamma, beta, runningMean, runningVar }, attrs) as Tensor[];
-    const backward = tf.engine().runKernel(THFR_BATCH_NORM_TRAIN_GRAD, { dy, x: input, stats: forward[1], gamma, y: forward[0] }, attrs) as Tensor[];
-    tf.dispose([x, input, gamma, beta, runningMean, runningVar, dy]);
-    return [...forward, ...backward];
-  };
+  const run = (relu: boolean, shape = SHAPE) => () => batchNormForwardBackward(shape, relu);
 
   for (const relu of [false, true]) {
     it(`writes the same floats as one program per output, in 4 shaders instead of 7, within 1e-4 of the cpu backend${relu ? ' (with ReLU)' : ''}`, async (ctx) => {

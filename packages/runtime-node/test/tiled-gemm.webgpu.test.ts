@@ -14,6 +14,7 @@ import { registerWebGpuTiledGemm } from '@thfr/runtime-common';
 import { initRuntime } from '../src/index.js';
 import { seededUniform, seedOf } from './op-suite.js';
 import { prepareSwiftShader, startWebGpuOrReason } from './webgpu-swiftshader.js';
+import { countGemmRuns, gemmRuns } from './webgpu-counting.js';
 
 let unavailable = '';
 let restore: (() => void) | undefined;
@@ -29,20 +30,6 @@ afterAll(() => restore?.());
 
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 const input = (name: string, shape: number[]) => tf.tensor(seededUniform(seedOf(name), size(shape)), shape);
-
-/** GEMM programs run on webgpu so far (counted at the backend's runWebGPUProgram, by shader key). */
-let gemmRuns = 0;
-const counted = new WeakSet<object>();
-function countGemmRuns(): void {
-  const backend = tf.findBackend('webgpu') as unknown as { runWebGPUProgram: (program: { shaderKey: string }, ...rest: unknown[]) => unknown };
-  if (counted.has(backend)) return;
-  counted.add(backend);
-  const original = backend.runWebGPUProgram.bind(backend);
-  backend.runWebGPUProgram = (program, ...rest) => {
-    if (program.shaderKey.startsWith('thfrGemm')) gemmRuns++;
-    return original(program, ...rest);
-  };
-}
 
 /**
  * Runs `op` on cpu, then on webgpu, each in a tidy (so `op` makes its inputs with `input`, on the backend it runs on);

@@ -1,7 +1,7 @@
 import { tf, selectBackend } from '@thfr/tensor';
 import type { BackendCandidate, SkippedBackend } from '@thfr/tensor';
-import { WEB_BACKEND_PRIORITY, backendOrder, describeBackend, registerAdamStep, registerFusedBatchNorm, registerWasmTrainingKernels, registerWebGpuConvGradients, registerWebGpuTiledGemm } from '@thfr/runtime-common';
-import type { BackendDescription, WebBackendName } from '@thfr/runtime-common';
+import { WEB_BACKEND_PRIORITY, backendOrder, describeBackend, registerAdamStep, registerFusedBatchNorm, registerWasmTrainingKernels, registerWebGpuConvGradients, registerWebGpuKernelChoices } from '@thfr/runtime-common';
+import type { BackendDescription, KernelSwitch, KernelTuner, KernelTunerOptions, WebBackendName } from '@thfr/runtime-common';
 import { probeWebGlRenderer, probeWebGpuAdapter, type AdapterLike } from './software-gpu.js';
 
 export interface WebRuntimeOptions {
@@ -33,16 +33,24 @@ export interface WebRuntimeOptions {
   /** Run FusedAdam's step (@thfr/nn) as thfr's one-kernel THFR_ADAM_STEP on webgpu and cpu (the same floats; not on wasm, where it is slower). Default true. */
   adamStepKernel?: boolean;
   /**
-   * Run Conv2D, FusedConv2D (bias, ReLU) and BatchMatMul on thfr's register-tiled WebGPU GEMM instead of tfjs' 32x32
-   * tiles (@thfr/runtime-common's registerWebGpuTiledGemm). Default false until it is timed on a GPU.
+   * Run Conv2D, FusedConv2D (bias, ReLU), Conv2DBackpropInput and BatchMatMul on thfr's register-tiled WebGPU GEMM
+   * instead of tfjs' 32x32 tiles (@thfr/runtime-common's registerWebGpuTiledGemm); `'auto'`: per call shape, whichever
+   * of the two was faster on this GPU and agreed (timed between steps by `kernelTuner`). Default false until it is
+   * timed on a GPU.
    */
-  webgpuTiledGemm?: boolean;
+  webgpuTiledGemm?: KernelSwitch;
+  /** Split the webgpu batch norm's per-channel sums over chunks of 1,024 rows; `'auto'` where timing found it faster. Default false. */
+  webgpuSplitBatchNorm?: KernelSwitch;
+  /** Settings of the tuner made where a kernel is 'auto' (calls in flight, rounds, tolerance, a callback per choice). */
+  kernelTuning?: KernelTunerOptions;
 }
 
 export interface WebRuntime {
   backend: WebBackendName;
   skipped: SkippedBackend[];
   description: BackendDescription;
+  /** Where a webgpu kernel is 'auto': the tuner that times the call shapes (its `choices()` say what ran where). */
+  kernelTuner?: KernelTuner;
 }
 
 type GpuNavigator = { gpu?: { requestAdapter(): Promise<AdapterLike | null> } };
@@ -97,13 +105,16 @@ export async function initRuntime(options: WebRuntimeOptions = {}): Promise<WebR
   const { backend, skipped } = await selectBackend(candidates);
   Object.assign(details, found[backend as WebBackendName]);
   // Two kernels per batch-norm layer and training step instead of ~25 (@thfr/nn uses them when present).
-  if (options.fusedBatchNorm ?? true) registerFusedBatchNorm(backend);
+  const fusedBatchNorm = options.fusedBatchNorm ?? true;
+  if (fusedBatchNorm) registerFusedBatchNorm(backend);
   if (options.adamStepKernel ?? true) registerAdamStep(backend);
   if (backend === 'webgpu' && (options.webgpuConvGradients ?? true)) registerWebGpuConvGradients();
-  if (backend === 'webgpu' && options.webgpuTiledGemm) registerWebGpuTiledGemm();
+  const choices = { tiledGemm: options.webgpuTiledGemm ?? false, splitBatchNorm: options.webgpuSplitBatchNorm ?? false };
+  const kernelTuner = backend === 'webgpu' ? registerWebGpuKernelChoices({ ...choices, tuner: options.kernelTuning }, fusedBatchNorm) : undefined;
+  if (backend === 'webgpu') for (const [name, on] of Object.entries(choices)) if (on) details[name] = on;
   if (backend === 'wasm') {
     details.simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
     details.threads = Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'));
   }
-  return { backend: backend as WebBackendName, skipped, description: describeBackend(details) };
+  return { backend: backend as WebBackendName, skipped, description: describeBackend(details), ...(kernelTuner ? { kernelTuner } : {}) };
 }

@@ -34,3 +34,5 @@ export { THFR_BATCH_NORM_TRAIN, THFR_BATCH_NORM_TRAIN_GRAD, batchNormTrainForwar
 export type { BatchNormTrainAttrs, BatchNormTrainForwardValues, BatchNormTrainBackwardValues } from './batch-norm-kernel.js';
 export { THFR_ADAM_STEP, adamStepParamName, adamStepGradName, adamStepValues } from './adam-kernel.js';
 export type { AdamStepAttrs, AdamStepValues } from './adam-kernel.js';
+export { registerKernelTuner, tunePendingKernels } from './kernel-tuning.js';
+export type { PendingKernelTuner } from './kernel-tuning.js';

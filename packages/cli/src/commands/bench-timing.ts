@@ -2,13 +2,15 @@
  * Timing helpers of `thfr bench` and bench/gpu-checks.ts. On a GPU a read-back waits for the whole queue and, through
  * Dawn in Node, adds a large round trip of its own: `latencyMs` (a read-back after every call) is what one request
  * waits, `pipelinedMs` / `concurrentMs` (k calls in flight, one read-back) what the device sustains, as
- * torch.cuda.synchronize() timing measures it.
+ * torch.cuda.synchronize() timing measures it. Each times after one warm-up call, after which kernels chosen by timing
+ * (a runtime's 'auto' kernels, @thfr/tensor's tunePendingKernels) time the shapes it met, as thfr's loops do.
  */
-import { tf } from '@thfr/tensor';
+import { tf, tunePendingKernels } from '@thfr/tensor';
 
 /** Mean ms of `repeats` awaited calls after one warm-up (kernel compilation, weight uploads). */
 export async function latencyMs(repeats: number, fn: () => Promise<void>): Promise<number> {
   await fn();
+  await tunePendingKernels();
   const started = performance.now();
   for (let i = 0; i < repeats; i++) await fn();
   return (performance.now() - started) / repeats;
@@ -24,6 +26,7 @@ export async function pipelinedMs(inFlight: number, enqueue: () => tf.Tensor[]):
   const warm = enqueue();
   await Promise.all(warm.map((t) => t.data()));
   tf.dispose(warm);
+  await tunePendingKernels();
   const started = performance.now();
   let last: tf.Tensor[] = [];
   for (let i = 0; i < inFlight; i++) {
@@ -45,6 +48,7 @@ export async function concurrentMs(inFlight: number, start: () => Promise<tf.Ten
   const warm = await start();
   await Promise.all(warm.map((t) => t.data()));
   tf.dispose(warm);
+  await tunePendingKernels();
   const started = performance.now();
   const outputs = await Promise.all(Array.from({ length: inFlight }, () => start()));
   await Promise.all(outputs.flat().map((t) => t.data()));
