@@ -25,7 +25,7 @@ import time
 import torch
 import torch.nn.functional as F
 
-from pytorch_peer import build as build_backbone, forward as backbone_forward, read_safetensors, set_precision
+from pytorch_peer import blas_library, build as build_backbone, forward as backbone_forward, read_safetensors, set_precision
 
 
 def torch_weights(graph, state, device):
@@ -203,7 +203,7 @@ def main():
         return loss
 
     train_ms = timed(args.repeats, step, device)
-    print(json.dumps({'peer': 'pytorch', 'torch': torch.__version__, 'device': device, 'tf32': tf32 if device == 'cuda' else False, 'threads': torch.get_num_threads(),
+    print(json.dumps({'peer': 'pytorch', 'torch': torch.__version__, 'device': device, 'blas': blas_library(), 'tf32': tf32 if device == 'cuda' else False, 'threads': torch.get_num_threads(),
                       'probeMaxRelativeDiff': probe_diff, 'parameters': sum(p.numel() for p in params.values()),
                       'inference': inference, 'trainStep': {'batch': args.train_batch, 'ms': train_ms}}))
 

@@ -109,6 +109,30 @@ def set_precision():
     return tf32
 
 
+def blas_library():
+    """Which BLAS this process runs its CPU matrix products on, read from its loaded libraries after one product:
+    'openblas', 'mkl', 'blis', 'reference' (Debian's libblas3, several times slower) or 'unknown'. Debian's torch
+    takes whichever libblas.so.3 the system's alternatives point to, so a peer on the reference BLAS is not PyTorch at
+    its speed."""
+    torch.ones(64, 64, dtype=torch.float64) @ torch.ones(64, 64, dtype=torch.float64)
+    try:
+        maps = open('/proc/self/maps').read()
+    except OSError:
+        return 'unknown'
+    libraries = {line.split()[-1] for line in maps.splitlines() if len(line.split()) >= 6}
+    # libblas.so.3 is the alternatives' link, mapped under its real path (LAPACK may be OpenBLAS's while BLAS is not).
+    blas = [path for path in libraries if os.path.basename(path).startswith('libblas.so')]
+    for name in ('openblas', 'blis'):
+        if any(name in path for path in blas):
+            return name
+    if any('/blas/' in path for path in blas):
+        return 'reference'
+    for name in ('mkl', 'openblas'):
+        if any(name in os.path.basename(path) for path in libraries):
+            return name
+    return 'unknown'
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('export_dir')
@@ -145,7 +169,7 @@ def main():
             sync()
             ms = (time.perf_counter() - started) * 1000 / args.repeats
             rows.append({'batch': batch, 'msPerBatch': ms})
-    print(json.dumps({'peer': 'pytorch', 'torch': torch.__version__, 'device': device, 'tf32': tf32 if device == 'cuda' else False, 'threads': torch.get_num_threads(), 'size': args.size, 'tapMeans': tap_means, 'rows': rows}))
+    print(json.dumps({'peer': 'pytorch', 'torch': torch.__version__, 'device': device, 'blas': blas_library(), 'tf32': tf32 if device == 'cuda' else False, 'threads': torch.get_num_threads(), 'size': args.size, 'tapMeans': tap_means, 'rows': rows}))
 
 
 if __name__ == '__main__':

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import '@tensorflow/tfjs-backend-cpu';
 import { tf } from '@thfr/tensor';
 import { createRandomResNet } from '@thfr/backbone';
-import { benchBackboneAgainstPytorch, peerScript } from '../src/commands/bench-peer.js';
+import { benchBackboneAgainstPytorch, peerScript, warnOfReferenceBlas } from '../src/commands/bench-peer.js';
 import type { Output } from '../src/output.js';
 
 const PYTHON = process.env.THFR_TEST_PYTHON ?? '/usr/bin/python3';
@@ -35,6 +35,17 @@ describe('the PyTorch peers', () => {
     }
   });
 
+  it('warns when PyTorch runs its CPU products on the reference BLAS, and only then', () => {
+    const notes: string[] = [];
+    const output: Output = { ...quiet, note: (text) => notes.push(text) };
+    warnOfReferenceBlas({ device: 'cpu', blas: 'openblas' }, output);
+    warnOfReferenceBlas({ device: 'cuda', blas: 'reference' }, output);
+    expect(notes).toEqual([]);
+    warnOfReferenceBlas({ device: 'cpu', blas: 'reference' }, output);
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toMatch(/reference BLAS .* install libopenblas0-pthread/);
+  });
+
   it.skipIf(Boolean(torchMissing))(`runs the backbone in PyTorch with the same weights${torchMissing ? ` (skipped: ${torchMissing})` : ''}`, async () => {
     await tf.setBackend('cpu');
     const backbone = createRandomResNet('resnet18', { seed: 3 });
@@ -42,6 +53,7 @@ describe('the PyTorch peers', () => {
       const result = await benchBackboneAgainstPytorch(backbone, new Map([[1, 10]]), 64, 1, PYTHON, quiet);
       expect(result.peer).toBe('pytorch');
       expect(result.device).toBe('cpu');
+      expect(['openblas', 'mkl', 'blis', 'reference', 'unknown']).toContain(result.blas);
       expect(result.tapMeanRelativeDiff).toBeLessThan(1e-4);
       expect(result.rows.map((row) => row.batch)).toEqual([1]);
       expect(result.rows[0].peerMs).toBeGreaterThan(0);

@@ -6,7 +6,7 @@ import { tf } from '@thfr/tensor';
 import { ResNetBackbone, encodeSafetensors, serializeResNetBackbone, type FeatureExtractor } from '@thfr/backbone';
 import type { RestorationConfig, RestorationNetwork } from '@thfr/restoration';
 import type { Output } from '../output.js';
-import { peerScript } from './bench-peer.js';
+import { peerScript, warnOfReferenceBlas } from './bench-peer.js';
 
 /** The PyTorch side of the network comparison, next to pytorch_peer.py (which it imports for the backbone). */
 const NETWORK_PEER_SCRIPT = peerScript('pytorch_network_peer.py');
@@ -15,6 +15,8 @@ export interface NetworkPeerResult {
   peer: string;
   torch: string;
   device: string;
+  /** The BLAS PyTorch's CPU products ran on (bench-peer.ts' warnOfReferenceBlas). */
+  blas: string;
   /** CUDA convolutions and matrix products allowed to round to TF32 (THFR_PEER_TF32=1); false on the CPU. */
   tf32?: boolean;
   threads: number;
@@ -84,7 +86,9 @@ export async function benchNetworkAgainstPytorch(network: RestorationNetwork, ba
     if (run.error || run.status !== 0) {
       throw new Error(`--peer pytorch: '${python} ${NETWORK_PEER_SCRIPT}' failed (${run.error?.message ?? `exit ${run.status}`}): ${(run.stderr ?? '').trim().split('\n').slice(-3).join(' | ')}`);
     }
-    return JSON.parse(run.stdout.trim().split('\n').pop()!) as NetworkPeerResult;
+    const result = JSON.parse(run.stdout.trim().split('\n').pop()!) as NetworkPeerResult;
+    warnOfReferenceBlas(result, output);
+    return result;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

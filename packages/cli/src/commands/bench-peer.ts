@@ -27,10 +27,22 @@ export interface PeerResult {
   peer: string;
   torch: string;
   device: string;
+  /** The BLAS PyTorch's CPU products ran on: 'openblas', 'mkl', 'blis', 'reference' or 'unknown'. */
+  blas: string;
   threads: number;
   /** max over taps of |mean|tap| tfjs - PyTorch| / PyTorch's, on the deterministic probe image: the same network? */
   tapMeanRelativeDiff: number;
   rows: PeerRow[];
+}
+
+/**
+ * On the CPU, Debian's torch runs its matrix products on whichever libblas.so.3 the system points to; on the reference
+ * BLAS (libblas3) it was 6x slower here than on OpenBLAS, so the ratios against it would flatter tfjs. Says so.
+ */
+export function warnOfReferenceBlas(peer: { device: string; blas: string }, output: Output): void {
+  if (peer.device === 'cpu' && peer.blas === 'reference') {
+    output.note("warning: PyTorch runs on the reference BLAS (Debian's libblas3), several times slower than an optimised one: its times are not PyTorch's best; install libopenblas0-pthread (apt) for a fair comparison");
+  }
 }
 
 /** The probe image both sides build: ((y * W + x) * 3 + c) % 251 / 250. */
@@ -56,7 +68,8 @@ export async function benchBackboneAgainstPytorch(backbone: FeatureExtractor, tf
     if (run.error || run.status !== 0) {
       throw new Error(`--peer pytorch: '${python} ${PEER_SCRIPT}' failed (${run.error?.message ?? `exit ${run.status}`}): ${(run.stderr ?? '').trim().split('\n').slice(-3).join(' | ')} (install Debian's python3-torch, or pass --python PATH)`);
     }
-    const peer = JSON.parse(run.stdout.trim().split('\n').pop()!) as { peer: string; torch: string; device: string; threads: number; tapMeans: number[]; rows: Array<{ batch: number; msPerBatch: number }> };
+    const peer = JSON.parse(run.stdout.trim().split('\n').pop()!) as { peer: string; torch: string; device: string; blas: string; threads: number; tapMeans: number[]; rows: Array<{ batch: number; msPerBatch: number }> };
+    warnOfReferenceBlas(peer, output);
     const probe = probeImage(size);
     const taps = backbone.extract(probe);
     const means = await Promise.all(taps.map(async (t) => { const m = tf.mean(tf.abs(t)); const v = (await m.data())[0]; m.dispose(); return v; }));
@@ -66,9 +79,9 @@ export async function benchBackboneAgainstPytorch(backbone: FeatureExtractor, tf
       const tfjs = tfjsMs.get(r.batch)!;
       return { backbone: backbone.identity.architecture, batch: r.batch, tfjsMs: tfjs, peerMs: r.msPerBatch, slowdown: tfjs / r.msPerBatch };
     });
-    output.line(`peer: PyTorch ${peer.torch} on ${peer.device}, ${peer.threads} threads; same network: tap means differ by ${tapMeanRelativeDiff.toExponential(1)} (relative)`);
+    output.line(`peer: PyTorch ${peer.torch} on ${peer.device}${peer.device === 'cpu' ? ` (${peer.blas} BLAS)` : ''}, ${peer.threads} threads; same network: tap means differ by ${tapMeanRelativeDiff.toExponential(1)} (relative)`);
     for (const r of rows) output.line(`  ${r.backbone} at ${size} px, batch ${r.batch}: tfjs ${r.tfjsMs.toFixed(0)} ms, PyTorch ${r.peerMs.toFixed(0)} ms per batch: tfjs at ${(1 / r.slowdown).toFixed(2)}x PyTorch's speed`);
-    return { peer: peer.peer, torch: peer.torch, device: peer.device, threads: peer.threads, tapMeanRelativeDiff, rows };
+    return { peer: peer.peer, torch: peer.torch, device: peer.device, blas: peer.blas, threads: peer.threads, tapMeanRelativeDiff, rows };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
