@@ -23,7 +23,7 @@ export const COMMON_OPTIONS: Record<string, OptionSpec> = {
   backend: { type: 'string', help: 'tensor backend: webgpu, tensorflow, wasm or cpu (default: the best available)', valueName: 'NAME' },
   json: { type: 'boolean', help: 'print the result as JSON on stdout (progress stays on stderr)' },
   quiet: { type: 'boolean', short: 'q', help: 'no progress on stderr' },
-  verbose: { type: 'boolean', help: 'say in full why each faster backend was skipped' },
+  verbose: { type: 'boolean', help: "say in full why each faster backend was skipped, and each webgpu kernel chosen by timing ('auto')" },
   help: { type: 'boolean', short: 'h', help: 'show this help' },
 };
 

@@ -275,7 +275,7 @@ export const benchCommand: CommandSpec = {
       if (!Number.isInteger(n) || n < 1) throw new Error(`--onnx-threads takes positive integers, got '${t}'`);
       return n;
     });
-    const backend = await setupRuntime(values.backend as string | undefined, output);
+    const backend = await setupRuntime(values.backend as string | undefined, output, Boolean(values.verbose));
     const repeats = numberOption(values, 'repeats', { integer: true, min: 1 }) ?? 2;
     const batches = String(values.batches ?? '1,16').split(',').map(Number);
     const configs = String(values.configs ?? 'default,paper').split(',').filter((c) => c.length > 0);

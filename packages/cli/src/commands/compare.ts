@@ -187,7 +187,7 @@ export const compareCommand: CommandSpec = {
     const weights = values.weights as string | undefined;
     await checkOutputPath(outDir, { kind: COMPARE_OUTPUT, flag: '--out', merge: true, inputs: weights ? [{ path: weights, flag: '--weights' }] : [] });
 
-    const backend = await setupRuntime(values.backend as string | undefined, output);
+    const backend = await setupRuntime(values.backend as string | undefined, output, Boolean(values.verbose));
     const backbone = await openBackbone({ name: backboneNameFromFlags(values), weights: values.weights as string | undefined, features: values.features as string | undefined });
     const rows: CompareRow[] = [];
     const write = async () => {

@@ -62,7 +62,7 @@ export const demoCommand: CommandSpec = {
     values = { ...values, epochs: values.epochs ?? '12', config: values.config ?? 'fast' };
     const testCount = numberOption(values, 'test-count', { integer: true, min: 2 }) ?? 60;
     await checkDemoOutput(outDir, '--out', values.weights as string | undefined);
-    const backend = await setupRuntime(values.backend as string | undefined, output);
+    const backend = await setupRuntime(values.backend as string | undefined, output, Boolean(values.verbose));
     const backbone = await openBackbone({ name: backboneNameFromFlags(values), weights: values.weights as string | undefined, features: values.features as string | undefined });
     const categories: ReportCategory[] = [];
     const results: EvaluationMetrics[] = [];
