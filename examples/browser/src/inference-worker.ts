@@ -23,7 +23,9 @@ async function load(request: Extract<ToWorker, { type: 'load' }>): Promise<void>
   // A missing model folder is reported as such, before the runtime starts or the backbone is fetched.
   await checkModelFolder(base);
   // A software WebGPU adapter or WebGL renderer (SwiftShader, llvmpipe) is skipped for wasm unless ?backend= forces it.
-  const runtime = await initRuntime({ force: request.backend, wasmPaths: request.wasmPaths });
+  // ?gemm=auto: the GEMM's shapes are timed after the warm-up inference below (predict's loop calls tunePendingKernels).
+  const webgpuTiledGemm = request.gemm === 'auto' ? 'auto' : request.gemm === 'on';
+  const runtime = await initRuntime({ force: request.backend, wasmPaths: request.wasmPaths, webgpuTiledGemm });
   send({ type: 'runtime', backend: runtime.backend, skipped: runtime.skipped.map((s) => ({ name: s.name, reason: s.reason })), description: runtime.description });
 
   // backbone/ holds backbone.json + weights.safetensors (the ResNet-50 default, float16) or model.json (tfjs layers).

@@ -49,6 +49,7 @@ async function start(): Promise<void> {
     modelUrl: options.modelUrl,
     backend: options.backend,
     features: options.features,
+    gemm: options.gemm,
     wasmPaths: new URL('./tfjs-wasm/', document.baseURI).href,
   });
   handle.warmupMs = info.warmupMs;

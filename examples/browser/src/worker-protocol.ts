@@ -7,6 +7,10 @@ import type { NormalStatistics } from '@thfr/model';
 export const FEATURE_RUNTIMES = ['auto', 'onnx', 'tfjs'] as const;
 export type FeatureRuntime = (typeof FEATURE_RUNTIMES)[number];
 
+/** thfr's tiled WebGPU GEMM: off (tfjs' kernels), on, or auto (per shape, the faster on this GPU): see PageOptions.gemm. */
+export const GEMM_CHOICES = ['off', 'on', 'auto'] as const;
+export type GemmChoice = (typeof GEMM_CHOICES)[number];
+
 export interface LoadRequest {
   type: 'load';
   /** Absolute URL of the model folder, ending in '/'. */
@@ -15,6 +19,7 @@ export interface LoadRequest {
   wasmPaths: string;
   backend?: WebBackendName;
   features: FeatureRuntime;
+  gemm: GemmChoice;
 }
 
 export type ToWorker =

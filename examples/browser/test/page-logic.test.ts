@@ -10,7 +10,7 @@ import { createRandomResNet, type FeatureExtractor } from '@thfr/backbone';
 describe('readPageOptions', () => {
   const base = 'https://example.org/app/index.html';
   it('defaults to ./model/ next to the page, the best backend and features auto', () => {
-    expect(readPageOptions({ search: '' }, base)).toEqual({ modelUrl: 'https://example.org/app/model/', backend: undefined, features: 'auto' });
+    expect(readPageOptions({ search: '' }, base)).toEqual({ modelUrl: 'https://example.org/app/model/', backend: undefined, features: 'auto', gemm: 'off' });
   });
   it('resolves ?model= against the page and adds the trailing slash', () => {
     expect(readPageOptions({ search: '?model=../models/bottle' }, base).modelUrl).toBe('https://example.org/models/bottle/');
@@ -24,6 +24,11 @@ describe('readPageOptions', () => {
     expect(readPageOptions({ search: '?features=onnx' }, base).features).toBe('onnx');
     expect(readPageOptions({ search: '?features=tfjs&backend=wasm' }, base)).toMatchObject({ features: 'tfjs', backend: 'wasm' });
     expect(() => readPageOptions({ search: '?features=ort' }, base)).toThrow(/\?features= must be one of auto, onnx, tfjs, got 'ort'/);
+  });
+  it('takes ?gemm= and rejects anything but off, on and auto', () => {
+    expect(readPageOptions({ search: '?gemm=auto' }, base).gemm).toBe('auto');
+    expect(readPageOptions({ search: '?gemm=on&backend=webgpu' }, base)).toMatchObject({ gemm: 'on', backend: 'webgpu' });
+    expect(() => readPageOptions({ search: '?gemm=1' }, base)).toThrow(/\?gemm= must be one of off, on, auto, got '1'/);
   });
 });
 
