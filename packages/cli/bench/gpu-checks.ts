@@ -23,7 +23,7 @@
 import '@tensorflow/tfjs-backend-cpu';
 import { tf } from '@thfr/tensor';
 import { initRuntime, formatBackendDescription } from '@thfr/runtime-node';
-import { KernelTuner, registerWebGpuBatchNormKernels, registerWebGpuConvFilterGradient, registerWebGpuConvInputGradient, registerWebGpuTiledGemm, type KernelChoice } from '@thfr/runtime-common';
+import { SPLIT_BATCH_NORM_ROWS, registerWebGpuBatchNormKernels, registerWebGpuConvFilterGradient, registerWebGpuConvInputGradient, registerWebGpuKernelChoices, registerWebGpuTiledGemm, type KernelChoice } from '@thfr/runtime-common';
 import { OP_CASES, compareCase } from '../../runtime-node/test/op-suite.js';
 import { createRandomResNet, type ResNetBackbone } from '@thfr/backbone';
 import { TemplateBank } from '@thfr/template-bank';
@@ -144,29 +144,15 @@ let paperInputCalls: KernelCall[] = [];
 /** Removes the tiled GEMM registered last (tfjs' Conv2D, FusedConv2D and BatchMatMul come back). */
 let removeGemm: (() => void) | undefined;
 
-function useGemm(on: boolean, options: { minMultiplyAdds?: number; tuner?: KernelTuner } = {}): void {
+function useGemm(on: boolean, options: { minMultiplyAdds?: number } = {}): void {
   removeGemm?.();
   removeGemm = on ? registerWebGpuTiledGemm(options) : undefined;
 }
 
-/**
- * The GEMM (and, with `splitRows`, the split batch-norm sums) on 'auto', as initRuntime registers them: a fresh tuner,
- * registered with tunePendingKernels (which the timing helpers call after their warm-up). `done` puts the defaults back.
- */
-function useAutoKernels(splitRows = 0): { tuner: KernelTuner; done: () => void } {
-  const tuner = new KernelTuner(SMALL ? { callsInFlight: 1, rounds: 1 } : {});
-  const unregister = tuner.register();
-  useGemm(true, { tuner });
-  if (splitRows > 0) registerWebGpuBatchNormKernels('webgpu', { splitRows, tuner });
-  return {
-    tuner,
-    done: () => {
-      unregister();
-      useGemm(false);
-      if (splitRows > 0) registerWebGpuBatchNormKernels('webgpu');
-    },
-  };
-}
+/** The GEMM (and the split batch-norm sums) on 'auto', registered as initRuntime does; `restore` puts the defaults back. */
+const useAutoKernels = (splitBatchNorm: boolean) => registerWebGpuKernelChoices({
+  tiledGemm: 'auto', splitBatchNorm: splitBatchNorm && 'auto', tuner: SMALL ? { callsInFlight: 1, rounds: 1 } : {},
+});
 
 /** Per kernel, how many timed shapes chose each variant: { Conv2D: 'gemm 12, fallback 3', ... }. */
 function summariseChoices(choices: KernelChoice[]): Record<string, string> {
@@ -193,8 +179,6 @@ function logChoices(title: string, choices: KernelChoice[]): void {
   }
 }
 
-/** Rows per chunk of the split batch-norm statistics compared by the 'gemm' section. */
-const BN_SPLIT_ROWS = 1024;
 
 /** Calls recorded for the per-geometry GEMM timing: the paper step's Conv2D and BatchMatMul, the backbone's FusedConv2D. */
 const gemmCalls: Record<'Conv2D' | 'BatchMatMul' | 'FusedConv2D', KernelCall[]> = { Conv2D: [], BatchMatMul: [], FusedConv2D: [] };
@@ -317,8 +301,8 @@ async function configBench(label: string, config: ThfrConfig, arch: 'wide_resnet
     // The opt-in kernels one at a time and together, each against the default step of this run.
     const variants: Array<{ name: string; gemm: boolean; splitRows: number }> = [
       { name: 'the tiled GEMM', gemm: true, splitRows: 0 },
-      { name: `batch-norm statistics split into chunks of ${BN_SPLIT_ROWS} rows`, gemm: false, splitRows: BN_SPLIT_ROWS },
-      { name: 'the tiled GEMM and split batch-norm statistics', gemm: true, splitRows: BN_SPLIT_ROWS },
+      { name: `batch-norm statistics split into chunks of ${SPLIT_BATCH_NORM_ROWS} rows`, gemm: false, splitRows: SPLIT_BATCH_NORM_ROWS },
+      { name: 'the tiled GEMM and split batch-norm statistics', gemm: true, splitRows: SPLIT_BATCH_NORM_ROWS },
     ];
     for (const v of variants) {
       useGemm(v.gemm);
@@ -331,21 +315,21 @@ async function configBench(label: string, config: ThfrConfig, arch: 'wide_resnet
     registerWebGpuBatchNormKernels('webgpu');
     // Both on 'auto': each shape's faster variant on this GPU, timed after one step (what `thfr train` does with
     // THFR_WEBGPU_TILED_GEMM=auto THFR_WEBGPU_SPLIT_BATCH_NORM=auto).
-    const auto = useAutoKernels(BN_SPLIT_ROWS);
+    const auto = useAutoKernels(true);
     const tuningStarted = performance.now();
     const first = step();
     await first.data();
     first.dispose();
-    await auto.tuner.tune();
+    await auto.tuner!.tune();
     const tuningMs = performance.now() - tuningStarted;
     const autoCounted = await countDispatches(step);
     const autoMs = await pipelinedMs(inFlight(5), () => [step()]);
     log(`${label} training step with the GEMM and the split batch-norm sums on auto`, {
       pipelined_ms: round(autoMs), images_per_s: +((BATCH * 1000) / autoMs).toFixed(1), speedup: +(stepMs / autoMs).toFixed(2),
-      compute_shaders: autoCounted.shaders, first_step_and_tuning_ms: round(tuningMs), ...summariseChoices(auto.tuner.choices()),
+      compute_shaders: autoCounted.shaders, first_step_and_tuning_ms: round(tuningMs), ...summariseChoices(auto.tuner!.choices()),
     });
-    if (label === 'paper') logChoices(`${label} training step, auto choice`, auto.tuner.choices());
-    auto.done();
+    if (label === 'paper') logChoices(`${label} training step, auto choice`, auto.tuner!.choices());
+    auto.restore();
   }
   if (label === 'paper') {
     const calls = await recordKernelCalls('Conv2DBackpropFilter', step);
@@ -412,10 +396,10 @@ async function configBench(label: string, config: ThfrConfig, arch: 'wide_resnet
       const gemmMs = await concurrentMs(queued, predict);
       useGemm(false);
       log(`${label} inference with the tiled GEMM`, { batch, pipelined_ms: round(gemmMs), images_per_s: +((batch * 1000) / gemmMs).toFixed(1), gemm_speedup: +(ms / gemmMs).toFixed(2) });
-      const auto = useAutoKernels();
+      const auto = useAutoKernels(false);
       const autoMs = await concurrentMs(queued, predict);
-      log(`${label} inference with the tiled GEMM on auto`, { batch, pipelined_ms: round(autoMs), images_per_s: +((batch * 1000) / autoMs).toFixed(1), speedup: +(ms / autoMs).toFixed(2), ...summariseChoices(auto.tuner.choices()) });
-      auto.done();
+      log(`${label} inference with the tiled GEMM on auto`, { batch, pipelined_ms: round(autoMs), images_per_s: +((batch * 1000) / autoMs).toFixed(1), speedup: +(ms / autoMs).toFixed(2), ...summariseChoices(auto.tuner!.choices()) });
+      auto.restore();
     }
     if (batch === BATCH && label === 'paper' && sections.includes('variants')) {
       for (const v of VARIANTS) {

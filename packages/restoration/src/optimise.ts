@@ -165,8 +165,9 @@ export async function optimiseRestoration<C extends RestorationConfig>(options: 
           tf.dispose([...features, template]);
           pending.push({ loss, images: end - start, epoch, step: b });
           // After the run's first step, kernels chosen by timing (a runtime's 'auto' kernels) time the shapes it met.
-          if (pending.length >= readEvery || epoch === startEpoch && b === 0) await readPending();
-          if (epoch === startEpoch && b === 0) await tunePendingKernels();
+          const firstStep = epoch === startEpoch && b === 0;
+          if (pending.length >= readEvery || firstStep) await readPending();
+          if (firstStep) await tunePendingKernels();
         }
         await readPending();
         // And at each epoch's end, the shapes of a last, smaller batch.

@@ -25,7 +25,7 @@ export { registerBatchNormKernels, ARRAY_BATCH_NORM_BACKENDS } from './batch-nor
 export { registerWebGpuBatchNormKernels, BATCH_NORM_SPLIT_VARIANTS } from './batch-norm-webgpu.js';
 export { KernelTuner } from './kernel-tuner.js';
 export { registerWebGpuKernelChoices, parseKernelSwitch, SPLIT_BATCH_NORM_ROWS } from './webgpu-kernel-choices.js';
-export type { KernelSwitch, WebGpuKernelChoices } from './webgpu-kernel-choices.js';
+export type { KernelSwitch, WebGpuKernelChoices, WebGpuKernelChoicesRegistration } from './webgpu-kernel-choices.js';
 export type { KernelTunerOptions, KernelChoice } from './kernel-tuner.js';
 export { registerWebGpuConvFilterGradient, registerWebGpuConvGradients } from './conv-filter-gradient-webgpu.js';
 export type { WebGpuFilterGradientOptions } from './conv-filter-gradient-webgpu.js';

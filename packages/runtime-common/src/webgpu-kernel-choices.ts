@@ -32,14 +32,21 @@ export function parseKernelSwitch(name: string, value: string | undefined): Kern
   throw new RangeError(`${name} must be 1, 0 or auto, got '${value}'`);
 }
 
+export interface WebGpuKernelChoicesRegistration {
+  /** Where either kernel is 'auto': the tuner that chooses, registered with @thfr/tensor's tunePendingKernels. */
+  tuner?: KernelTuner;
+  /** Puts back the kernels found at the call for the GEMM's four, and the unsplit sums of the batch norm; unregisters the tuner. */
+  restore: () => void;
+}
+
 let registeredTuner: { tuner: KernelTuner; unregister: () => void } | undefined;
 
 /**
- * Registers the chosen kernels for tfjs-backend-webgpu. Where either is 'auto', returns the tuner that chooses, already
- * registered with @thfr/tensor's `tunePendingKernels()` (thfr's training and inference loops call it between steps);
- * a later call replaces it. The split batch norm replaces the fused batch norm's kernels, so it needs them on.
+ * Registers the chosen kernels for tfjs-backend-webgpu. Where either is 'auto', makes the tuner that chooses, registered
+ * with @thfr/tensor's `tunePendingKernels()` (thfr's training and inference loops call it between steps); a later
+ * call replaces it. The split batch norm replaces the fused batch norm's kernels, so it needs them on.
  */
-export function registerWebGpuKernelChoices(choices: WebGpuKernelChoices, fusedBatchNorm = true): KernelTuner | undefined {
+export function registerWebGpuKernelChoices(choices: WebGpuKernelChoices, fusedBatchNorm = true): WebGpuKernelChoicesRegistration {
   if (choices.splitBatchNorm && !fusedBatchNorm) {
     throw new Error('the split batch-norm sums are a variant of the fused batch norm: turn fusedBatchNorm on, or the split off');
   }
@@ -47,10 +54,19 @@ export function registerWebGpuKernelChoices(choices: WebGpuKernelChoices, fusedB
   registeredTuner = undefined;
   const auto = choices.tiledGemm === 'auto' || choices.splitBatchNorm === 'auto';
   const tuner = auto ? new KernelTuner(choices.tuner) : undefined;
-  if (choices.tiledGemm) registerWebGpuTiledGemm({ tuner: choices.tiledGemm === 'auto' ? tuner : undefined });
+  const restoreGemm = choices.tiledGemm ? registerWebGpuTiledGemm({ tuner: choices.tiledGemm === 'auto' ? tuner : undefined }) : undefined;
   if (choices.splitBatchNorm) {
     registerWebGpuBatchNormKernels('webgpu', { splitRows: SPLIT_BATCH_NORM_ROWS, tuner: choices.splitBatchNorm === 'auto' ? tuner : undefined });
   }
-  if (tuner) registeredTuner = { tuner, unregister: tuner.register() };
-  return tuner;
+  const registration = tuner ? { tuner, unregister: tuner.register() } : undefined;
+  registeredTuner = registration;
+  return {
+    ...(tuner ? { tuner } : {}),
+    restore: () => {
+      registration?.unregister();
+      if (registeredTuner === registration) registeredTuner = undefined;
+      restoreGemm?.();
+      if (choices.splitBatchNorm) registerWebGpuBatchNormKernels('webgpu');
+    },
+  };
 }

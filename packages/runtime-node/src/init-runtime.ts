@@ -130,7 +130,7 @@ export async function initRuntime(options: NodeRuntimeOptions = {}): Promise<Nod
     tiledGemm: options.webgpuTiledGemm ?? parseKernelSwitch('THFR_WEBGPU_TILED_GEMM', process.env.THFR_WEBGPU_TILED_GEMM),
     splitBatchNorm: options.webgpuSplitBatchNorm ?? parseKernelSwitch('THFR_WEBGPU_SPLIT_BATCH_NORM', process.env.THFR_WEBGPU_SPLIT_BATCH_NORM),
   };
-  const kernelTuner = backend === 'webgpu' ? registerWebGpuKernelChoices({ ...choices, tuner: options.kernelTuning }, fusedBatchNorm) : undefined;
+  const kernelTuner = backend === 'webgpu' ? registerWebGpuKernelChoices({ ...choices, tuner: options.kernelTuning }, fusedBatchNorm).tuner : undefined;
   if (backend === 'webgpu') for (const [name, on] of Object.entries(choices)) if (on) details[name] = on;
   if (backend === 'webgpu') {
     const submitBatch = options.webgpuSubmitBatch ?? Number(process.env.THFR_WEBGPU_SUBMIT_BATCH ?? 64);

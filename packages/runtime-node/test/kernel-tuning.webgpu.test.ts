@@ -9,11 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '@tensorflow/tfjs-backend-cpu';
 import { tf, tunePendingKernels, type Tensor } from '@thfr/tensor';
 import { expectClose } from '@thfr/tensor/testing';
-import { KernelTuner, registerBatchNormKernels, registerWebGpuBatchNormKernels, registerWebGpuTiledGemm } from '@thfr/runtime-common';
+import { KernelTuner, registerBatchNormKernels, registerWebGpuBatchNormKernels, registerWebGpuKernelChoices, registerWebGpuTiledGemm } from '@thfr/runtime-common';
 import { initRuntime } from '../src/index.js';
-import { seededUniform, seedOf } from './op-suite.js';
 import { prepareSwiftShader, startWebGpuOrReason } from './webgpu-swiftshader.js';
-import { batchNormForwardBackward, countGemmRuns, countShaders, gemmRuns } from './webgpu-counting.js';
+import { batchNormForwardBackward, countGemmRuns, countShaders, gemmRuns, seededInput } from './webgpu-counting.js';
 
 let unavailable = '';
 
@@ -24,7 +23,7 @@ beforeAll(async () => {
   countGemmRuns();
 });
 
-const input = (name: string, shape: number[]) => tf.tensor(seededUniform(seedOf(name), shape.reduce((a, b) => a * b, 1)), shape);
+const input = seededInput;
 
 /** The op's values on `backend`, and whether a GEMM program ran. */
 async function runOn(backend: string, op: () => Tensor): Promise<{ values: Float32Array; usedGemm: boolean }> {
@@ -105,6 +104,27 @@ describe('the split batch-norm sums chosen per shape by timing', () => {
   });
 });
 
+describe('registerWebGpuKernelChoices', () => {
+  it('puts the kernels found back and unregisters its tuner on restore', async (ctx) => {
+    if (unavailable) return ctx.skip(unavailable);
+    const GEMM_KERNELS = ['Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'BatchMatMul'];
+    const kernelsFound = GEMM_KERNELS.map((name) => tf.getKernel(name, 'webgpu')!.kernelFunc);
+    const registration = registerWebGpuKernelChoices({ tiledGemm: 'auto', tuner: { callsInFlight: 1, rounds: 1 } });
+    expect(GEMM_KERNELS.map((name) => tf.getKernel(name, 'webgpu')!.kernelFunc)).not.toEqual(kernelsFound);
+    await runOn('webgpu', OPS['conv 3x3'].op);
+    expect(registration.tuner!.pendingCount).toBe(0); // under the default 2^22 multiply-adds: not the GEMM's
+    const conv = () => tf.conv2d(input('x', [8, 32, 32, 32]) as tf.Tensor4D, input('w', [3, 3, 32, 64]) as tf.Tensor4D, 1, 'same');
+    await runOn('webgpu', conv);
+    expect(registration.tuner!.pendingCount).toBe(1);
+    registration.restore();
+    expect(await tunePendingKernels()).toBe(0);
+    GEMM_KERNELS.forEach((name, i) => expect(tf.getKernel(name, 'webgpu')!.kernelFunc, name).toBe(kernelsFound[i]));
+    const before = gemmRuns;
+    await runOn('webgpu', conv);
+    expect(gemmRuns).toBe(before);
+  });
+});
+
 describe('initRuntime with webgpu kernels on auto', () => {
   it('registers a tuner that tunePendingKernels drives and says so in the description', async (ctx) => {
     if (unavailable) return ctx.skip(unavailable);
@@ -122,4 +142,5 @@ describe('initRuntime with webgpu kernels on auto', () => {
     await expect(initRuntime({ prefer: ['webgpu'], dawnOptions: prepareSwiftShader(), webgpuSplitBatchNorm: true, fusedBatchNorm: false }))
       .rejects.toThrow(/split batch-norm sums are a variant of the fused batch norm/);
   });
+
 });

@@ -12,9 +12,8 @@ import { tf, type Tensor } from '@thfr/tensor';
 import { expectNoLeak } from '@thfr/tensor/testing';
 import { registerWebGpuTiledGemm } from '@thfr/runtime-common';
 import { initRuntime } from '../src/index.js';
-import { seededUniform, seedOf } from './op-suite.js';
 import { prepareSwiftShader, startWebGpuOrReason } from './webgpu-swiftshader.js';
-import { countGemmRuns, gemmRuns } from './webgpu-counting.js';
+import { countGemmRuns, gemmRuns, seededInput } from './webgpu-counting.js';
 
 let unavailable = '';
 let restore: (() => void) | undefined;
@@ -28,8 +27,7 @@ beforeAll(async () => {
 
 afterAll(() => restore?.());
 
-const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
-const input = (name: string, shape: number[]) => tf.tensor(seededUniform(seedOf(name), size(shape)), shape);
+const input = seededInput;
 
 /**
  * Runs `op` on cpu, then on webgpu, each in a tidy (so `op` makes its inputs with `input`, on the backend it runs on);

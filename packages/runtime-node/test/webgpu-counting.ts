@@ -39,8 +39,11 @@ export function countGemmRuns(): void {
   };
 }
 
-/** A tensor of seeded uniform values (op-suite's seededUniform, seeded by `name`) times `scale`. */
-export const seededTensor = (name: string, shape: number[], scale = 1) => tf.tidy(() => tf.mul(tf.tensor(seededUniform(seedOf(name), shape.reduce((a, b) => a * b, 1)), shape), scale));
+/** A tensor of seeded uniform values (op-suite's seededUniform, seeded by `name`). */
+export const seededInput = (name: string, shape: number[]) => tf.tensor(seededUniform(seedOf(name), shape.reduce((a, b) => a * b, 1)), shape);
+
+/** seededInput times `scale`. */
+export const seededTensor = (name: string, shape: number[], scale = 1) => tf.tidy(() => tf.mul(seededInput(name, shape), scale));
 
 /** The fused batch norm's forward and backward kernels on seeded inputs of `shape` ([N, H, W, C]): their 7 outputs. */
 export function batchNormForwardBackward(shape: number[], relu: boolean): Tensor[] {

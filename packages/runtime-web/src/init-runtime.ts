@@ -110,7 +110,7 @@ export async function initRuntime(options: WebRuntimeOptions = {}): Promise<WebR
   if (options.adamStepKernel ?? true) registerAdamStep(backend);
   if (backend === 'webgpu' && (options.webgpuConvGradients ?? true)) registerWebGpuConvGradients();
   const choices = { tiledGemm: options.webgpuTiledGemm ?? false, splitBatchNorm: options.webgpuSplitBatchNorm ?? false };
-  const kernelTuner = backend === 'webgpu' ? registerWebGpuKernelChoices({ ...choices, tuner: options.kernelTuning }, fusedBatchNorm) : undefined;
+  const kernelTuner = backend === 'webgpu' ? registerWebGpuKernelChoices({ ...choices, tuner: options.kernelTuning }, fusedBatchNorm).tuner : undefined;
   if (backend === 'webgpu') for (const [name, on] of Object.entries(choices)) if (on) details[name] = on;
   if (backend === 'wasm') {
     details.simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
