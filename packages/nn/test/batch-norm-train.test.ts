@@ -66,6 +66,26 @@ for (const backend of ['cpu', 'wasm'] as const) {
       });
     }
 
+    it('the fused ReLU gives the composed training output, with +0 (never -0) where it closes', () => {
+      const x = tf.add(tf.mul(tf.randomUniform([2, 5, 5, 3], -1, 1, 'float32', 21), 3), 0.5) as tf.Tensor4D;
+      const forward = () => {
+        const bn = new BatchNorm2d(3);
+        bn.train();
+        const y = bn.forward(x, true).dataSync() as Float32Array;
+        bn.dispose();
+        return y;
+      };
+      unregister(backend);
+      const composed = forward();
+      registerBatchNormKernels(backend);
+      const fused = forward();
+      expectClose(fused, composed, 1e-5, `${backend} training y`);
+      const closed = fused.filter((v) => v <= 0);
+      expect(closed.length).toBeGreaterThan(10);
+      expect(closed.every((v) => Object.is(v, 0))).toBe(true);
+      x.dispose();
+    });
+
     it('runs one kernel forwards and one backwards per layer, and leaks nothing', async () => {
       registerBatchNormKernels(backend);
       const bn = new BatchNorm2d(4);

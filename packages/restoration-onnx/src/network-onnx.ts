@@ -1,12 +1,14 @@
 /**
- * A recorded NetworkGraph (@thfr/nn) as an ONNX model: NHWC inputs and outputs as in tfjs, NCHW inside (what ONNX's
- * Conv and onnxruntime's kernels use), batch norms as BatchNormalization nodes (onnxruntime folds them into the
- * convs when it optimises the session), the pairwise relation as MatMul + Transpose + Concat.
+ * A recorded NetworkGraph (@thfr/nn) as an ONNX model for inference: NHWC inputs and outputs as in tfjs, NCHW
+ * inside (what ONNX's Conv and onnxruntime's kernels use), batch norms folded into the conv or transposed conv they
+ * follow where they can be (BatchNormalization nodes elsewhere; inference-folding.ts says why), the pairwise relation
+ * as MatMul + Transpose + Concat.
  */
 import { tf } from '@thfr/tensor';
 import type { GraphNode, NetworkGraph } from '@thfr/nn';
 import type { RestorationNetwork } from '@thfr/restoration';
 import { OnnxGraphBuilder, encodeOnnxModel, float32ValueInfo, onnxAttribute as attr, type OnnxModel } from '@thfr/backbone-onnx';
+import { batchNormAffine, foldIntoConv, foldableBatchNorms, type ChannelAffine } from './inference-folding.js';
 
 /** Operator set of the exported graphs (Conv, ConvTranspose, BatchNormalization, Slice with inputs, GlobalMaxPool, MatMul). */
 export const NETWORK_ONNX_OPSET = 13;
@@ -35,12 +37,6 @@ function convWeight(w: tf.Tensor): { dims: number[]; values: Float32Array } {
   return { dims: [cout, cin, kh, kw], values: tf.tidy(() => tf.transpose(w, [3, 2, 0, 1]).dataSync() as Float32Array) };
 }
 
-/** [k, k, out, in] (tfjs conv2dTranspose) -> [in, out, k, k] (ONNX ConvTranspose): W[i, o, h, w] = f[h, w, o, i]. */
-function convTransposeWeight(w: tf.Tensor): { dims: number[]; values: Float32Array } {
-  const [kh, kw, cout, cin] = w.shape;
-  return { dims: [cin, cout, kh, kw], values: tf.tidy(() => tf.transpose(w, [3, 2, 0, 1]).dataSync() as Float32Array) };
-}
-
 /**
  * The ONNX model (bytes of a `.onnx` file) of `graph` with the weights of `state` (its state dict; read back
  * synchronously). Inputs and outputs are float32 NHWC with a free batch dimension.
@@ -50,11 +46,9 @@ export function exportNetworkGraphToOnnx(graph: NetworkGraph, state: Map<string,
   const outputNames = options.outputNames ?? graph.outputs.map((_, i) => `restored_${i}`);
   if (outputNames.length !== graph.outputs.length) throw new Error(`exportNetworkGraphToOnnx: ${outputNames.length} output names for ${graph.outputs.length} outputs`);
   const b = new OnnxGraphBuilder(graph.inputs.map((i) => i.name));
-  const shapes = new Map<string, Array<number | null>>();
   const nchw = new Map<string, string>();
   for (const input of graph.inputs) {
     nchw.set(input.name, b.node('Transpose', `${input.name}.to_nchw`, [input.name], [attr.ints('perm', [0, 3, 1, 2])]));
-    shapes.set(input.name, input.shape);
   }
   const weight = (node: GraphNode, role: string): tf.Tensor => {
     const key = node.params?.[role];
@@ -63,15 +57,40 @@ export function exportNetworkGraphToOnnx(graph: NetworkGraph, state: Map<string,
     if (value.isDisposed) throw new Error(`exportNetworkGraphToOnnx: weight '${key}' was disposed; export before dispose()`);
     return value;
   };
-  const initializer = (node: GraphNode, role: string, transform?: (w: tf.Tensor) => { dims: number[]; values: Float32Array }): string => {
-    const w = weight(node, role);
-    const { dims, values } = transform ? transform(w) : { dims: w.shape, values: Float32Array.from(w.dataSync() as Float32Array) };
-    return b.float32(`${node.params![role]}`, dims, values);
-  };
+  const values = (node: GraphNode, role: string): Float32Array => Float32Array.from(weight(node, role).dataSync() as Float32Array);
+  const initializer = (node: GraphNode, role: string): string => b.float32(`${node.params![role]}`, weight(node, role).shape, values(node, role));
   const int64 = (name: string, values: number[]) => b.int64(name, [values.length], values);
+  // Batch norms folded into the conv before them: the conv is written where its batch norm was, under the batch
+  // norm's output name (nothing else reads the conv's own output).
+  const folds = foldableBatchNorms(graph);
+  const deferred = new Set([...folds.values()].map((conv) => conv.output));
+  const affineOf = (bn: GraphNode): ChannelAffine => batchNormAffine(values(bn, 'weight'), values(bn, 'bias'), values(bn, 'mean'), values(bn, 'variance'), bn.attrs!.epsilon);
+  /** The Conv's weight and bias initializers (named after the layer's state-dict keys), with `affine` folded in when given. */
+  const convInitializers = (node: GraphNode, w: { dims: number[]; values: Float32Array }, bias: Float32Array | undefined, affine: ChannelAffine | undefined, outAxis: 0 | 1): string[] => {
+    const weightKey = node.params!.weight;
+    const biasKey = node.params?.bias ?? `${weightKey.replace(/\.weight$/, '')}.bias`;
+    const folded = affine ? foldIntoConv(w.values, w.dims, outAxis, bias, affine) : { weight: w.values, bias };
+    return [b.float32(weightKey, w.dims, folded.weight), ...(folded.bias ? [b.float32(biasKey, [folded.bias.length], folded.bias)] : [])];
+  };
+  const emitConv = (node: GraphNode, input: string, out: string, affine?: ChannelAffine): string => {
+    const a = node.attrs ?? {};
+    const w = weight(node, 'weight');
+    const bias = node.params?.bias ? values(node, 'bias') : undefined;
+    if (node.op === 'conv2d') {
+      const [kh, kw, cin, cout] = w.shape as [number, number, number, number];
+      const oihw = { dims: [cout, cin, kh, kw], values: tf.tidy(() => tf.transpose(w, [3, 2, 0, 1]).dataSync() as Float32Array) };
+      return b.node('Conv', out, [input, ...convInitializers(node, oihw, bias, affine, 0)], [attr.ints('kernel_shape', [kh, kw]), attr.ints('strides', [a.stride, a.stride]), attr.ints('pads', [a.pad, a.pad, a.pad, a.pad])]);
+    }
+    // conv_transpose2d, kernel = stride = k. ONNX's weight is [in, out, k, k]: W[i, o, h, w] = f[h, w, o, i].
+    const [k, , cout, cin] = w.shape as [number, number, number, number];
+    const iohw = { dims: [cin, cout, k, k], values: tf.tidy(() => tf.transpose(w, [3, 2, 0, 1]).dataSync() as Float32Array) };
+    return b.node('ConvTranspose', out, [input, ...convInitializers(node, iohw, bias, affine, 1)], [attr.ints('kernel_shape', [k, k]), attr.ints('strides', [a.kernel, a.kernel])]);
+  };
 
   for (const node of graph.nodes) {
-    const x = node.inputs.map((name) => {
+    if (deferred.has(node.output)) continue; // written with its batch norm, below
+    const foldedConv = node.op === 'batch_norm' ? folds.get(node.output) : undefined;
+    const x = (foldedConv ?? node).inputs.map((name) => {
       const value = nchw.get(name);
       if (!value) throw new Error(`exportNetworkGraphToOnnx: '${node.output}' reads '${name}', produced by nothing before it`);
       return value;
@@ -80,22 +99,18 @@ export function exportNetworkGraphToOnnx(graph: NetworkGraph, state: Map<string,
     const out = node.output;
     let y: string;
     switch (node.op) {
-      case 'conv2d': {
-        const inputs = [x[0], initializer(node, 'weight', convWeight)];
-        if (node.params?.bias) inputs.push(initializer(node, 'bias'));
-        const k = weight(node, 'weight').shape[0];
-        y = b.node('Conv', out, inputs, [attr.ints('kernel_shape', [k, k]), attr.ints('strides', [a.stride, a.stride]), attr.ints('pads', [a.pad, a.pad, a.pad, a.pad])]);
+      case 'conv2d':
+      case 'conv_transpose2d':
+        y = emitConv(node, x[0], out);
         break;
-      }
-      case 'conv_transpose2d': {
-        const inputs = [x[0], initializer(node, 'weight', convTransposeWeight)];
-        if (node.params?.bias) inputs.push(initializer(node, 'bias'));
-        y = b.node('ConvTranspose', out, inputs, [attr.ints('kernel_shape', [a.kernel, a.kernel]), attr.ints('strides', [a.kernel, a.kernel])]);
-        break;
-      }
-      case 'batch_norm':
+      case 'batch_norm': {
+        if (foldedConv) {
+          y = emitConv(foldedConv, x[0], out, affineOf(node));
+          break;
+        }
         y = b.node('BatchNormalization', out, [x[0], initializer(node, 'weight'), initializer(node, 'bias'), initializer(node, 'mean'), initializer(node, 'variance')], [attr.float('epsilon', a.epsilon)]);
         break;
+      }
       case 'relu': y = b.node('Relu', out, x); break;
       case 'add': y = b.node('Add', out, x); break;
       case 'concat': y = b.node('Concat', out, x, [attr.int('axis', 1)]); break;

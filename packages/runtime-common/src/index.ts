@@ -6,6 +6,7 @@
 export { registerWasmTrainingKernels, WASM_TRAINING_KERNELS } from './wasm-training-kernels.js';
 export type { WasmTrainingKernelOptions } from './wasm-training-kernels.js';
 export { registerWasmSliceKernels } from './wasm-slice-kernels.js';
+export { registerWasmBroadcastKernels, WASM_BROADCAST_KERNELS } from './wasm-broadcast-kernels.js';
 export {
   conv2dFilterGradient,
   conv2dInputGradient,

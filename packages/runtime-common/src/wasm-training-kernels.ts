@@ -16,6 +16,7 @@ import {
   maxPoolInputGradient,
 } from './conv-gradients.js';
 import { registerWasmSliceKernels } from './wasm-slice-kernels.js';
+import { registerWasmBroadcastKernels } from './wasm-broadcast-kernels.js';
 import { borrow, composed, type KernelArgs, type TensorInfo } from './composed-kernel.js';
 import { replaceKernel } from './replace-kernel.js';
 
@@ -40,6 +41,12 @@ export interface WasmTrainingKernelOptions {
    * ones that copy only the slice (wasm-slice-kernels.ts). Default true.
    */
   replaceSlice?: boolean;
+  /**
+   * Replace wasm's comparison, min/max and other binary kernels that broadcast ~20x slower than their same-shape form
+   * (the gradient of every max over axes is one) with ones that expand the operands first
+   * (wasm-broadcast-kernels.ts). Default true.
+   */
+  replaceBroadcast?: boolean;
 }
 
 /**
@@ -117,6 +124,7 @@ export function registerWasmTrainingKernels(options: WasmTrainingKernelOptions =
     ),
   );
   if (options.replaceSlice ?? true) registered.push(...registerWasmSliceKernels(backendName));
+  if (options.replaceBroadcast ?? true) registered.push(...registerWasmBroadcastKernels(backendName));
   registered.push(registerSharedIdentity(backendName));
   return registered;
 }
