@@ -71,7 +71,7 @@ for (const backend of ['cpu', 'wasm'] as const) {
       const forward = () => {
         const bn = new BatchNorm2d(3);
         bn.train();
-        const y = bn.forward(x, true).dataSync() as Float32Array;
+        const y = tf.tidy(() => bn.forward(x, true).dataSync() as Float32Array);
         bn.dispose();
         return y;
       };

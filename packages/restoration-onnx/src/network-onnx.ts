@@ -10,7 +10,7 @@ import type { RestorationNetwork } from '@thfr/restoration';
 import { OnnxGraphBuilder, encodeOnnxModel, float32ValueInfo, onnxAttribute as attr, type OnnxModel } from '@thfr/backbone-onnx';
 import { batchNormAffine, foldIntoConv, foldableBatchNorms, type ChannelAffine } from './inference-folding.js';
 
-/** Operator set of the exported graphs (Conv, ConvTranspose, BatchNormalization, Slice with inputs, GlobalMaxPool, MatMul). */
+/** Operator set of the exported graphs (Conv, ConvTranspose, BatchNormalization where one is not folded, Slice with inputs, GlobalMaxPool, MatMul). */
 export const NETWORK_ONNX_OPSET = 13;
 const ONNX_IR_VERSION = 7;
 /** Metadata key holding the graph's input and output names and shapes (JSON), read back by the runner. */
@@ -29,12 +29,6 @@ export interface NetworkOnnxOptions {
   /** Output names, in the graph's output order (default: 'restored_<i>'). */
   outputNames?: string[];
   docString?: string;
-}
-
-/** HWIO (tfjs conv) -> OIHW (ONNX Conv). */
-function convWeight(w: tf.Tensor): { dims: number[]; values: Float32Array } {
-  const [kh, kw, cin, cout] = w.shape;
-  return { dims: [cout, cin, kh, kw], values: tf.tidy(() => tf.transpose(w, [3, 2, 0, 1]).dataSync() as Float32Array) };
 }
 
 /**
@@ -65,12 +59,16 @@ export function exportNetworkGraphToOnnx(graph: NetworkGraph, state: Map<string,
   const folds = foldableBatchNorms(graph);
   const deferred = new Set([...folds.values()].map((conv) => conv.output));
   const affineOf = (bn: GraphNode): ChannelAffine => batchNormAffine(values(bn, 'weight'), values(bn, 'bias'), values(bn, 'mean'), values(bn, 'variance'), bn.attrs!.epsilon);
-  /** The Conv's weight and bias initializers (named after the layer's state-dict keys), with `affine` folded in when given. */
+  /**
+   * The Conv's weight and bias initializers, named after the layer's state-dict keys; with `affine` folded in when
+   * given, and then suffixed '.folded': those values are no longer the state dict's.
+   */
   const convInitializers = (node: GraphNode, w: { dims: number[]; values: Float32Array }, bias: Float32Array | undefined, affine: ChannelAffine | undefined, outAxis: 0 | 1): string[] => {
+    if (!affine) return [b.float32(node.params!.weight, w.dims, w.values), ...(bias ? [b.float32(node.params!.bias, [bias.length], bias)] : [])];
     const weightKey = node.params!.weight;
     const biasKey = node.params?.bias ?? `${weightKey.replace(/\.weight$/, '')}.bias`;
-    const folded = affine ? foldIntoConv(w.values, w.dims, outAxis, bias, affine) : { weight: w.values, bias };
-    return [b.float32(weightKey, w.dims, folded.weight), ...(folded.bias ? [b.float32(biasKey, [folded.bias.length], folded.bias)] : [])];
+    const folded = foldIntoConv(w.values, w.dims, outAxis, bias, affine);
+    return [b.float32(`${weightKey}.folded`, w.dims, folded.weight), b.float32(`${biasKey}.folded`, [folded.bias.length], folded.bias)];
   };
   const emitConv = (node: GraphNode, input: string, out: string, affine?: ChannelAffine): string => {
     const a = node.attrs ?? {};

@@ -64,8 +64,23 @@ describe('wasm broadcasting binary kernels', () => {
     expect(before.get('max gradient')!.filter((v) => v !== 0).length).toBeGreaterThan(10);
   });
 
-  it('registering twice keeps one wrapper, and repeated calls leak no tensors or buffers', () => {
+  it('expands broadcast float32 operands once (one nested Multiply), also after registering twice; nothing else', async () => {
+    const multiplies = async (f: () => tf.Tensor) => (await tf.profile(() => tf.dispose(f()))).kernels.filter((k) => k.name === 'Multiply').length;
+    const a = values([2, 3, 4, 5], 0);
+    const b = values([2, 1, 1, 5], 1);
+    const i = tf.tensor2d([[1, 5], [3, 3]], [2, 2], 'int32');
+    const j = tf.tensor2d([[3], [3]], [2, 1], 'int32');
+    expect(await multiplies(() => tf.equal(a, b))).toBe(1);
+    expect(await multiplies(() => tf.maximum(b, tf.reshape(a, [2, 3, 4, 5])))).toBe(1);
     registerWasmBroadcastKernels();
+    expect(await multiplies(() => tf.greater(a, b))).toBe(1);
+    expect(await multiplies(() => tf.equal(a, a))).toBe(0);
+    expect(await multiplies(() => tf.equal(a, tf.scalar(1)))).toBe(0);
+    expect(await multiplies(() => tf.equal(i, j))).toBe(0);
+    tf.dispose([a, b, i, j]);
+  });
+
+  it('repeated calls leak no tensors or buffers', () => {
     const backend = tf.backend() as unknown as { numDataIds(): number };
     const a = values([2, 3, 4, 5], 0);
     const b = values([2, 1, 1, 5], 1);
