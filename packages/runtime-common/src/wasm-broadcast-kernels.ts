@@ -14,14 +14,15 @@
  */
 import { tf } from '@thfr/tensor';
 import { borrow, type KernelArgs, type TensorInfo } from './composed-kernel.js';
+import { replaceKernel } from './replace-kernel.js';
 
 type KernelFunc = (args: KernelArgs) => TensorInfo;
 
 /** The wasm binary kernels without XNNPACK's broadcasting (tfjs-backend-wasm 4.22's generic loop). */
 export const WASM_BROADCAST_KERNELS = ['Equal', 'NotEqual', 'Greater', 'GreaterEqual', 'Less', 'LessEqual', 'Maximum', 'Minimum', 'Pow', 'Mod', 'FloorDiv', 'Atan2'] as const;
 
-/** tfjs' own kernel configs, kept the first time they are replaced (per backend and kernel). */
-const originals = new Map<string, tf.KernelConfig>();
+/** tfjs' own kernels, kept the first time they are replaced (per backend and kernel). */
+const originals = new Map<string, KernelFunc>();
 
 const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
 
@@ -52,13 +53,11 @@ export function registerWasmBroadcastKernels(backendName = 'wasm'): string[] {
   const registered: string[] = [];
   for (const kernelName of WASM_BROADCAST_KERNELS) {
     const key = `${backendName}/${kernelName}`;
-    const original = originals.get(key) ?? tf.getKernel(kernelName, backendName);
+    const original = originals.get(key) ?? (tf.getKernel(kernelName, backendName)?.kernelFunc as unknown as KernelFunc | undefined);
     if (!original) continue;
     originals.set(key, original);
-    // tfjs' kernel binds its wasm function in setupFunc, which the backend calls when it initialises: the wrapper
-    // keeps it, so that registering before tf.setBackend('wasm') works too.
-    tf.unregisterKernel(kernelName, backendName);
-    tf.registerKernel({ ...original, kernelFunc: broadcastKernel(original.kernelFunc as unknown as KernelFunc) as never });
+    // replaceKernel keeps tfjs' setupFunc, which binds the wasm function `original` calls.
+    replaceKernel(kernelName, backendName, broadcastKernel(original) as never);
     registered.push(kernelName);
   }
   return registered;

@@ -45,6 +45,11 @@ export function warnOfReferenceBlas(peer: { device: string; blas: string }, outp
   }
 }
 
+/** 'PyTorch 1.13 on cpu (openblas BLAS), 2 threads': how the bench's lines name a peer run. */
+export function describePeer(peer: { torch: string; device: string; blas: string; threads: number }): string {
+  return `PyTorch ${peer.torch} on ${peer.device}${peer.device === 'cpu' ? ` (${peer.blas} BLAS)` : ''}, ${peer.threads} threads`;
+}
+
 /** The probe image both sides build: ((y * W + x) * 3 + c) % 251 / 250. */
 function probeImage(size: number): tf.Tensor4D {
   const values = new Float32Array(size * size * 3);
@@ -79,7 +84,7 @@ export async function benchBackboneAgainstPytorch(backbone: FeatureExtractor, tf
       const tfjs = tfjsMs.get(r.batch)!;
       return { backbone: backbone.identity.architecture, batch: r.batch, tfjsMs: tfjs, peerMs: r.msPerBatch, slowdown: tfjs / r.msPerBatch };
     });
-    output.line(`peer: PyTorch ${peer.torch} on ${peer.device}${peer.device === 'cpu' ? ` (${peer.blas} BLAS)` : ''}, ${peer.threads} threads; same network: tap means differ by ${tapMeanRelativeDiff.toExponential(1)} (relative)`);
+    output.line(`peer: ${describePeer(peer)}; same network: tap means differ by ${tapMeanRelativeDiff.toExponential(1)} (relative)`);
     for (const r of rows) output.line(`  ${r.backbone} at ${size} px, batch ${r.batch}: tfjs ${r.tfjsMs.toFixed(0)} ms, PyTorch ${r.peerMs.toFixed(0)} ms per batch: tfjs at ${(1 / r.slowdown).toFixed(2)}x PyTorch's speed`);
     return { peer: peer.peer, torch: peer.torch, device: peer.device, blas: peer.blas, threads: peer.threads, tapMeanRelativeDiff, rows };
   } finally {

@@ -3,7 +3,7 @@ import { FusedAdam } from '@thfr/nn';
 import { TemplateBank } from '@thfr/template-bank';
 import { THFR_PRESETS, ThfrNetwork, measureLevelsAsync, restorationLoss, resolveConfig, templateReference, ThfrModel, type ThfrConfig } from '@thfr/model';
 import { ResNetBackbone, type FeatureExtractor } from '@thfr/backbone';
-import { benchBackboneAgainstPytorch, type PeerResult } from './bench-peer.js';
+import { benchBackboneAgainstPytorch, describePeer, type PeerResult } from './bench-peer.js';
 import { benchBackboneOnOnnxRuntime, type OnnxBenchRow } from './bench-onnx.js';
 import { benchNetworkAgainstPytorch, type NetworkPeerResult } from './bench-network.js';
 import { concurrentMs, latencyMs, pipelinedMs } from './bench-timing.js';
@@ -225,7 +225,7 @@ function printConfigBench(row: ConfigBench, backend: string, output: Output): vo
   for (const r of row.onnxNetwork ?? []) output.line(`  inference, network on onnxruntime (${r.threads} threads), batch ${r.batch}: ${r.msPerBatch.toFixed(0)} ms per batch (${(r.msPerBatch / r.batch).toFixed(0)} ms per image), ${r.imagesPerSecond.toFixed(2)} images/s${ratio(peerInference(r.batch), r.msPerBatch)}`);
   if (row.onnxNetworkSkipped) output.line(`  network on onnxruntime: skipped (${row.onnxNetworkSkipped})`);
   if (peer) {
-    output.line(`  PyTorch ${peer.torch} on ${peer.device}${peer.device === 'cpu' ? ` (${peer.blas} BLAS)` : ''}, ${peer.threads} threads, same network (${(peer.parameters / 1e6).toFixed(2)} M parameters; restored levels differ by ${peer.probeMaxRelativeDiff.toExponential(1)} relative): training step ${peer.trainStep.ms.toFixed(0)} ms; inference ${peer.inference.map((r) => `batch ${r.batch} ${r.msPerBatch.toFixed(0)} ms`).join(', ')}`);
+    output.line(`  ${describePeer(peer)}, same network (${(peer.parameters / 1e6).toFixed(2)} M parameters; restored levels differ by ${peer.probeMaxRelativeDiff.toExponential(1)} relative): training step ${peer.trainStep.ms.toFixed(0)} ms; inference ${peer.inference.map((r) => `batch ${r.batch} ${r.msPerBatch.toFixed(0)} ms`).join(', ')}`);
   }
 }
 
