@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
 import { tf, THFR_ADAM_STEP } from '@thfr/tensor';
-import { registerArrayAdamStep } from '@thfr/runtime-common';
+import { adamStepSimdFor, registerArrayAdamStep, registerWasmTrainingKernels } from '@thfr/runtime-common';
 import { expectClose, expectNoLeak } from '@thfr/tensor/testing';
 import { FusedAdam, partitionIntoBuckets } from '../src/index.js';
 
-beforeAll(async () => {
-  await tf.setBackend('cpu');
-});
+// Before any describe body runs: importing tfjs-backend-wasm made wasm the highest-priority backend.
+await tf.setBackend('cpu');
 
 // A small network whose variables have different shapes and ranks: conv kernel, biases, a dense
 // matrix, a scale vector and a 1-element parameter.
@@ -207,14 +207,26 @@ describe(`FusedAdam (${kernel ? 'THFR_ADAM_STEP kernel on cpu' : 'element-wise o
 });
 }
 
-describe('FusedAdam with the THFR_ADAM_STEP kernel on cpu', () => {
-  afterAll(() => tf.unregisterKernel(THFR_ADAM_STEP, 'cpu'));
+// cpu: adamStepValues' JavaScript pass; wasm: the same pass in WebAssembly SIMD on the heap (adam-step.wat), tails
+// of fewer than 4 values included (the 5- and 1-value variables).
+for (const backend of ['cpu', 'wasm'] as const) describe(`FusedAdam with the THFR_ADAM_STEP kernel on ${backend}`, () => {
+  beforeAll(async () => {
+    await tf.setBackend(backend);
+    if (backend === 'wasm') {
+      registerWasmTrainingKernels(); // the loss convolves
+      expect(adamStepSimdFor(tf.backend())).toBeDefined();
+    }
+  });
+  afterAll(async () => {
+    tf.unregisterKernel(THFR_ADAM_STEP, backend);
+    await tf.setBackend('cpu');
+  });
 
   for (const bucketSize of [undefined, 40]) {
     it(`gives the element-wise ops' floats bit for bit, in one kernel per bucket${bucketSize ? ', buckets of 40 values' : ''}`, async () => {
       const run = async (kernel: boolean) => {
-        if (kernel) registerArrayAdamStep('cpu');
-        else if (tf.getKernel(THFR_ADAM_STEP, 'cpu')) tf.unregisterKernel(THFR_ADAM_STEP, 'cpu');
+        if (kernel) registerArrayAdamStep(backend);
+        else if (tf.getKernel(THFR_ADAM_STEP, backend)) tf.unregisterKernel(THFR_ADAM_STEP, backend);
         const vars = makeVariables(41);
         const fused = new FusedAdam(vars, { learningRate: 0.03, bucketSize });
         let kernels: string[] = [];
@@ -242,7 +254,7 @@ describe('FusedAdam with the THFR_ADAM_STEP kernel on cpu', () => {
   }
 
   it('names the input that does not fit', () => {
-    registerArrayAdamStep('cpu');
+    registerArrayAdamStep(backend);
     const attrs = { count: 1, learningRate: 0.1, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 };
     const [m, v, p, g, a1, a2, g32] = [tf.zeros([6]), tf.zeros([6]), tf.zeros([2, 3]), tf.zeros([5]), tf.scalar(0.9), tf.scalar(0.999), tf.zeros([6], 'int32')];
     expect(() => tf.engine().runKernel(THFR_ADAM_STEP, { m, v, accBeta1: a1, accBeta2: a2, param0: p, grad0: g }, attrs as never)).toThrow(/'grad0' has shape \[5\], expected 6 values/);

@@ -23,6 +23,8 @@ export type { TrainingSupport } from './training-support.js';
 export { describeBackend, formatBackendDescription } from './describe-backend.js';
 export type { BackendDescription } from './describe-backend.js';
 export { registerBatchNormKernels, ARRAY_BATCH_NORM_BACKENDS } from './batch-norm-kernels.js';
+export type { BatchNormKernelOptions } from './batch-norm-kernels.js';
+export { batchNormSimdFor } from './batch-norm-simd.js';
 export { registerWebGpuBatchNormKernels, BATCH_NORM_SPLIT_VARIANTS } from './batch-norm-webgpu.js';
 export { KernelTuner } from './kernel-tuner.js';
 export { registerWebGpuKernelChoices, parseKernelSwitch, SPLIT_BATCH_NORM_ROWS } from './webgpu-kernel-choices.js';
@@ -37,6 +39,7 @@ export { tiledGemmProgram, chooseGemmTile, gemmConvGeometry, GEMM_CONV_FIELDS } 
 export type { TiledGemmSpec, GemmMatrixOperand, GemmConvGeometry, GemmIm2colOperand, GemmCol2imOperand, GemmFilterTransposedOperand } from './tiled-gemm-webgpu.js';
 export { registerFusedBatchNorm } from './fused-batch-norm.js';
 export { registerAdamStep } from './register-adam-step.js';
+export type { AdamStepOptions } from './register-adam-step.js';
 export { registerWebGpuAdamStep } from './adam-webgpu.js';
-export { registerArrayAdamStep, ARRAY_ADAM_STEP_BACKENDS } from './adam-array-kernels.js';
+export { registerArrayAdamStep, adamStepSimdFor, ARRAY_ADAM_STEP_BACKENDS } from './adam-array-kernels.js';
 export type { WebGpuBatchNormOptions } from './batch-norm-webgpu.js';

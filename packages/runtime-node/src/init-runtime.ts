@@ -39,11 +39,18 @@ export interface NodeRuntimeOptions {
   webgpuSubmitBatch?: number;
   /**
    * Run FusedAdam's step (@thfr/nn) as thfr's one-kernel THFR_ADAM_STEP on webgpu and cpu: per bucket of parameters
-   * copies and one shader (webgpu) or one pass (cpu) instead of ~17 element-wise kernels, a concat and one slice per
-   * variable; the same floats. Not on wasm, whose SIMD element-wise ops are faster. Default true; env
+   * copies and one shader (webgpu) or one pass (cpu; wasm: in SIMD, see wasmSimdKernels) instead of ~17 element-wise
+   * kernels, a concat and one slice per variable; the same floats. Default true; env
    * THFR_ADAM_STEP_KERNEL=0 turns it off.
    */
   adamStepKernel?: boolean;
+  /**
+   * wasm: run the fused batch norm's passes (~10x faster than its JavaScript loops) and FusedAdam's step (~4x faster
+   * than wasm's element-wise ops, the same floats) in WebAssembly SIMD on tfjs-wasm's heap (@thfr/runtime-common's
+   * batch-norm-simd.ts, adam-array-kernels.ts); where the engine lacks SIMD the JavaScript loops and the ops stay.
+   * Default true; env THFR_WASM_SIMD_KERNELS=0 turns it off.
+   */
+  wasmSimdKernels?: boolean;
   /**
    * Run tfjs-backend-webgpu's Conv2D, FusedConv2D (bias, ReLU), Conv2DBackpropInput and BatchMatMul on thfr's
    * register-tiled GEMM (@thfr/runtime-common's registerWebGpuTiledGemm: 128x128 outputs per workgroup, 8x8 per
@@ -123,8 +130,9 @@ export async function initRuntime(options: NodeRuntimeOptions = {}): Promise<Nod
   const { backend, skipped } = await selectBackend(candidates);
   // Two kernels per batch-norm layer and training step instead of ~25 (@thfr/nn uses them when present).
   const fusedBatchNorm = options.fusedBatchNorm ?? process.env.THFR_FUSED_BATCH_NORM !== '0';
-  if (fusedBatchNorm) registerFusedBatchNorm(backend);
-  if (options.adamStepKernel ?? process.env.THFR_ADAM_STEP_KERNEL !== '0') registerAdamStep(backend);
+  const wasmSimd = options.wasmSimdKernels ?? process.env.THFR_WASM_SIMD_KERNELS !== '0';
+  if (fusedBatchNorm) registerFusedBatchNorm(backend, { wasmSimd });
+  if (options.adamStepKernel ?? process.env.THFR_ADAM_STEP_KERNEL !== '0') registerAdamStep(backend, { wasmSimd });
   if (backend === 'webgpu' && (options.webgpuConvGradients ?? process.env.THFR_WEBGPU_CONV_GRADIENTS !== '0')) registerWebGpuConvGradients();
   const choices = {
     tiledGemm: options.webgpuTiledGemm ?? parseKernelSwitch('THFR_WEBGPU_TILED_GEMM', process.env.THFR_WEBGPU_TILED_GEMM),

@@ -10,7 +10,7 @@ import { seededUniform, seedOf } from './op-suite.js';
 beforeAll(async () => {
   const { backend } = await initRuntime({ prefer: ['wasm'] });
   expect(backend).toBe('wasm');
-  // Not registered by initRuntime on wasm (slower there than wasm's SIMD element-wise ops), checked all the same.
+  // initRuntime registers it on wasm where its SIMD pass binds (here, in Node); registered again in case it did not.
   registerArrayAdamStep('wasm');
 });
 

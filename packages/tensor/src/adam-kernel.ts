@@ -34,6 +34,27 @@ export interface AdamStepValues {
   newParams: Float32Array[];
 }
 
+/** The step's float32 constants, each rounded once as tfjs rounds them (shared by every implementation of the pass). */
+export interface AdamStepConstants {
+  beta1: number;
+  beta2: number;
+  oneMinusBeta1: number;
+  oneMinusBeta2: number;
+  negativeLearningRate: number;
+  epsilon: number;
+  /** 1 - accβ₁ and 1 - accβ₂: the bias corrections. */
+  correction1: number;
+  correction2: number;
+}
+
+export function adamStepConstants(accBeta1: number, accBeta2: number, attrs: Omit<AdamStepAttrs, 'count'>): AdamStepConstants {
+  const f = Math.fround;
+  return {
+    beta1: f(attrs.beta1), beta2: f(attrs.beta2), oneMinusBeta1: f(1 - attrs.beta1), oneMinusBeta2: f(1 - attrs.beta2),
+    negativeLearningRate: f(-attrs.learningRate), epsilon: f(attrs.epsilon), correction1: f(1 - accBeta1), correction2: f(1 - accBeta2),
+  };
+}
+
 /**
  * THFR_ADAM_STEP's arithmetic on flat float32 values, written into `out`: each operation rounded to float32 as tfjs'
  * float32 kernels round it (an IEEE double result of +, -, ×, ÷ or √ of float32 operands, rounded once to float32,
@@ -45,14 +66,7 @@ export function adamStepValues(
   accBeta1: number, accBeta2: number, attrs: Omit<AdamStepAttrs, 'count'>, out: AdamStepValues,
 ): AdamStepValues {
   const f = Math.fround;
-  const beta1 = f(attrs.beta1);
-  const beta2 = f(attrs.beta2);
-  const oneMinusBeta1 = f(1 - attrs.beta1);
-  const oneMinusBeta2 = f(1 - attrs.beta2);
-  const negativeLearningRate = f(-attrs.learningRate);
-  const epsilon = f(attrs.epsilon);
-  const correction1 = f(1 - accBeta1);
-  const correction2 = f(1 - accBeta2);
+  const { beta1, beta2, oneMinusBeta1, oneMinusBeta2, negativeLearningRate, epsilon, correction1, correction2 } = adamStepConstants(accBeta1, accBeta2, attrs);
   const { newM, newV, newParams } = out;
   let o = 0;
   params.forEach((param, i) => {

@@ -55,6 +55,33 @@ export function batchNormTrainForwardValues(
       squares[c] += d * d;
     }
   }
+  const { scale, offset } = batchNormForwardChannels(sum, squares, shift, rows, gamma, beta, runningMean, runningVar, attrs, { stats, newRunningMean, newRunningVar });
+  if (attrs.relu) {
+    for (let o = 0; o < x.length; o += channels) {
+      for (let c = 0; c < channels; c++) {
+        const v = x[o + c] * scale[c] + offset[c];
+        y[o + c] = v > 0 ? v : 0;
+      }
+    }
+  } else {
+    for (let o = 0; o < x.length; o += channels) {
+      for (let c = 0; c < channels; c++) y[o + c] = x[o + c] * scale[c] + offset[c];
+    }
+  }
+  return { y, stats, newRunningMean, newRunningVar };
+}
+
+/**
+ * The forward kernel's per-channel step, shared by every implementation of its two passes: from the moments' sums
+ * (Σ (x - shift) and Σ (x - shift)² over `rows` rows, per channel) writes the batch statistics and the new running
+ * ones into `out` and returns y = x scale + offset's coefficients (before the ReLU).
+ */
+export function batchNormForwardChannels(
+  sum: ArrayLike<number>, squares: ArrayLike<number>, shift: ArrayLike<number>, rows: number, gamma: Float32Array, beta: Float32Array,
+  runningMean: Float32Array, runningVar: Float32Array, attrs: BatchNormTrainAttrs, out: Omit<BatchNormTrainForwardValues, 'y'>,
+): { scale: Float64Array; offset: Float64Array } {
+  const channels = gamma.length;
+  const { stats, newRunningMean, newRunningVar } = out;
   const scale = new Float64Array(channels);
   const offset = new Float64Array(channels);
   const m = attrs.momentum;
@@ -70,19 +97,7 @@ export function batchNormTrainForwardValues(
     newRunningMean[c] = (1 - m) * runningMean[c] + m * mean;
     newRunningVar[c] = (1 - m) * runningVar[c] + m * variance * (rows / Math.max(rows - 1, 1));
   }
-  if (attrs.relu) {
-    for (let o = 0; o < x.length; o += channels) {
-      for (let c = 0; c < channels; c++) {
-        const v = x[o + c] * scale[c] + offset[c];
-        y[o + c] = v > 0 ? v : 0;
-      }
-    }
-  } else {
-    for (let o = 0; o < x.length; o += channels) {
-      for (let c = 0; c < channels; c++) y[o + c] = x[o + c] * scale[c] + offset[c];
-    }
-  }
-  return { y, stats, newRunningMean, newRunningVar };
+  return { scale, offset };
 }
 
 export interface BatchNormTrainBackwardValues {
@@ -99,12 +114,7 @@ export function batchNormTrainBackwardValues(
   if (attrs.relu && !y) throw new Error(`${THFR_BATCH_NORM_TRAIN_GRAD}: relu needs the forward output y`);
   const rows = x.length / channels;
   const { dx, dGamma, dBeta } = out ?? { dx: new Float32Array(x.length), dGamma: new Float32Array(channels), dBeta: new Float32Array(channels) };
-  const mean = new Float64Array(channels);
-  const invStd = new Float64Array(channels);
-  for (let c = 0; c < channels; c++) {
-    mean[c] = stats[c];
-    invStd[c] = 1 / Math.sqrt(stats[channels + c] + attrs.epsilon);
-  }
+  const mean = Float64Array.from(stats.subarray(0, channels));
   // Σ g and Σ g (x - μ); x̂ = (x - μ) / sqrt(σ² + ε) is applied per channel afterwards. The ReLU's mask gets loops
   // of its own: no per-element test of whether there is one.
   const sumG = new Float64Array(channels);
@@ -129,31 +139,45 @@ export function batchNormTrainBackwardValues(
       }
     }
   }
-  // dx = γ / sqrt(σ² + ε) · (g - dβ / n - x̂ dγ / n) = k g + a x + b per channel.
-  const k = new Float64Array(channels);
-  const a = new Float64Array(channels);
-  const b = new Float64Array(channels);
-  for (let c = 0; c < channels; c++) {
-    dGamma[c] = sumGX[c] * invStd[c];
-    dBeta[c] = sumG[c];
-    k[c] = gamma[c] * invStd[c];
-    a[c] = (-k[c] * invStd[c] * invStd[c] * sumGX[c]) / rows;
-    b[c] = (-k[c] * sumG[c]) / rows - a[c] * mean[c];
-  }
+  // dx = γ / sqrt(σ² + ε) · (g - dβ / n - x̂ dγ / n) = k g + a (x - μ) + b per channel.
+  const { k, a, b } = batchNormBackwardChannels(sumG, sumGX, stats, gamma, rows, attrs.epsilon, { dGamma, dBeta });
   if (masked) {
     for (let o = 0; o < x.length; o += channels) {
       for (let c = 0; c < channels; c++) {
         const i = o + c;
-        dx[i] = (masked[i] > 0 ? k[c] * dy[i] : 0) + a[c] * x[i] + b[c];
+        dx[i] = (masked[i] > 0 ? k[c] * dy[i] : 0) + a[c] * (x[i] - mean[c]) + b[c];
       }
     }
   } else {
     for (let o = 0; o < x.length; o += channels) {
       for (let c = 0; c < channels; c++) {
         const i = o + c;
-        dx[i] = k[c] * dy[i] + a[c] * x[i] + b[c];
+        dx[i] = k[c] * dy[i] + a[c] * (x[i] - mean[c]) + b[c];
       }
     }
   }
   return { dx, dGamma, dBeta };
+}
+
+/**
+ * The backward kernel's per-channel step, shared by every implementation of its two passes: from Σ g and Σ g (x - μ)
+ * per channel writes dγ and dβ into `out` and returns dx = k g + a (x - μ) + b's coefficients.
+ */
+export function batchNormBackwardChannels(
+  sumG: ArrayLike<number>, sumGX: ArrayLike<number>, stats: Float32Array, gamma: Float32Array, rows: number, epsilon: number,
+  out: Pick<BatchNormTrainBackwardValues, 'dGamma' | 'dBeta'>,
+): { k: Float64Array; a: Float64Array; b: Float64Array } {
+  const channels = gamma.length;
+  const k = new Float64Array(channels);
+  const a = new Float64Array(channels);
+  const b = new Float64Array(channels);
+  for (let c = 0; c < channels; c++) {
+    const invStd = 1 / Math.sqrt(stats[channels + c] + epsilon);
+    out.dGamma[c] = sumGX[c] * invStd;
+    out.dBeta[c] = sumG[c];
+    k[c] = gamma[c] * invStd;
+    a[c] = (-k[c] * invStd * invStd * sumGX[c]) / rows;
+    b[c] = (-k[c] * sumG[c]) / rows;
+  }
+  return { k, a, b };
 }

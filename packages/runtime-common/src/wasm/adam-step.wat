@@ -1,0 +1,71 @@
+;; thfr's Adam step (THFR_ADAM_STEP of @thfr/tensor's adam-kernel.ts) for tfjs-backend-wasm, in WebAssembly SIMD (128-bit)
+;; on tfjs-wasm's own heap (the module imports its memory): one pass over a parameter where tfjs' element-wise ops take
+;; ~17, plus a concat and a split per bucket. Every operation is IEEE float32 (f32x4 and f32 +, ×, ÷, √ round once),
+;; in adam-kernel.ts' order, so the values equal tf.train.adam's on the cpu and wasm backends bit for bit.
+;; Pointers are byte offsets into that heap. Compiled by scripts/build-wasm-kernels.mjs into adam-step-wasm.ts.
+(module
+  (import "env" "memory" (memory 0))
+  ;; n values of p, g, m, v -> newM, newV, newP (any n: 4 lanes at a time, then one at a time).
+  (func (export "adamStep")
+    (param $p i32) (param $g i32) (param $m i32) (param $v i32) (param $newM i32) (param $newV i32) (param $newP i32) (param $n i32)
+    (param $beta1 f32) (param $beta2 f32) (param $oneMinusBeta1 f32) (param $oneMinusBeta2 f32)
+    (param $negativeLearningRate f32) (param $epsilon f32) (param $correction1 f32) (param $correction2 f32)
+    (local $end i32) (local $vecEnd i32)
+    (local $b1 v128) (local $b2 v128) (local $c1 v128) (local $c2 v128) (local $omb1 v128) (local $omb2 v128) (local $lr v128) (local $eps v128)
+    (local $gv v128) (local $mv v128) (local $vv v128)
+    (local $gs f32) (local $ms f32) (local $vs f32)
+    (local.set $b1 (f32x4.splat (local.get $beta1)))
+    (local.set $b2 (f32x4.splat (local.get $beta2)))
+    (local.set $omb1 (f32x4.splat (local.get $oneMinusBeta1)))
+    (local.set $omb2 (f32x4.splat (local.get $oneMinusBeta2)))
+    (local.set $lr (f32x4.splat (local.get $negativeLearningRate)))
+    (local.set $eps (f32x4.splat (local.get $epsilon)))
+    (local.set $c1 (f32x4.splat (local.get $correction1)))
+    (local.set $c2 (f32x4.splat (local.get $correction2)))
+    (local.set $end (i32.add (local.get $p) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $vecEnd (i32.add (local.get $p) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $vd (loop $vl
+      (br_if $vd (i32.ge_u (local.get $p) (local.get $vecEnd)))
+      (local.set $gv (v128.load (local.get $g)))
+      ;; m' = m β₁ + g (1 - β₁);  v' = v β₂ + g² (1 - β₂)
+      (local.set $mv (f32x4.add (f32x4.mul (v128.load (local.get $m)) (local.get $b1)) (f32x4.mul (local.get $gv) (local.get $omb1))))
+      (local.set $vv (f32x4.add (f32x4.mul (v128.load (local.get $v)) (local.get $b2)) (f32x4.mul (f32x4.mul (local.get $gv) (local.get $gv)) (local.get $omb2))))
+      (v128.store (local.get $newM) (local.get $mv))
+      (v128.store (local.get $newV) (local.get $vv))
+      ;; p' = (m' / c₁) / (sqrt(v' / c₂) + ε) · (-lr) + p
+      (v128.store (local.get $newP)
+        (f32x4.add
+          (f32x4.mul
+            (f32x4.div (f32x4.div (local.get $mv) (local.get $c1)) (f32x4.add (f32x4.sqrt (f32x4.div (local.get $vv) (local.get $c2))) (local.get $eps)))
+            (local.get $lr))
+          (v128.load (local.get $p))))
+      (local.set $p (i32.add (local.get $p) (i32.const 16)))
+      (local.set $g (i32.add (local.get $g) (i32.const 16)))
+      (local.set $m (i32.add (local.get $m) (i32.const 16)))
+      (local.set $v (i32.add (local.get $v) (i32.const 16)))
+      (local.set $newM (i32.add (local.get $newM) (i32.const 16)))
+      (local.set $newV (i32.add (local.get $newV) (i32.const 16)))
+      (local.set $newP (i32.add (local.get $newP) (i32.const 16)))
+      (br $vl)))
+    (block $sd (loop $sl
+      (br_if $sd (i32.ge_u (local.get $p) (local.get $end)))
+      (local.set $gs (f32.load (local.get $g)))
+      (local.set $ms (f32.add (f32.mul (f32.load (local.get $m)) (local.get $beta1)) (f32.mul (local.get $gs) (local.get $oneMinusBeta1))))
+      (local.set $vs (f32.add (f32.mul (f32.load (local.get $v)) (local.get $beta2)) (f32.mul (f32.mul (local.get $gs) (local.get $gs)) (local.get $oneMinusBeta2))))
+      (f32.store (local.get $newM) (local.get $ms))
+      (f32.store (local.get $newV) (local.get $vs))
+      (f32.store (local.get $newP)
+        (f32.add
+          (f32.mul
+            (f32.div (f32.div (local.get $ms) (local.get $correction1)) (f32.add (f32.sqrt (f32.div (local.get $vs) (local.get $correction2))) (local.get $epsilon)))
+            (local.get $negativeLearningRate))
+          (f32.load (local.get $p))))
+      (local.set $p (i32.add (local.get $p) (i32.const 4)))
+      (local.set $g (i32.add (local.get $g) (i32.const 4)))
+      (local.set $m (i32.add (local.get $m) (i32.const 4)))
+      (local.set $v (i32.add (local.get $v) (i32.const 4)))
+      (local.set $newM (i32.add (local.get $newM) (i32.const 4)))
+      (local.set $newV (i32.add (local.get $newV) (i32.const 4)))
+      (local.set $newP (i32.add (local.get $newP) (i32.const 4)))
+      (br $sl))))
+)
