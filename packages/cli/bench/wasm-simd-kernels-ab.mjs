@@ -1,5 +1,6 @@
-// A/B of the wasm training step's batch norm and Adam, in one process by turns (this machine's load moves absolute
-// figures by a third within an hour; turns in one process compare like with like). Build first, then from the repo:
+// A/B of the wasm training step's batch norm, Adam and convolution patches, in one process by turns (this machine's
+// load moves absolute figures by a third within an hour; turns in one process compare like with like). Build first,
+// then from the repo:
 //   node packages/cli/bench/wasm-simd-kernels-ab.mjs [rounds=3]      (THFR_AB_CONFIG=fast|default, default: default)
 // Each variant: one warm-up step, then the median (and minimum) of 3 training steps of THFR's network at batch 4 on
 // random cached features, convolutions on onnxruntime-node when it loads (as `thfr train` runs them on wasm).
@@ -13,11 +14,14 @@ import { THFR_PRESETS, ThfrNetwork, resolveConfig, restorationLoss } from '@thfr
 const rounds = Number(process.argv[2] ?? 3);
 await initRuntime({ prefer: ['wasm'] });
 let convolutions = 'wasm';
+let onOrt = false;
 try {
   convolutions = `onnxruntime-node (${registerOrtKernels().threads} threads)`;
+  onOrt = true;
 } catch (error) {
   convolutions = `wasm (${error.message})`;
 }
+const patches = (wasmPatches) => onOrt && registerOrtKernels({ wasmPatches });
 const config = resolveConfig({ imageSize: 256 }, THFR_PRESETS[process.env.THFR_AB_CONFIG ?? 'default']);
 const levels = [{ name: 'layer1', channels: 256, size: 64 }, { name: 'layer2', channels: 512, size: 32 }, { name: 'layer3', channels: 1024, size: 16 }];
 const network = new ThfrNetwork(levels, config);
@@ -32,11 +36,15 @@ const step = async () => {
   loss.dispose();
 };
 const unregister = (...names) => names.forEach((name) => tf.getKernel(name, 'wasm') && tf.unregisterKernel(name, 'wasm'));
+const simdBatchNorm = (on) => registerFusedBatchNorm('wasm', { wasmSimd: on });
+const simdAdam = (on) => (unregister(THFR_ADAM_STEP), on && registerAdamStep('wasm'));
 const variants = {
-  'batch norm SIMD, Adam SIMD': () => (registerFusedBatchNorm('wasm'), unregister(THFR_ADAM_STEP), registerAdamStep('wasm')),
-  'batch norm SIMD, Adam on wasm ops': () => (registerFusedBatchNorm('wasm'), unregister(THFR_ADAM_STEP)),
-  'batch norm JavaScript loops, Adam on wasm ops (before)': () => (registerFusedBatchNorm('wasm', { wasmSimd: false }), unregister(THFR_ADAM_STEP)),
-  'batch norm composed, Adam on wasm ops': () => unregister(THFR_BATCH_NORM_TRAIN, THFR_BATCH_NORM_TRAIN_GRAD, THFR_ADAM_STEP),
+  'everything on (SIMD batch norm and Adam, patches on the wasm heap)': () => (simdBatchNorm(true), simdAdam(true), patches(true)),
+  "patches in onnxruntime's graph": () => (simdBatchNorm(true), simdAdam(true), patches(false)),
+  "Adam on wasm's ops": () => (simdBatchNorm(true), simdAdam(false), patches(true)),
+  'batch norm in JavaScript loops': () => (simdBatchNorm(false), simdAdam(true), patches(true)),
+  "before the fourteenth session (all three off)": () => (simdBatchNorm(false), simdAdam(false), patches(false)),
+  "batch norm composed of tfjs ops, the rest off": () => (unregister(THFR_BATCH_NORM_TRAIN, THFR_BATCH_NORM_TRAIN_GRAD), simdAdam(false), patches(false)),
 };
 console.log(`THFR ${process.env.THFR_AB_CONFIG ?? 'default'} network (${(network.parameterCount() / 1e6).toFixed(1)} M parameters), batch ${batch}, 256 px; convolutions on ${convolutions}`);
 for (let round = 1; round <= rounds; round++) {
@@ -53,7 +61,7 @@ for (let round = 1; round <= rounds; round++) {
     console.log(`round ${round}, ${label}: step ${ms[1].toFixed(0)} ms (min ${ms[0].toFixed(0)})`);
   }
 }
-variants['batch norm SIMD, Adam SIMD']();
+variants['everything on (SIMD batch norm and Adam, patches on the wasm heap)']();
 const profile = await tf.profile(step);
 const byKernel = new Map();
 for (const k of profile.kernels) byKernel.set(k.name, (byKernel.get(k.name) ?? 0) + (typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0));

@@ -5,5 +5,5 @@
  */
 export { registerOrtKernels, activeOrtKernels, withOrtKernels, ORT_KERNELS } from './ort-kernels.js';
 export type { OrtKernelOptions, OrtKernels, OrtKernelStats, OrtKernelName } from './ort-kernels.js';
-export { convForwardModel, convFilterGradientModel, convInputGradientModel, matMulModel } from './kernel-graphs.js';
+export { convForwardModel, convFilterGradientModel, convInputGradientModel, matMulModel, patchProductModel } from './kernel-graphs.js';
 export type { ConvGeometry, KernelModel, FeedLayout } from './kernel-graphs.js';

@@ -3,31 +3,21 @@
  * kernels feed the wasm heap as it is. Convolutions are written as patches + one Gemm (onnxruntime's MLAS GEMM is
  * where the speed is): the patches of a k x k filter are k x k strided slices of the padded input concatenated along
  * channels, in the (row, column, channel) order of tfjs' [kh, kw, in, out] filter, so the filter is read as a
- * [kh * kw * in, out] matrix without a copy. The batch is symbolic: one model serves every batch size.
+ * [kh * kw * in, out] matrix without a copy. Where @thfr/runtime-common's wasm patches bind (the default), the patch
+ * matrix is written on the heap instead and the graph is only the product (patchProductModel). The batch is symbolic:
+ * one model serves every batch size.
  */
 import { OnnxGraphBuilder, encodeOnnxModel, float32ValueInfo, onnxAttribute as attr, type OnnxValueInfo } from '@thfr/backbone-onnx';
+import type { PatchGeometry } from '@thfr/runtime-common';
 
 /** opset 13: Slice with steps and Pad with tensor inputs (opset 11+), Gemm, ConvTranspose. */
 const OPSET = 13;
 const IR_VERSION = 7;
 
 /** A convolution's geometry (NHWC; tfjs' Conv2DInfo without the batch). */
-export interface ConvGeometry {
-  inHeight: number;
-  inWidth: number;
-  inChannels: number;
-  outHeight: number;
-  outWidth: number;
+export interface ConvGeometry extends PatchGeometry {
   outChannels: number;
-  filterHeight: number;
-  filterWidth: number;
-  strideHeight: number;
-  strideWidth: number;
-  dilationHeight: number;
-  dilationWidth: number;
-  padTop: number;
   padBottom: number;
-  padLeft: number;
   padRight: number;
 }
 
@@ -109,6 +99,30 @@ export function convFilterGradientModel(g: ConvGeometry): KernelModel {
   return {
     bytes: finish('conv2d_filter_gradient', graph, [x, float32ValueInfo('dy', ['rows', g.outChannels])], float32ValueInfo('dfilter', [patchCount(g), g.outChannels])),
     inputLayout: { x: pointwise ? 'matrix' : 'tensor', dy: 'matrix' },
+  };
+}
+
+/**
+ * Products with a patch matrix that lives outside the graph (@thfr/runtime-common's wasm patches, on the heap); K =
+ * kh·kw·in, and one session serves every geometry with the same K and out:
+ * - 'forward': `patches · filter`, [rows, K] x [K, out];
+ * - 'filter-gradient': `patchesᵀ · dy`, [rows, K]ᵀ x [rows, out];
+ * - 'patch-gradient': `dy · filterᵀ`, [rows, out] x [K, out]ᵀ, each output pixel's patch gradient (for filters whose
+ *   taps tile the input, the wasm patches scatter it back to the input's layout).
+ */
+export function patchProductModel(kind: 'forward' | 'filter-gradient' | 'patch-gradient', k: number, outChannels: number): KernelModel {
+  const graph = new OnnxGraphBuilder(['patches', 'other']);
+  const shapes = {
+    forward: { patches: ['rows', k], other: [k, outChannels], product: ['rows', outChannels], attrs: [] },
+    'filter-gradient': { patches: ['rows', k], other: ['rows', outChannels], product: [k, outChannels], attrs: [attr.int('transA', 1)] },
+    // 'patches' is dy here, 'other' the filter.
+    'patch-gradient': { patches: ['rows', outChannels], other: [k, outChannels], product: ['rows', k], attrs: [attr.int('transB', 1)] },
+  }[kind];
+  graph.node('Gemm', 'product', ['patches', 'other'], shapes.attrs);
+  return {
+    bytes: finish(`conv2d_${kind.replace('-', '_')}_on_patches`, graph,
+      [float32ValueInfo('patches', shapes.patches), float32ValueInfo('other', shapes.other)], float32ValueInfo('product', shapes.product)),
+    inputLayout: { patches: 'matrix', other: 'matrix' },
   };
 }
 

@@ -9,6 +9,7 @@
 import { availableParallelism } from 'node:os';
 import { tf } from '@thfr/tensor';
 import { ortSpinningConfig } from '@thfr/backbone-onnx';
+import { wasmPatchesFor, type WasmPatches } from '@thfr/runtime-common';
 import { loadNativeOrt, type NativeOrt, type NativeSession, type NativeTensor } from './native-session.js';
 import {
   convFilterGradientModel,
@@ -16,6 +17,7 @@ import {
   convInputGradientModel,
   isPointwise,
   matMulModel,
+  patchProductModel,
   tilesInput,
   transposeOutputPadding,
   type ConvGeometry,
@@ -51,12 +53,20 @@ export interface OrtKernelOptions {
   allowSpinning?: boolean;
   /** Which kernels to replace (default: all of ORT_KERNELS). */
   kernels?: readonly OrtKernelName[];
+  /**
+   * Write the patch matrix of a convolution and of its filter gradient on the wasm heap with @thfr/runtime-common's
+   * wasm patches (one memory copy per tap and pixel) instead of onnxruntime's Pad, strided Slices and Concat, which
+   * took 3-4x the time of the product (docs/backends.md). Default true; false keeps the patches in the graph.
+   */
+  wasmPatches?: boolean;
 }
 
 /** How many calls of each kernel ran on onnxruntime and how many stayed on wasm, and the sessions open. */
 export interface OrtKernelStats {
   onnxruntime: Record<string, number>;
   wasm: Record<string, number>;
+  /** Of the onnxruntime calls, those whose patch matrix the wasm patches wrote (option wasmPatches). */
+  wasmPatches: Record<string, number>;
   sessions: number;
 }
 
@@ -167,25 +177,71 @@ export function registerOrtKernels(options: OrtKernelOptions = {}): OrtKernels {
     }
     return entry;
   };
-  const counts = { onnxruntime: {} as Record<string, number>, wasm: {} as Record<string, number> };
+  const counts = { onnxruntime: {} as Record<string, number>, wasm: {} as Record<string, number>, wasmPatches: {} as Record<string, number> };
+  const useWasmPatches = options.wasmPatches ?? true;
   const count = (engine: 'onnxruntime' | 'wasm', name: string) => {
     counts[engine][name] = (counts[engine][name] ?? 0) + 1;
   };
 
-  /** Runs `model` on the heap views of `inputs`, writing its single output into a new heap tensor of `outShape`. */
-  const run = (backend: WasmBackendLike, entry: { session: NativeSession; model: KernelModel }, inputs: Record<string, TensorInfo>, outShape: number[], outDims: number[]): TensorInfo => {
-    // Allocate first: a growing heap would detach views taken before.
-    const out = backend.makeOutput(outShape, 'float32');
+  type Entry = { session: NativeSession; model: KernelModel };
+  /** The inputs as onnxruntime tensors over their heap views (take them after every allocation of the call). */
+  const feedsOf = (backend: WasmBackendLike, entry: Entry, inputs: Record<string, TensorInfo>): Record<string, NativeTensor> => {
     const feeds: Record<string, NativeTensor> = {};
     for (const [name, info] of Object.entries(inputs)) {
       feeds[name] = new ort.Tensor('float32', backend.typedArrayFromHeap(info), feedDims(info.shape, entry.model.inputLayout[name]));
     }
-    const target = backend.typedArrayFromHeap(out);
+    return feeds;
+  };
+  /** Runs the session with its single output written into `target` (a heap view) as `dims`. */
+  const runInto = (entry: Entry, feeds: Record<string, NativeTensor>, target: Float32Array, dims: number[]): void => {
     const outputName = entry.session.outputNames[0];
-    const result = entry.session.run(feeds, { [outputName]: new ort.Tensor('float32', target, outDims) })[outputName];
+    const result = entry.session.run(feeds, { [outputName]: new ort.Tensor('float32', target, dims) })[outputName];
     // onnxruntime-node writes into pre-allocated outputs; copy in case a version hands back its own buffer.
     if (result && (result.data.buffer !== target.buffer || result.data.byteOffset !== target.byteOffset)) target.set(result.data);
-    return out;
+  };
+  /**
+   * Runs `model` on the heap views of `inputs`, writing its single output into a new heap tensor of `outShape`. With
+   * `patches`, the model's 'patches' input is the patch matrix of that tensor, written on the heap first.
+   */
+  const run = (backend: WasmBackendLike, entry: Entry, inputs: Record<string, TensorInfo>, outShape: number[], outDims: number[],
+    patches?: { writer: WasmPatches; x: TensorInfo; batch: number; g: ConvGeometry }): TensorInfo => {
+    // Allocate first: a growing heap would detach views taken before.
+    const out = backend.makeOutput(outShape, 'float32');
+    const scratch = patches ? patches.writer.heap.malloc(patches.writer.size(patches.batch, patches.g) * 4) : 0;
+    try {
+      const extra: Record<string, NativeTensor> = {};
+      if (patches) {
+        const { writer, x, batch, g } = patches;
+        writer.write(backend.typedArrayFromHeap(x), scratch, batch, g);
+        const columns = g.filterHeight * g.filterWidth * g.inChannels;
+        extra.patches = new ort.Tensor('float32', writer.heap.f32(scratch, writer.size(batch, g)), [batch * g.outHeight * g.outWidth, columns]);
+      }
+      runInto(entry, { ...feedsOf(backend, entry, inputs), ...extra }, backend.typedArrayFromHeap(out), outDims);
+      return out;
+    } finally {
+      if (patches) patches.writer.heap.free(scratch);
+    }
+  };
+  /** Runs a 'patch-gradient' model into heap scratch and scatters its rows into a new NHWC heap tensor of `outShape`. */
+  const runIntoTiles = (backend: WasmBackendLike, entry: Entry, inputs: Record<string, TensorInfo>, outShape: number[], writer: WasmPatches, batch: number, g: ConvGeometry): TensorInfo => {
+    const out = backend.makeOutput(outShape, 'float32');
+    const count = writer.size(batch, g);
+    const scratch = writer.heap.malloc(count * 4);
+    try {
+      const rows = batch * g.outHeight * g.outWidth;
+      runInto(entry, feedsOf(backend, entry, inputs), writer.heap.f32(scratch, count), [rows, count / rows]);
+      writer.writeTiles(scratch, backend.typedArrayFromHeap(out), batch, g);
+      return out;
+    } finally {
+      writer.heap.free(scratch);
+    }
+  };
+  /** The wasm patch writer for a convolution that needs patches (not a pointwise one), when the option allows it. */
+  const patchWriter = (backend: unknown, g: ConvGeometry, kernel: string): WasmPatches | undefined => {
+    if (!useWasmPatches || isPointwise(g)) return undefined;
+    const writer = wasmPatchesFor(backend);
+    if (writer) counts.wasmPatches[kernel] = (counts.wasmPatches[kernel] ?? 0) + 1;
+    return writer;
   };
 
   const handlers: Record<OrtKernelName, (args: KernelArgs) => TensorInfo | undefined> = {
@@ -194,9 +250,16 @@ export function registerOrtKernels(options: OrtKernelOptions = {}): OrtKernels {
       const g = geometry(x.shape, filter.shape, attrs);
       const batch = x.shape[0];
       if (convFlops(batch, g) < minFlops) return undefined;
-      const entry = session(`Conv2D|${geometryKey(g)}`, () => convForwardModel(g));
       const rows = batch * g.outHeight * g.outWidth;
-      return run(backend as WasmBackendLike, entry, { x, filter }, [batch, g.outHeight, g.outWidth, g.outChannels], [rows, g.outChannels]);
+      const outShape = [batch, g.outHeight, g.outWidth, g.outChannels];
+      const writer = patchWriter(backend, g, 'Conv2D');
+      if (writer) {
+        const columns = g.filterHeight * g.filterWidth * g.inChannels;
+        const entry = session(`Conv2D|patches|${columns},${g.outChannels}`, () => patchProductModel('forward', columns, g.outChannels));
+        return run(backend as WasmBackendLike, entry, { other: filter }, outShape, [rows, g.outChannels], { writer, x, batch, g });
+      }
+      const entry = session(`Conv2D|${geometryKey(g)}`, () => convForwardModel(g));
+      return run(backend as WasmBackendLike, entry, { x, filter }, outShape, [rows, g.outChannels]);
     },
     Conv2DBackpropFilter: ({ inputs: { x, dy }, attrs = {}, backend }) => {
       if (x.dtype !== 'float32' || dy.dtype !== 'float32' || !isNhwc(attrs)) return undefined;
@@ -204,8 +267,14 @@ export function registerOrtKernels(options: OrtKernelOptions = {}): OrtKernels {
       const g = geometry(x.shape, filterShape, attrs);
       const batch = x.shape[0];
       if (convFlops(batch, g) < minFlops) return undefined;
+      const columns = g.filterHeight * g.filterWidth * g.inChannels;
+      const writer = patchWriter(backend, g, 'Conv2DBackpropFilter');
+      if (writer) {
+        const entry = session(`Conv2DBackpropFilter|patches|${columns},${g.outChannels}`, () => patchProductModel('filter-gradient', columns, g.outChannels));
+        return run(backend as WasmBackendLike, entry, { other: dy }, filterShape, [columns, g.outChannels], { writer, x, batch, g });
+      }
       const entry = session(`Conv2DBackpropFilter|${geometryKey(g)}`, () => convFilterGradientModel(g));
-      return run(backend as WasmBackendLike, entry, { x, dy }, filterShape, [g.filterHeight * g.filterWidth * g.inChannels, g.outChannels]);
+      return run(backend as WasmBackendLike, entry, { x, dy }, filterShape, [columns, g.outChannels]);
     },
     Conv2DBackpropInput: ({ inputs: { dy, filter }, attrs = {}, backend }) => {
       if (dy.dtype !== 'float32' || filter.dtype !== 'float32' || !isNhwc(attrs)) return undefined;
@@ -214,6 +283,13 @@ export function registerOrtKernels(options: OrtKernelOptions = {}): OrtKernels {
       const batch = inputShape[0];
       if (convFlops(batch, g) < minFlops) return undefined;
       if (!isPointwise(g) && !tilesInput(g) && !transposeOutputPadding(g)) return undefined;
+      const writer = tilesInput(g) ? patchWriter(backend, g, 'Conv2DBackpropInput') : undefined;
+      if (writer) {
+        // Each output pixel's patch gradient (one Gemm) into heap scratch, scattered back to its block by wasm.
+        const columns = g.filterHeight * g.filterWidth * g.inChannels;
+        const entry = session(`Conv2DBackpropInput|tiles|${columns},${g.outChannels}`, () => patchProductModel('patch-gradient', columns, g.outChannels));
+        return runIntoTiles(backend as WasmBackendLike, entry, { patches: dy, other: filter }, inputShape, writer, batch, g);
+      }
       const entry = session(`Conv2DBackpropInput|${geometryKey(g)}`, () => convInputGradientModel(g));
       return run(backend as WasmBackendLike, entry, { dy, filter }, inputShape, inputShape);
     },
@@ -265,7 +341,7 @@ export function registerOrtKernels(options: OrtKernelOptions = {}): OrtKernels {
     threads,
     onnxruntimeVersion: ort.version,
     options: { ...options },
-    stats: () => ({ onnxruntime: { ...counts.onnxruntime }, wasm: { ...counts.wasm }, sessions: sessions.size }),
+    stats: () => ({ onnxruntime: { ...counts.onnxruntime }, wasm: { ...counts.wasm }, wasmPatches: { ...counts.wasmPatches }, sessions: sessions.size }),
     dispose() {
       if (disposed) return;
       disposed = true;

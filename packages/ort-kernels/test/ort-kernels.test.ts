@@ -3,7 +3,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { tf } from '@thfr/tensor';
 import { expectClose, expectNoLeak } from '@thfr/tensor/testing';
-import { registerWasmTrainingKernels } from '@thfr/runtime-common';
+import { registerWasmTrainingKernels, wasmPatchesFor } from '@thfr/runtime-common';
 import { activeOrtKernels, registerOrtKernels, withOrtKernels, ORT_KERNELS, type OrtKernels } from '../src/index.js';
 
 // The reference is tfjs' cpu backend (its own kernels, independent of both wasm and onnxruntime); the kernels under
@@ -52,7 +52,17 @@ const geometries: Array<[string, Geometry]> = [
   ['5x3 explicit uneven padding', { x: [2, 7, 6, 3], filter: [5, 3, 3, 4], strides: 1, pad: [[0, 0], [2, 1], [1, 2], [0, 0]] }],
 ];
 
-describe('convolutions on onnxruntime equal tfjs cpu (rtol 1e-5)', () => {
+const onWasmPatches = (name: string) => kernels.stats().wasmPatches[name] ?? 0;
+
+// Patch matrices written on the wasm heap (the default) and built inside onnxruntime's graph (wasmPatches: false).
+for (const wasmPatches of [true, false]) describe(`convolutions on onnxruntime equal tfjs cpu (rtol 1e-5), patches ${wasmPatches ? 'written on the wasm heap' : 'in the graph'}`, () => {
+  beforeAll(() => {
+    kernels = registerOrtKernels({ minFlops: 0, threads: 2, wasmPatches });
+  });
+  afterAll(() => {
+    kernels = registerOrtKernels({ minFlops: 0, threads: 2 });
+  });
+
   for (const [name, g] of geometries) {
     it(`${name}: forward, input gradient and filter gradient`, async () => {
       const xValues = random(g.x);
@@ -67,9 +77,16 @@ describe('convolutions on onnxruntime equal tfjs cpu (rtol 1e-5)', () => {
       };
       const inputs = [{ shape: g.x, values: xValues }, { shape: g.filter, values: filterValues }, { shape: outShape, values: dyValues }];
       const before = ['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter'].map(onOrt);
+      const patchesBefore = ['Conv2D', 'Conv2DBackpropFilter', 'Conv2DBackpropInput'].map(onWasmPatches);
       const actual = await on('wasm', inputs, run);
       const after = ['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter'].map(onOrt);
       expect(after.map((n, i) => n - before[i])).toEqual([2, 1, 1]); // y and the gradient's own forward
+      // Every convolution but the pointwise one (whose input is its own patch matrix) reads patches from the heap; the
+      // input gradient of filters whose taps tile the input is scattered back from patch rows by wasm.
+      const pointwise = name.startsWith('1x1 stride 1');
+      const tiles = name.startsWith('2x2 stride 2 valid (taps') || name.startsWith('rectangular');
+      expect(['Conv2D', 'Conv2DBackpropFilter', 'Conv2DBackpropInput'].map((k, i) => onWasmPatches(k) - patchesBefore[i]))
+        .toEqual(wasmPatches && !pointwise ? [2, 1, tiles ? 1 : 0] : [0, 0, 0]);
       const expected = await on('cpu', inputs, run);
       ['output', 'input gradient', 'filter gradient'].forEach((what, i) => expectClose(actual[i], expected[i], 1e-5, `${name} ${what}`));
     });
@@ -137,6 +154,36 @@ describe('registration', () => {
     tf.tidy(() => tf.conv2d(tf.concat([x, x]), f, 1, 'same').dataSync());
     expect(kernels.stats().sessions).toBe(sessionsNow);
     tf.dispose([x, f]);
+  });
+
+  it('frees the heap scratch of every patch matrix it writes (forward, both gradients of a tiling 2x2 conv)', () => {
+    const heap = wasmPatchesFor(tf.backend())!.heap;
+    const { malloc, free } = heap;
+    const live = new Set<number>();
+    let allocations = 0;
+    heap.malloc = (bytes) => {
+      const pointer = malloc(bytes);
+      live.add(pointer);
+      allocations++;
+      return pointer;
+    };
+    heap.free = (pointer) => {
+      live.delete(pointer);
+      free(pointer);
+    };
+    try {
+      tf.tidy(() => {
+        const x = tf.randomUniform([2, 8, 8, 4], -1, 1, 'float32', 3) as tf.Tensor4D;
+        const f = tf.randomUniform([2, 2, 4, 6], -1, 1, 'float32', 4) as tf.Tensor4D;
+        const [dx, df] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'valid'))([x, f]);
+        dx.dataSync();
+        df.dataSync();
+      });
+    } finally {
+      Object.assign(heap, { malloc, free });
+    }
+    expect(allocations).toBe(3); // the forward's and the filter gradient's patches, the input gradient's patch rows
+    expect(live.size).toBe(0);
   });
 
   it('leaves ops below minFlops to wasm, and dispose() gives the previous kernels back', async () => {

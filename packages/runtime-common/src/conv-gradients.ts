@@ -13,23 +13,13 @@
  */
 import { tf } from '@thfr/tensor';
 import type { Tensor4D } from '@thfr/tensor';
+import type { PatchGeometry } from './wasm-patches.js';
 
 export type Conv2DPad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
 export type DimRoundingMode = 'floor' | 'round' | 'ceil';
 
-interface Geometry {
+interface Geometry extends Omit<PatchGeometry, 'dilationHeight' | 'dilationWidth'> {
   batch: number;
-  inHeight: number;
-  inWidth: number;
-  inChannels: number;
-  outHeight: number;
-  outWidth: number;
-  filterHeight: number;
-  filterWidth: number;
-  strideHeight: number;
-  strideWidth: number;
-  padTop: number;
-  padLeft: number;
 }
 
 function geometry(
