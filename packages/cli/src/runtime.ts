@@ -40,7 +40,8 @@ export async function setupRuntime(backend: string | undefined, output: Output, 
 function useOrtKernels(): string {
   if (process.env.THFR_ORT_KERNELS === '0') return 'convolutions on wasm (THFR_ORT_KERNELS=0)';
   try {
-    const kernels = registerOrtKernels();
+    // THFR_ORT_WASM_PATCHES=0 builds the convolutions' patch matrices in onnxruntime's graphs instead of on the heap.
+    const kernels = registerOrtKernels({ wasmPatches: process.env.THFR_ORT_WASM_PATCHES !== '0' });
     return `convolutions and matMul on onnxruntime-node ${kernels.onnxruntimeVersion} (${kernels.threads} threads)`;
   } catch (error) {
     return `convolutions on wasm (${(error as Error).message.replace(/^@thfr\/ort-kernels: /, '').split(';')[0]})`;
