@@ -8,7 +8,7 @@
  * one model serves every batch size.
  */
 import { OnnxGraphBuilder, encodeOnnxModel, float32ValueInfo, onnxAttribute as attr, type OnnxValueInfo } from '@thfr/backbone-onnx';
-import type { PatchGeometry } from '@thfr/runtime-common';
+import { tapsTileInput, type PatchGeometry } from '@thfr/runtime-common';
 
 /** opset 13: Slice with steps and Pad with tensor inputs (opset 11+), Gemm, ConvTranspose. */
 const OPSET = 13;
@@ -74,7 +74,8 @@ function patches(graph: OnnxGraphBuilder, x: string, g: ConvGeometry): string {
   return graph.node('Reshape', 'patches', [joined, rows]);
 }
 
-const patchCount = (g: ConvGeometry) => g.filterHeight * g.filterWidth * g.inChannels;
+/** Columns of a convolution's patch matrix: kh x kw x in. */
+export const patchCount = (g: PatchGeometry): number => g.filterHeight * g.filterWidth * g.inChannels;
 
 /** y = conv(x, filter): x NHWC (or rows when pointwise), filter as [kh x kw x in, out]; y as rows [batch x outH x outW, out]. */
 export function convForwardModel(g: ConvGeometry): KernelModel {
@@ -132,8 +133,7 @@ export function patchProductModel(kind: 'forward' | 'filter-gradient' | 'patch-g
  * Gemm and a depth-to-space rearrangement.
  */
 export function tilesInput(g: ConvGeometry): boolean {
-  return g.strideHeight === g.filterHeight && g.strideWidth === g.filterWidth && g.dilationHeight === 1 && g.dilationWidth === 1 &&
-    g.padTop + g.padBottom + g.padLeft + g.padRight === 0 && g.outHeight * g.filterHeight === g.inHeight && g.outWidth * g.filterWidth === g.inWidth;
+  return tapsTileInput(g) && g.padBottom === 0 && g.padRight === 0;
 }
 
 /**

@@ -17,6 +17,7 @@ import {
   convInputGradientModel,
   isPointwise,
   matMulModel,
+  patchCount,
   patchProductModel,
   tilesInput,
   transposeOutputPadding,
@@ -207,14 +208,14 @@ export function registerOrtKernels(options: OrtKernelOptions = {}): OrtKernels {
     patches?: { writer: WasmPatches; x: TensorInfo; batch: number; g: ConvGeometry }): TensorInfo => {
     // Allocate first: a growing heap would detach views taken before.
     const out = backend.makeOutput(outShape, 'float32');
-    const scratch = patches ? patches.writer.heap.malloc(patches.writer.size(patches.batch, patches.g) * 4) : 0;
+    const count = patches ? patches.writer.size(patches.batch, patches.g) : 0;
+    const scratch = patches ? patches.writer.heap.malloc(count * 4) : 0;
     try {
       const extra: Record<string, NativeTensor> = {};
       if (patches) {
         const { writer, x, batch, g } = patches;
         writer.write(backend.typedArrayFromHeap(x), scratch, batch, g);
-        const columns = g.filterHeight * g.filterWidth * g.inChannels;
-        extra.patches = new ort.Tensor('float32', writer.heap.f32(scratch, writer.size(batch, g)), [batch * g.outHeight * g.outWidth, columns]);
+        extra.patches = new ort.Tensor('float32', writer.heap.f32(scratch, count), [count / patchCount(g), patchCount(g)]);
       }
       runInto(entry, { ...feedsOf(backend, entry, inputs), ...extra }, backend.typedArrayFromHeap(out), outDims);
       return out;
@@ -254,7 +255,7 @@ export function registerOrtKernels(options: OrtKernelOptions = {}): OrtKernels {
       const outShape = [batch, g.outHeight, g.outWidth, g.outChannels];
       const writer = patchWriter(backend, g, 'Conv2D');
       if (writer) {
-        const columns = g.filterHeight * g.filterWidth * g.inChannels;
+        const columns = patchCount(g);
         const entry = session(`Conv2D|patches|${columns},${g.outChannels}`, () => patchProductModel('forward', columns, g.outChannels));
         return run(backend as WasmBackendLike, entry, { other: filter }, outShape, [rows, g.outChannels], { writer, x, batch, g });
       }
@@ -267,7 +268,7 @@ export function registerOrtKernels(options: OrtKernelOptions = {}): OrtKernels {
       const g = geometry(x.shape, filterShape, attrs);
       const batch = x.shape[0];
       if (convFlops(batch, g) < minFlops) return undefined;
-      const columns = g.filterHeight * g.filterWidth * g.inChannels;
+      const columns = patchCount(g);
       const writer = patchWriter(backend, g, 'Conv2DBackpropFilter');
       if (writer) {
         const entry = session(`Conv2DBackpropFilter|patches|${columns},${g.outChannels}`, () => patchProductModel('filter-gradient', columns, g.outChannels));
@@ -286,7 +287,7 @@ export function registerOrtKernels(options: OrtKernelOptions = {}): OrtKernels {
       const writer = tilesInput(g) ? patchWriter(backend, g, 'Conv2DBackpropInput') : undefined;
       if (writer) {
         // Each output pixel's patch gradient (one Gemm) into heap scratch, scattered back to its block by wasm.
-        const columns = g.filterHeight * g.filterWidth * g.inChannels;
+        const columns = patchCount(g);
         const entry = session(`Conv2DBackpropInput|tiles|${columns},${g.outChannels}`, () => patchProductModel('patch-gradient', columns, g.outChannels));
         return runIntoTiles(backend as WasmBackendLike, entry, { patches: dy, other: filter }, inputShape, writer, batch, g);
       }

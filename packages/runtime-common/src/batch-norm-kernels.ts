@@ -28,7 +28,7 @@ function forward({ inputs, attrs = {}, backend }: KernelArgs, simd: boolean): Te
   const channels = channelsOf(x, k);
   const outputs = allocate(backend, [x.shape, [2, channels], [channels], [channels]]);
   const heap = simd ? batchNormSimdFor(backend) : undefined;
-  const layout = heap && simdRows(x.shape.reduce((a, b) => a * b, 1), channels);
+  const layout = heap && simdRows(tf.util.sizeFromShape(x.shape), channels);
   if (heap && layout) {
     batchNormForwardSimd(heap, channels, layout, attrs as unknown as BatchNormTrainAttrs, {
       views: () => {
@@ -57,7 +57,7 @@ function backward({ inputs, attrs = {}, backend }: KernelArgs, simd: boolean): T
   const relu = Boolean(attrs.relu);
   const outputs = allocate(backend, [x.shape, [channels], [channels]]);
   const heap = simd ? batchNormSimdFor(backend) : undefined;
-  const layout = heap && simdRows(x.shape.reduce((a, b) => a * b, 1), channels);
+  const layout = heap && simdRows(tf.util.sizeFromShape(x.shape), channels);
   if (heap && layout) {
     batchNormBackwardSimd(heap, channels, layout, attrs.epsilon as number, {
       views: () => {

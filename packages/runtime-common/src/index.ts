@@ -25,7 +25,7 @@ export type { BackendDescription } from './describe-backend.js';
 export { registerBatchNormKernels, ARRAY_BATCH_NORM_BACKENDS } from './batch-norm-kernels.js';
 export type { BatchNormKernelOptions } from './batch-norm-kernels.js';
 export { batchNormSimdFor } from './batch-norm-simd.js';
-export { wasmPatchesFor } from './wasm-patches.js';
+export { wasmPatchesFor, tapsTileInput } from './wasm-patches.js';
 export type { PatchGeometry, WasmPatches } from './wasm-patches.js';
 export { wasmHeapModule } from './wasm-heap-module.js';
 export type { WasmHeapModule } from './wasm-heap-module.js';

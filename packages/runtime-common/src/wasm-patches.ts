@@ -47,6 +47,15 @@ export interface WasmPatches {
   writeTiles(source: number, target: Float32Array, batch: number, g: PatchGeometry): void;
 }
 
+/**
+ * Whether each input pixel lies in exactly one output pixel's patch: stride = filter size, no dilation, no padding,
+ * and the taps cover the input (the 2 x 2 / stride 2 up- and down-sampling convs). `writeTiles` needs it.
+ */
+export function tapsTileInput(g: PatchGeometry): boolean {
+  return g.strideHeight === g.filterHeight && g.strideWidth === g.filterWidth && g.dilationHeight === 1 && g.dilationWidth === 1 &&
+    g.padTop === 0 && g.padLeft === 0 && g.outHeight * g.filterHeight === g.inHeight && g.outWidth * g.filterWidth === g.inWidth;
+}
+
 /** The patch writer on `backend`'s heap, or undefined (not tfjs-wasm, or an engine that does not link it). */
 export function wasmPatchesFor(backend: unknown): WasmPatches | undefined {
   const heap = wasmHeapModule<PatchesExports>(backend, 'patches.wat', patchesWasmBase64);
@@ -62,9 +71,7 @@ export function wasmPatchesFor(backend: unknown): WasmPatches | undefined {
         g.filterHeight, g.filterWidth, g.strideHeight, g.strideWidth, g.dilationHeight, g.dilationWidth, g.padTop, g.padLeft);
     },
     writeTiles(source, target, batch, g) {
-      const tiles = g.strideHeight === g.filterHeight && g.strideWidth === g.filterWidth && g.dilationHeight === 1 && g.dilationWidth === 1 &&
-        g.padTop === 0 && g.padLeft === 0 && g.outHeight * g.filterHeight === g.inHeight && g.outWidth * g.filterWidth === g.inWidth;
-      if (!tiles) throw new Error(`wasm patches: writeTiles needs taps that tile the input (stride = filter size, no padding), got ${JSON.stringify(g)}`);
+      if (!tapsTileInput(g)) throw new Error(`wasm patches: writeTiles needs taps that tile the input (stride = filter size, no padding), got ${JSON.stringify(g)}`);
       if (target.length !== batch * g.inHeight * g.inWidth * g.inChannels) {
         throw new Error(`wasm patches: the target holds ${target.length} values, expected ${batch}x${g.inHeight}x${g.inWidth}x${g.inChannels}`);
       }
