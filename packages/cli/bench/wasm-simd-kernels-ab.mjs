@@ -1,12 +1,13 @@
-// A/B of the wasm training step's batch norm, Adam and convolution patches, in one process by turns (this machine's
+// A/B of the wasm training step's batch norm, Adam, convolution patches and loss cosine, in one process by turns (this machine's
 // load moves absolute figures by a third within an hour; turns in one process compare like with like). Build first,
 // then from the repo:
-//   node packages/cli/bench/wasm-simd-kernels-ab.mjs [rounds=3]      (THFR_AB_CONFIG=fast|default, default: default)
+//   node packages/cli/bench/wasm-simd-kernels-ab.mjs [rounds=3]      (THFR_AB_CONFIG=fast|default, default: default;
+//   THFR_AB_VARIANTS=0,1: only those variants)
 // Each variant: one warm-up step, then the median (and minimum) of 3 training steps of THFR's network at batch 4 on
 // random cached features, convolutions on onnxruntime-node when it loads (as `thfr train` runs them on wasm).
-import { tf, THFR_ADAM_STEP, THFR_BATCH_NORM_TRAIN, THFR_BATCH_NORM_TRAIN_GRAD } from '@thfr/tensor';
+import { tf, THFR_ADAM_STEP, THFR_BATCH_NORM_TRAIN, THFR_BATCH_NORM_TRAIN_GRAD, THFR_COSINE_DISTANCE, THFR_COSINE_DISTANCE_GRAD } from '@thfr/tensor';
 import { initRuntime } from '@thfr/runtime-node';
-import { registerAdamStep, registerFusedBatchNorm } from '@thfr/runtime-common';
+import { registerAdamStep, registerCosineDistanceKernels, registerFusedBatchNorm } from '@thfr/runtime-common';
 import { registerOrtKernels } from '@thfr/ort-kernels';
 import { FusedAdam } from '@thfr/nn';
 import { THFR_PRESETS, ThfrNetwork, resolveConfig, restorationLoss } from '@thfr/model';
@@ -38,14 +39,19 @@ const step = async () => {
 const unregister = (...names) => names.forEach((name) => tf.getKernel(name, 'wasm') && tf.unregisterKernel(name, 'wasm'));
 const simdBatchNorm = (on) => registerFusedBatchNorm('wasm', { wasmSimd: on });
 const simdAdam = (on) => (unregister(THFR_ADAM_STEP), on && registerAdamStep('wasm'));
-const variants = {
-  'everything on (SIMD batch norm and Adam, patches on the wasm heap)': () => (simdBatchNorm(true), simdAdam(true), patches(true)),
-  "patches in onnxruntime's graph": () => (simdBatchNorm(true), simdAdam(true), patches(false)),
-  "Adam on wasm's ops": () => (simdBatchNorm(true), simdAdam(false), patches(true)),
-  'batch norm in JavaScript loops': () => (simdBatchNorm(false), simdAdam(true), patches(true)),
-  "before the fourteenth session (all three off)": () => (simdBatchNorm(false), simdAdam(false), patches(false)),
-  "batch norm composed of tfjs ops, the rest off": () => (unregister(THFR_BATCH_NORM_TRAIN, THFR_BATCH_NORM_TRAIN_GRAD), simdAdam(false), patches(false)),
+const fusedCosine = (on) => (on ? registerCosineDistanceKernels('wasm') : unregister(THFR_COSINE_DISTANCE, THFR_COSINE_DISTANCE_GRAD));
+const allVariants = {
+  'everything on (SIMD batch norm and Adam, patches on the wasm heap, fused cosine)': () => (simdBatchNorm(true), simdAdam(true), patches(true), fusedCosine(true)),
+  'loss cosine composed of tfjs ops (before the fifteenth session)': () => (simdBatchNorm(true), simdAdam(true), patches(true), fusedCosine(false)),
+  "patches in onnxruntime's graph": () => (simdBatchNorm(true), simdAdam(true), patches(false), fusedCosine(true)),
+  "Adam on wasm's ops": () => (simdBatchNorm(true), simdAdam(false), patches(true), fusedCosine(true)),
+  'batch norm in JavaScript loops': () => (simdBatchNorm(false), simdAdam(true), patches(true), fusedCosine(true)),
+  "before the fourteenth session (all four off)": () => (simdBatchNorm(false), simdAdam(false), patches(false), fusedCosine(false)),
+  "batch norm composed of tfjs ops, the rest off": () => (unregister(THFR_BATCH_NORM_TRAIN, THFR_BATCH_NORM_TRAIN_GRAD), simdAdam(false), patches(false), fusedCosine(false)),
 };
+// THFR_AB_VARIANTS=0,1 runs only those (indices in the order above).
+const picked = process.env.THFR_AB_VARIANTS?.split(',').map(Number);
+const variants = Object.fromEntries(Object.entries(allVariants).filter((_, i) => !picked || picked.includes(i)));
 console.log(`THFR ${process.env.THFR_AB_CONFIG ?? 'default'} network (${(network.parameterCount() / 1e6).toFixed(1)} M parameters), batch ${batch}, 256 px; convolutions on ${convolutions}`);
 for (let round = 1; round <= rounds; round++) {
   for (const [label, select] of Object.entries(variants)) {
@@ -61,7 +67,7 @@ for (let round = 1; round <= rounds; round++) {
     console.log(`round ${round}, ${label}: step ${ms[1].toFixed(0)} ms (min ${ms[0].toFixed(0)})`);
   }
 }
-variants['everything on (SIMD batch norm and Adam, patches on the wasm heap)']();
+Object.values(allVariants)[0]();
 const profile = await tf.profile(step);
 const byKernel = new Map();
 for (const k of profile.kernels) byKernel.set(k.name, (byKernel.get(k.name) ?? 0) + (typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0));

@@ -4,7 +4,7 @@
  * heatmap rendering, and per-position standardisation of maps by normal images' statistics (pure TypeScript,
  * browser-safe).
  */
-export { cosineDistanceMap } from './cosine-distance.js';
+export { cosineDistance, cosineDistanceMap, cosineDistanceComposed, hasFusedCosineDistance } from './cosine-distance.js';
 export { gaussianBlur, gaussianKernel1d, gaussianRadius, reflectPad, reflectIndex } from './gaussian-blur.js';
 export { anomalyMap, disposeAnomalyMap } from './anomaly-map.js';
 export type { AnomalyMapOptions, AnomalyMapResult } from './anomaly-map.js';

@@ -3,8 +3,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import '@tensorflow/tfjs-backend-cpu';
-import { tf } from '@thfr/tensor';
-import { expectNoLeak } from '@thfr/tensor/testing';
+import '@tensorflow/tfjs-backend-wasm';
+import { tf, THFR_COSINE_DISTANCE, THFR_COSINE_DISTANCE_GRAD } from '@thfr/tensor';
+import { expectClose, expectNoLeak } from '@thfr/tensor/testing';
+import { registerCosineDistanceKernels } from '@thfr/runtime-common';
 import { mergeAndCheckConfig, restorationLoss, type RestorationConfig } from '../src/index.js';
 
 const fixture = JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'loss-forms.json'), 'utf8')) as {
@@ -30,6 +32,35 @@ describe('restoration loss forms against PyTorch (fixtures/make_loss_fixtures.py
     expect(Math.abs(fixture.position - fixture.flattened)).toBeGreaterThan(0.01); // the two forms differ here
     await expectNoLeak(() => tf.dispose([restorationLoss(features, restored, 'flattened'), restorationLoss(features, restored)]));
     tf.dispose([...features, ...restored, position, flattened]);
+  });
+
+  it.each(['cpu', 'wasm'])('with the fused cosine kernels on %s: the same losses, and the gradients of the composed ops', async (backend) => {
+    await tf.setBackend(backend);
+    const features = toTensors(fixture.features);
+    const restored = toTensors(fixture.restored);
+    const lossAndGradient = (form: 'position' | 'flattened') => {
+      const value = restorationLoss(features, restored, form);
+      const g = tf.grads((...r: tf.Tensor[]) => restorationLoss(features, r as tf.Tensor4D[], form))(restored);
+      const out = { loss: value.dataSync()[0], gradients: g.map((t) => t.dataSync() as Float32Array) };
+      tf.dispose([value, ...g]);
+      return out;
+    };
+    const composed = { position: lossAndGradient('position'), flattened: lossAndGradient('flattened') };
+    expect(registerCosineDistanceKernels(backend)).toEqual([THFR_COSINE_DISTANCE, THFR_COSINE_DISTANCE_GRAD]);
+    try {
+      for (const form of ['position', 'flattened'] as const) {
+        const fused = lossAndGradient(form);
+        expect(fused.loss).toBeCloseTo(fixture[form], 5);
+        fused.gradients.forEach((g, i) => expectClose(g, composed[form].gradients[i], 1e-5, `${form} loss gradient, level ${i}`));
+      }
+      const profile = await tf.profile(() => restorationLoss(features, restored, 'flattened'));
+      expect(profile.kernels.filter((k) => k.name === THFR_COSINE_DISTANCE)).toHaveLength(features.length);
+      (profile.result as tf.Tensor).dispose();
+    } finally {
+      for (const name of [THFR_COSINE_DISTANCE, THFR_COSINE_DISTANCE_GRAD]) tf.unregisterKernel(name, backend);
+      tf.dispose([...features, ...restored]);
+      await tf.setBackend('cpu');
+    }
   });
 
   it('the config names a bad form and a bad OCBE depth, with the method it belongs to', () => {

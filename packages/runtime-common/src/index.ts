@@ -25,6 +25,8 @@ export type { BackendDescription } from './describe-backend.js';
 export { registerBatchNormKernels, ARRAY_BATCH_NORM_BACKENDS } from './batch-norm-kernels.js';
 export type { BatchNormKernelOptions } from './batch-norm-kernels.js';
 export { batchNormSimdFor } from './batch-norm-simd.js';
+export { registerCosineDistanceKernels, cosineDistanceSimdFor, ARRAY_COSINE_DISTANCE_BACKENDS } from './cosine-distance-kernels.js';
+export type { CosineDistanceKernelOptions } from './cosine-distance-kernels.js';
 export { wasmPatchesFor, tapsTileInput } from './wasm-patches.js';
 export type { PatchGeometry, WasmPatches } from './wasm-patches.js';
 export { wasmHeapModule } from './wasm-heap-module.js';

@@ -1,6 +1,6 @@
 import { tf, selectBackend } from '@thfr/tensor';
 import type { BackendCandidate, SkippedBackend } from '@thfr/tensor';
-import { NODE_BACKEND_PRIORITY, backendOrder, describeBackend, parseKernelSwitch, registerAdamStep, registerFusedBatchNorm, registerWebGpuConvGradients, registerWebGpuKernelChoices } from '@thfr/runtime-common';
+import { NODE_BACKEND_PRIORITY, backendOrder, describeBackend, parseKernelSwitch, registerAdamStep, registerCosineDistanceKernels, registerFusedBatchNorm, registerWebGpuConvGradients, registerWebGpuKernelChoices } from '@thfr/runtime-common';
 import type { BackendDescription, KernelSwitch, KernelTuner, KernelTunerOptions, NodeBackendName } from '@thfr/runtime-common';
 import { installDawnWebGpu } from './webgpu-dawn.js';
 import { installWasm, wasmThreadsCount } from './wasm-node.js';
@@ -45,9 +45,15 @@ export interface NodeRuntimeOptions {
    */
   adamStepKernel?: boolean;
   /**
+   * On cpu and wasm, run 1 - cosine along channels (every restoration method's anomaly map, THFR's loss) as thfr's
+   * fused kernel (@thfr/runtime-common's registerCosineDistanceKernels: one pass over both inputs instead of nine tfjs
+   * kernels; on wasm in SIMD, see wasmSimdKernels). Default true; env THFR_COSINE_DISTANCE_KERNEL=0 turns it off.
+   */
+  cosineDistanceKernel?: boolean;
+  /**
    * wasm: run the fused batch norm's passes (~10x faster than its JavaScript loops) and FusedAdam's step (~4x faster
    * than wasm's element-wise ops, the same floats) in WebAssembly SIMD on tfjs-wasm's heap (@thfr/runtime-common's
-   * batch-norm-simd.ts, adam-array-kernels.ts); where the engine lacks SIMD the JavaScript loops and the ops stay.
+   * batch-norm-simd.ts, adam-array-kernels.ts), and the fused cosine distance's; where the engine lacks SIMD the JavaScript loops and the ops stay.
    * Default true; env THFR_WASM_SIMD_KERNELS=0 turns it off.
    */
   wasmSimdKernels?: boolean;
@@ -133,6 +139,7 @@ export async function initRuntime(options: NodeRuntimeOptions = {}): Promise<Nod
   const wasmSimd = options.wasmSimdKernels ?? process.env.THFR_WASM_SIMD_KERNELS !== '0';
   if (fusedBatchNorm) registerFusedBatchNorm(backend, { wasmSimd });
   if (options.adamStepKernel ?? process.env.THFR_ADAM_STEP_KERNEL !== '0') registerAdamStep(backend, { wasmSimd });
+  if (options.cosineDistanceKernel ?? process.env.THFR_COSINE_DISTANCE_KERNEL !== '0') registerCosineDistanceKernels(backend, { wasmSimd });
   if (backend === 'webgpu' && (options.webgpuConvGradients ?? process.env.THFR_WEBGPU_CONV_GRADIENTS !== '0')) registerWebGpuConvGradients();
   const choices = {
     tiledGemm: options.webgpuTiledGemm ?? parseKernelSwitch('THFR_WEBGPU_TILED_GEMM', process.env.THFR_WEBGPU_TILED_GEMM),

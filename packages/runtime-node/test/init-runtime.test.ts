@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { tf, BackendSelectionError } from '@thfr/tensor';
+import { tf, BackendSelectionError, THFR_COSINE_DISTANCE, THFR_COSINE_DISTANCE_GRAD } from '@thfr/tensor';
 import { initRuntime, wasmBinaryFolder } from '../src/index.js';
 import { existsSync } from 'node:fs';
 
@@ -17,6 +17,24 @@ describe('initRuntime', () => {
     expect(description.missingTrainingKernels).toEqual([]);
     expect(description.details.simd).toBe(true);
     expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeDefined();
+  });
+
+  it('registers the fused cosine distance on wasm and cpu unless THFR_COSINE_DISTANCE_KERNEL=0', async () => {
+    const registered = (backend: string) => [THFR_COSINE_DISTANCE, THFR_COSINE_DISTANCE_GRAD].map((k) => tf.getKernel(k, backend) != null);
+    const clear = (backend: string) => [THFR_COSINE_DISTANCE, THFR_COSINE_DISTANCE_GRAD].forEach((k) => tf.getKernel(k, backend) && tf.unregisterKernel(k, backend));
+    for (const backend of ['wasm', 'cpu'] as const) {
+      clear(backend);
+      process.env.THFR_COSINE_DISTANCE_KERNEL = '0';
+      await initRuntime({ prefer: [backend] });
+      expect(registered(backend)).toEqual([false, false]);
+      delete process.env.THFR_COSINE_DISTANCE_KERNEL;
+      await initRuntime({ prefer: [backend] });
+      expect(registered(backend)).toEqual([true, true]);
+      clear(backend);
+      await initRuntime({ prefer: [backend], cosineDistanceKernel: false });
+      expect(registered(backend)).toEqual([false, false]);
+      await initRuntime({ prefer: [backend] });
+    }
   });
 
   it('finds the .wasm binaries in the installed package (no network)', () => {

@@ -1,6 +1,6 @@
 import { tf, selectBackend } from '@thfr/tensor';
 import type { BackendCandidate, SkippedBackend } from '@thfr/tensor';
-import { WEB_BACKEND_PRIORITY, backendOrder, describeBackend, registerAdamStep, registerFusedBatchNorm, registerWasmTrainingKernels, registerWebGpuConvGradients, registerWebGpuKernelChoices } from '@thfr/runtime-common';
+import { WEB_BACKEND_PRIORITY, backendOrder, describeBackend, registerAdamStep, registerCosineDistanceKernels, registerFusedBatchNorm, registerWasmTrainingKernels, registerWebGpuConvGradients, registerWebGpuKernelChoices } from '@thfr/runtime-common';
 import type { BackendDescription, KernelSwitch, KernelTuner, KernelTunerOptions, WebBackendName } from '@thfr/runtime-common';
 import { probeWebGlRenderer, probeWebGpuAdapter, type AdapterLike } from './software-gpu.js';
 
@@ -30,8 +30,16 @@ export interface WebRuntimeOptions {
    * loops, the slowest kernels of a training step on a GPU (2.2x faster steps on an H200: docs/benchmarks.md). Default true.
    */
   webgpuConvGradients?: boolean;
-  /** Run FusedAdam's step (@thfr/nn) as thfr's one-kernel THFR_ADAM_STEP on webgpu and cpu (the same floats; not on wasm, where it is slower). Default true. */
+  /**
+   * Run FusedAdam's step (@thfr/nn) as thfr's one-kernel THFR_ADAM_STEP on webgpu, cpu and wasm (there in SIMD on the
+   * heap where the engine has SIMD and tfjs-wasm runs unthreaded); the same floats. Default true.
+   */
   adamStepKernel?: boolean;
+  /**
+   * On cpu and wasm, run 1 - cosine along channels (the anomaly map, THFR's loss) as thfr's fused kernel
+   * (@thfr/runtime-common's registerCosineDistanceKernels; on wasm in SIMD where it binds). Default true.
+   */
+  cosineDistanceKernel?: boolean;
   /**
    * Run Conv2D, FusedConv2D (bias, ReLU), Conv2DBackpropInput and BatchMatMul on thfr's register-tiled WebGPU GEMM
    * instead of tfjs' 32x32 tiles (@thfr/runtime-common's registerWebGpuTiledGemm); `'auto'`: per call shape, whichever
@@ -108,6 +116,7 @@ export async function initRuntime(options: WebRuntimeOptions = {}): Promise<WebR
   const fusedBatchNorm = options.fusedBatchNorm ?? true;
   if (fusedBatchNorm) registerFusedBatchNorm(backend);
   if (options.adamStepKernel ?? true) registerAdamStep(backend);
+  if (options.cosineDistanceKernel ?? true) registerCosineDistanceKernels(backend);
   if (backend === 'webgpu' && (options.webgpuConvGradients ?? true)) registerWebGpuConvGradients();
   const choices = { tiledGemm: options.webgpuTiledGemm ?? false, splitBatchNorm: options.webgpuSplitBatchNorm ?? false };
   const kernelTuner = backend === 'webgpu' ? registerWebGpuKernelChoices({ ...choices, tuner: options.kernelTuning }, fusedBatchNorm).tuner : undefined;

@@ -32,6 +32,8 @@ export { missingKernels, assertKernels, MissingKernelError } from './kernel-cove
 export { gradientKernelsOf } from './kernel-coverage.js';
 export { THFR_BATCH_NORM_TRAIN, THFR_BATCH_NORM_TRAIN_GRAD, batchNormTrainForwardValues, batchNormTrainBackwardValues, batchNormForwardChannels, batchNormBackwardChannels } from './batch-norm-kernel.js';
 export type { BatchNormTrainAttrs, BatchNormTrainForwardValues, BatchNormTrainBackwardValues } from './batch-norm-kernel.js';
+export { THFR_COSINE_DISTANCE, THFR_COSINE_DISTANCE_GRAD, cosineDistanceValues, cosineDistanceGradValues, cosineDistanceOf, cosineGradientCoefficients } from './cosine-distance-kernel.js';
+export type { CosineDistanceAttrs, CosineGradientCoefficients } from './cosine-distance-kernel.js';
 export { THFR_ADAM_STEP, adamStepParamName, adamStepGradName, adamStepValues, adamStepConstants } from './adam-kernel.js';
 export type { AdamStepAttrs, AdamStepValues, AdamStepConstants } from './adam-kernel.js';
 export { registerKernelTuner, tunePendingKernels } from './kernel-tuning.js';
