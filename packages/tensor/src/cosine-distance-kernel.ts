@@ -43,19 +43,25 @@ export function cosineDistanceOf(dot: number, squaredA: number, squaredB: number
   return 1 - dot / Math.sqrt(Math.max(squaredA * squaredB, epsilon * epsilon));
 }
 
+/** a·b, |a|² and |b|² over the `channels` values from `offset` (float64 sums). */
+function rowSums(a: Float32Array, b: Float32Array, offset: number, channels: number): { dot: number; squaredA: number; squaredB: number } {
+  let dot = 0;
+  let squaredA = 0;
+  let squaredB = 0;
+  for (let c = offset; c < offset + channels; c++) {
+    dot += a[c] * b[c];
+    squaredA += a[c] * a[c];
+    squaredB += b[c] * b[c];
+  }
+  return { dot, squaredA, squaredB };
+}
+
 /** The forward kernel's arithmetic on flat channels-last values (float64 sums), into `out` when given. */
 export function cosineDistanceValues(a: Float32Array, b: Float32Array, channels: number, epsilon: number, out?: Float32Array): Float32Array {
   const rows = a.length / channels;
   const distance = out ?? new Float32Array(rows);
   for (let r = 0, o = 0; r < rows; r++, o += channels) {
-    let dot = 0;
-    let squaredA = 0;
-    let squaredB = 0;
-    for (let c = o; c < o + channels; c++) {
-      dot += a[c] * b[c];
-      squaredA += a[c] * a[c];
-      squaredB += b[c] * b[c];
-    }
+    const { dot, squaredA, squaredB } = rowSums(a, b, o, channels);
     distance[r] = cosineDistanceOf(dot, squaredA, squaredB, epsilon);
   }
   return distance;
@@ -67,14 +73,7 @@ export function cosineDistanceGradValues(
 ): { da: Float32Array; db: Float32Array } {
   const { da, db } = out ?? { da: new Float32Array(a.length), db: new Float32Array(a.length) };
   for (let r = 0, o = 0; r < dy.length; r++, o += channels) {
-    let dot = 0;
-    let squaredA = 0;
-    let squaredB = 0;
-    for (let c = o; c < o + channels; c++) {
-      dot += a[c] * b[c];
-      squaredA += a[c] * a[c];
-      squaredB += b[c] * b[c];
-    }
+    const { dot, squaredA, squaredB } = rowSums(a, b, o, channels);
     const { alpha, betaA, betaB } = cosineGradientCoefficients(dot, squaredA, squaredB, dy[r], epsilon);
     for (let c = o; c < o + channels; c++) {
       da[c] = alpha * b[c] + betaA * a[c];
