@@ -3,7 +3,7 @@
  * (@thfr/runtime-common registers THFR_BATCH_NORM_TRAIN for cpu, wasm and webgpu), else the same arithmetic
  * composed from tfjs ops (`batchNormTrainComposed`). The contract is in @thfr/tensor's batch-norm-kernel.ts.
  */
-import { tf, THFR_BATCH_NORM_TRAIN, THFR_BATCH_NORM_TRAIN_GRAD } from '@thfr/tensor';
+import { missingKernels, tf, THFR_BATCH_NORM_TRAIN, THFR_BATCH_NORM_TRAIN_GRAD } from '@thfr/tensor';
 
 export interface BatchNormTrainResult {
   y: tf.Tensor4D;
@@ -49,8 +49,7 @@ function registerBatchNormGradient(): void {
 
 /** Whether the active backend has the fused kernels. */
 export function hasFusedBatchNorm(): boolean {
-  const backend = tf.getBackend();
-  return tf.getKernel(THFR_BATCH_NORM_TRAIN, backend) != null && tf.getKernel(THFR_BATCH_NORM_TRAIN_GRAD, backend) != null;
+  return missingKernels([THFR_BATCH_NORM_TRAIN, THFR_BATCH_NORM_TRAIN_GRAD]).length === 0;
 }
 
 /**

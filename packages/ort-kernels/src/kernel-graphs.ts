@@ -8,7 +8,7 @@
  * one model serves every batch size.
  */
 import { OnnxGraphBuilder, encodeOnnxModel, float32ValueInfo, onnxAttribute as attr, type OnnxValueInfo } from '@thfr/backbone-onnx';
-import { tapsTileInput, type PatchGeometry } from '@thfr/runtime-common';
+import { patchCount, tapsTileInput, type PatchGeometry } from '@thfr/runtime-common';
 
 /** opset 13: Slice with steps and Pad with tensor inputs (opset 11+), Gemm, ConvTranspose. */
 const OPSET = 13;
@@ -73,9 +73,6 @@ function patches(graph: OnnxGraphBuilder, x: string, g: ConvGeometry): string {
   const rows = graph.int64('patch_rows', [2], [-1, g.filterHeight * g.filterWidth * g.inChannels]);
   return graph.node('Reshape', 'patches', [joined, rows]);
 }
-
-/** Columns of a convolution's patch matrix: kh x kw x in. */
-export const patchCount = (g: PatchGeometry): number => g.filterHeight * g.filterWidth * g.inChannels;
 
 /** y = conv(x, filter): x NHWC (or rows when pointwise), filter as [kh x kw x in, out]; y as rows [batch x outH x outW, out]. */
 export function convForwardModel(g: ConvGeometry): KernelModel {

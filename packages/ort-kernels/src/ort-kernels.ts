@@ -9,7 +9,7 @@
 import { availableParallelism } from 'node:os';
 import { tf } from '@thfr/tensor';
 import { ortSpinningConfig } from '@thfr/backbone-onnx';
-import { wasmPatchesFor, type WasmPatches } from '@thfr/runtime-common';
+import { patchCount, wasmPatchesFor, type WasmPatches } from '@thfr/runtime-common';
 import { loadNativeOrt, type NativeOrt, type NativeSession, type NativeTensor } from './native-session.js';
 import {
   convFilterGradientModel,
@@ -17,7 +17,6 @@ import {
   convInputGradientModel,
   isPointwise,
   matMulModel,
-  patchCount,
   patchProductModel,
   tilesInput,
   transposeOutputPadding,

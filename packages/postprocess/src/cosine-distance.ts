@@ -1,4 +1,4 @@
-import { assertRank, assertSameShape, tf, THFR_COSINE_DISTANCE, THFR_COSINE_DISTANCE_GRAD, type Tensor3D, type Tensor4D } from '@thfr/tensor';
+import { assertRank, assertSameShape, missingKernels, tf, THFR_COSINE_DISTANCE, THFR_COSINE_DISTANCE_GRAD, type Tensor3D, type Tensor4D } from '@thfr/tensor';
 
 let gradientRegistered = false;
 
@@ -21,8 +21,7 @@ function registerCosineDistanceGradient(): void {
 
 /** Whether the active backend has the fused kernels (@thfr/runtime-common registers them for cpu and wasm). */
 export function hasFusedCosineDistance(): boolean {
-  const backend = tf.getBackend();
-  return tf.getKernel(THFR_COSINE_DISTANCE, backend) != null && tf.getKernel(THFR_COSINE_DISTANCE_GRAD, backend) != null;
+  return missingKernels([THFR_COSINE_DISTANCE, THFR_COSINE_DISTANCE_GRAD]).length === 0;
 }
 
 /**

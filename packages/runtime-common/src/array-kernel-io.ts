@@ -15,6 +15,13 @@ interface ArrayBackend {
   makeTensorInfo(shape: number[], dtype: 'float32', values: Float32Array): TensorInfo;
 }
 
+/** The last dim of a channels-last input of rank >= 2 (what the fused kernels reduce over or per channel). */
+export function channelsOf(info: TensorInfo, kernel: string, name: string): number {
+  const channels = info.shape[info.shape.length - 1];
+  if (!(info.shape.length >= 2 && channels > 0)) throw new Error(`${kernel}: ${name} must be channels-last with rank >= 2, got [${info.shape.join(', ')}]`);
+  return channels;
+}
+
 /** Reads a float32 input in place where the backend allows it (cpu's array, wasm's heap). */
 export function read(backend: unknown, info: TensorInfo, kernel: string, name: string): Float32Array {
   if (info.dtype !== 'float32') throw new Error(`${kernel}: '${name}' must be float32, got ${info.dtype}`);

@@ -13,19 +13,13 @@ import {
   type BatchNormTrainAttrs,
 } from '@thfr/tensor';
 import { replaceKernel } from './replace-kernel.js';
-import { allocate, read, type KernelArgs, type TensorInfo } from './array-kernel-io.js';
+import { allocate, channelsOf, read, type KernelArgs, type TensorInfo } from './array-kernel-io.js';
 import { batchNormBackwardSimd, batchNormForwardSimd, batchNormSimdFor, simdRows } from './batch-norm-simd.js';
-
-function channelsOf(x: TensorInfo, kernel: string): number {
-  const channels = x.shape[x.shape.length - 1];
-  if (!(x.shape.length >= 2 && channels > 0)) throw new Error(`${kernel}: x must be channels-last with rank >= 2, got [${x.shape.join(', ')}]`);
-  return channels;
-}
 
 function forward({ inputs, attrs = {}, backend }: KernelArgs, simd: boolean): TensorInfo[] {
   const k = THFR_BATCH_NORM_TRAIN;
   const { x, gamma, beta, runningMean, runningVar } = inputs;
-  const channels = channelsOf(x, k);
+  const channels = channelsOf(x, k, 'x');
   const outputs = allocate(backend, [x.shape, [2, channels], [channels], [channels]]);
   const heap = simd ? batchNormSimdFor(backend) : undefined;
   const layout = heap && simdRows(tf.util.sizeFromShape(x.shape), channels);
@@ -53,7 +47,7 @@ function forward({ inputs, attrs = {}, backend }: KernelArgs, simd: boolean): Te
 function backward({ inputs, attrs = {}, backend }: KernelArgs, simd: boolean): TensorInfo[] {
   const k = THFR_BATCH_NORM_TRAIN_GRAD;
   const { dy, x, stats, gamma, y } = inputs;
-  const channels = channelsOf(x, k);
+  const channels = channelsOf(x, k, 'x');
   const relu = Boolean(attrs.relu);
   const outputs = allocate(backend, [x.shape, [channels], [channels]]);
   const heap = simd ? batchNormSimdFor(backend) : undefined;

@@ -7,7 +7,7 @@
  */
 import { tf, THFR_COSINE_DISTANCE, THFR_COSINE_DISTANCE_GRAD, cosineDistanceGradValues, cosineDistanceValues } from '@thfr/tensor';
 import { replaceKernel } from './replace-kernel.js';
-import { allocate, read, type KernelArgs, type TensorInfo } from './array-kernel-io.js';
+import { allocate, channelsOf, read, type KernelArgs, type TensorInfo } from './array-kernel-io.js';
 import { cosineDistanceWasmBase64 } from './wasm/cosine-distance-wasm.js';
 import { wasmHeapModule, type WasmHeapModule } from './wasm-heap-module.js';
 
@@ -22,8 +22,7 @@ export function cosineDistanceSimdFor(backend: unknown): WasmHeapModule<CosineDi
 }
 
 function checkInputs(a: TensorInfo, b: TensorInfo, kernel: string): number {
-  const channels = a.shape[a.shape.length - 1];
-  if (!(a.shape.length >= 2 && channels > 0)) throw new Error(`${kernel}: a must be channels-last with rank >= 2, got [${a.shape.join(', ')}]`);
+  const channels = channelsOf(a, kernel, 'a');
   if (a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i])) {
     throw new Error(`${kernel}: a [${a.shape.join(', ')}] and b [${b.shape.join(', ')}] must have the same shape`);
   }

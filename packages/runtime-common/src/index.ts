@@ -27,7 +27,7 @@ export type { BatchNormKernelOptions } from './batch-norm-kernels.js';
 export { batchNormSimdFor } from './batch-norm-simd.js';
 export { registerCosineDistanceKernels, cosineDistanceSimdFor, ARRAY_COSINE_DISTANCE_BACKENDS } from './cosine-distance-kernels.js';
 export type { CosineDistanceKernelOptions } from './cosine-distance-kernels.js';
-export { wasmPatchesFor, tapsTileInput } from './wasm-patches.js';
+export { wasmPatchesFor, tapsTileInput, patchCount } from './wasm-patches.js';
 export type { PatchGeometry, WasmPatches } from './wasm-patches.js';
 export { wasmHeapModule } from './wasm-heap-module.js';
 export type { WasmHeapModule } from './wasm-heap-module.js';

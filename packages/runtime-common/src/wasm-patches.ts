@@ -24,6 +24,9 @@ export interface PatchGeometry {
   padLeft: number;
 }
 
+/** Columns of a convolution's patch matrix: kh x kw x in. */
+export const patchCount = (g: PatchGeometry): number => g.filterHeight * g.filterWidth * g.inChannels;
+
 interface PatchesExports {
   patches(x: number, out: number, batch: number, inH: number, inW: number, ch: number, outH: number, outW: number,
     kh: number, kw: number, strideH: number, strideW: number, dilationH: number, dilationW: number, padTop: number, padLeft: number): void;
@@ -62,7 +65,7 @@ export function wasmPatchesFor(backend: unknown): WasmPatches | undefined {
   if (!heap) return undefined;
   return {
     heap,
-    size: (batch, g) => batch * g.outHeight * g.outWidth * g.filterHeight * g.filterWidth * g.inChannels,
+    size: (batch, g) => batch * g.outHeight * g.outWidth * patchCount(g),
     write(x, target, batch, g) {
       if (x.length !== batch * g.inHeight * g.inWidth * g.inChannels) {
         throw new Error(`wasm patches: x holds ${x.length} values, expected ${batch}x${g.inHeight}x${g.inWidth}x${g.inChannels}`);

@@ -46,7 +46,7 @@ export interface NodeRuntimeOptions {
   adamStepKernel?: boolean;
   /**
    * On cpu and wasm, run 1 - cosine along channels (every restoration method's anomaly map, THFR's loss) as thfr's
-   * fused kernel (@thfr/runtime-common's registerCosineDistanceKernels: one pass over both inputs instead of nine tfjs
+   * fused kernel (@thfr/runtime-common's registerCosineDistanceKernels: one pass over both inputs instead of eleven tfjs
    * kernels; on wasm in SIMD, see wasmSimdKernels). Default true; env THFR_COSINE_DISTANCE_KERNEL=0 turns it off.
    */
   cosineDistanceKernel?: boolean;
