@@ -2,7 +2,7 @@
  * A small builder for an ONNX graph: float32 / int64 initializers stored as raw little-endian bytes, nodes with
  * typed attributes, value names checked for uniqueness (ONNX requires SSA: one producer per name).
  */
-import { OnnxAttributeType, OnnxDataType, type OnnxAttribute, type OnnxDimension, type OnnxNode, type OnnxTensor, type OnnxValueInfo } from './onnx-schema.js';
+import { OnnxAttributeType, OnnxDataType, type OnnxAttribute, type OnnxDimension, type OnnxGraph, type OnnxNode, type OnnxTensor, type OnnxValueInfo } from './onnx-schema.js';
 
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
@@ -26,6 +26,7 @@ export const attr = {
   int: (name: string, i: number): OnnxAttribute => ({ name, type: OnnxAttributeType.INT, i }),
   ints: (name: string, ints: number[]): OnnxAttribute => ({ name, type: OnnxAttributeType.INTS, ints }),
   float: (name: string, f: number): OnnxAttribute => ({ name, type: OnnxAttributeType.FLOAT, f }),
+  string: (name: string, s: string): OnnxAttribute => ({ name, type: OnnxAttributeType.STRING, s: new TextEncoder().encode(s) }),
 };
 
 /** A float32 tensor value: `[d0, d1, ...]` with numbers or symbolic names (e.g. 'batch'). */
@@ -50,7 +51,8 @@ export class OnnxGraphBuilder {
   }
 
   private requireValue(name: string, user: string): void {
-    if (!this.values.has(name)) throw new Error(`ONNX export: node '${user}' reads '${name}', which nothing produces before it`);
+    // '' is ONNX's omitted optional input (e.g. Resize's roi and scales).
+    if (name !== '' && !this.values.has(name)) throw new Error(`ONNX export: node '${user}' reads '${name}', which nothing produces before it`);
   }
 
   /** A float32 initializer (weights); returns its name. The bytes are referenced, not copied. */
@@ -65,6 +67,45 @@ export class OnnxGraphBuilder {
   int64(name: string, dims: number[], values: number[]): string {
     this.initializers.push({ name: this.claim(name), dims, dataType: OnnxDataType.INT64, rawData: int64RawData(values) });
     return name;
+  }
+
+  /** Whether a value of this name exists (a graph input, an initializer or a node's output). */
+  has(name: string): boolean {
+    return this.values.has(name);
+  }
+
+  /**
+   * Appends another graph's initializers and nodes (an exported backbone or network), every value and node name
+   * passed through `rename`; map its graph inputs onto values this graph already has. A node whose outputs
+   * `rename` maps to values that already exist is not appended (the caller gave its result another way, e.g. a
+   * layout transpose it already has the source of). Returns its outputs' names after renaming, in order.
+   */
+  append(graph: OnnxGraph, rename: (name: string) => string): string[] {
+    for (const t of graph.initializer) this.initializers.push({ ...t, name: this.claim(rename(t.name)) });
+    for (const n of graph.node) {
+      const output = n.output.map(rename);
+      if (output.every((o) => this.values.has(o))) continue;
+      const name = rename(n.name);
+      const input = n.input.map((i) => (i === '' ? '' : rename(i)));
+      for (const i of input) this.requireValue(i, name);
+      this.nodes.push({ ...n, name, input, output: output.map((o) => this.claim(o)) });
+    }
+    return graph.output.map((o) => rename(o.name));
+  }
+
+  /** Drops the nodes and initializers nothing reads on the way to `outputs` (what splicing graphs leaves behind). */
+  prune(outputs: readonly string[]): void {
+    const needed = new Set(outputs);
+    const kept: OnnxNode[] = [];
+    for (let k = this.nodes.length - 1; k >= 0; k--) {
+      const n = this.nodes[k];
+      if (!n.output.some((o) => needed.has(o))) continue;
+      kept.push(n);
+      for (const i of n.input) if (i !== '') needed.add(i);
+    }
+    this.nodes.splice(0, this.nodes.length, ...kept.reverse());
+    const initializers = this.initializers.filter((t) => needed.has(t.name));
+    this.initializers.splice(0, this.initializers.length, ...initializers);
   }
 
   /** Appends a node with one output named `output` (default: the node's name); returns the output name. */

@@ -34,5 +34,8 @@ export interface OrtSessionLike {
 /** The onnxruntime module: `import * as ort from 'onnxruntime-node'` (or 'onnxruntime-web') fits it. */
 export interface OnnxRuntimeLike {
   InferenceSession: { create(model: Uint8Array, options?: OrtSessionOptionsLike): Promise<OrtSessionLike> };
-  Tensor: new (type: 'float32', data: Float32Array, dims: readonly number[]) => OrtTensorLike;
+  Tensor: {
+    new (type: 'float32', data: Float32Array, dims: readonly number[]): OrtTensorLike;
+    new (type: 'int64', data: BigInt64Array, dims: readonly number[]): OrtTensorLike;
+  };
 }

@@ -46,7 +46,9 @@ describe('exportResNetToOnnx', () => {
     const convs = model.graph.node.filter((n) => n.opType === 'Conv');
     expect(convs.length).toBe(15);
     expect(model.graph.node.some((n) => n.name.startsWith('layer4'))).toBe(false);
-    expect(model.graph.node.slice(0, 3).map((n) => n.opType)).toEqual(['Sub', 'Div', 'Transpose']);
+    // To NCHW first: the per-channel constants then broadcast over whole planes.
+    expect(model.graph.node.slice(0, 3).map((n) => n.opType)).toEqual(['Transpose', 'Sub', 'Div']);
+    expect(model.graph.initializer.find((t) => t.name === 'preprocess.mean')!.dims).toEqual([1, 3, 1, 1]);
   });
 
   it('stores each folded conv in OIHW with its bias, and computes fixed output sizes as torch rounds them', async () => {
@@ -73,7 +75,8 @@ describe('exportResNetToOnnx', () => {
     Object.assign(caffe, { preprocessing: 'caffe' });
     const model = decodeOnnxModel(exportResNetToOnnx(caffe));
     caffe.dispose();
-    expect(model.graph.node.slice(0, 4).map((n) => n.opType)).toEqual(['Mul', 'Gather', 'Sub', 'Transpose']);
+    expect(model.graph.node.slice(0, 4).map((n) => n.opType)).toEqual(['Transpose', 'Mul', 'Gather', 'Sub']);
+    expect(model.graph.node[2].attribute).toEqual([expect.objectContaining({ name: 'axis', i: 1 })]);
     const order = model.graph.initializer.find((t) => t.name === 'preprocess.bgr_order')!;
     expect(Array.from(new BigInt64Array(new Uint8Array(order.rawData).buffer))).toEqual([2n, 1n, 0n]);
   });

@@ -1,12 +1,14 @@
-// Where one THFR inference goes, stage by stage, as `thfr predict` runs it on wasm: the backbone and the network on
-// onnxruntime-node, the template search and the anomaly map on tfjs-wasm. Build first, then from the repo:
-//   node packages/cli/bench/inference-stages.mjs [calls=10]      (THFR_STAGES_CONFIG=default|fast)
+// Where one THFR inference goes, stage by stage, with the backbone and the network on onnxruntime-node and the
+// template search and the anomaly map on tfjs-wasm; and, by turns in the same loop, the whole inference as one
+// onnxruntime graph (@thfr/restoration-onnx's pipeline, what `thfr predict` runs). Build first, then from the repo:
+//   node packages/cli/bench/inference-stages.mjs [calls=10]      (THFR_STAGES_CONFIG=default|fast, THFR_STAGES_BANK=16)
 // Random weights and images: timings only. Each stage awaits its result, so the stages add up to one call.
 import { tf } from '@thfr/tensor';
 import { TemplateBank } from '@thfr/template-bank';
-import { THFR_PRESETS, ThfrNetwork, measureLevelsAsync, resolveConfig, templateReference } from '@thfr/model';
+import { THFR_PRESETS, ThfrModel, ThfrNetwork, measureLevelsAsync, resolveConfig, templateReference } from '@thfr/model';
 import { anomalyMap } from '@thfr/postprocess';
-import { OnnxNetworkRunner, exportRestorationNetworkToOnnx } from '@thfr/restoration-onnx';
+import { OnnxNetworkRunner, OnnxPipelineRunner, exportRestorationNetworkToOnnx, exportRestorationPipelineToOnnx } from '@thfr/restoration-onnx';
+import { exportResNetToOnnx } from '@thfr/backbone-onnx';
 import { loadOnnxRuntimeNode } from '@thfr/backbone-onnx/node';
 import { openBackbone, DEFAULT_BACKBONE_NAME } from '../dist/backbones.js';
 import { setupRuntime } from '../dist/runtime.js';
@@ -19,16 +21,24 @@ const backbone = await openBackbone({ name: DEFAULT_BACKBONE_NAME, features: 'au
 const levels = await measureLevelsAsync(backbone, config.imageSize);
 const network = new ThfrNetwork(levels, config);
 network.eval();
-const bankImages = 16;
+const bankImages = Number(process.env.THFR_STAGES_BANK ?? 16);
 const bankFeatures = await backbone.extractAsync(tf.randomUniform([bankImages, config.imageSize, config.imageSize, 3], 0, 1, 'float32', 1));
 const reference = templateReference(bankFeatures, network.codeSize);
 const bank = await TemplateBank.fromFeatures(bankFeatures[bankFeatures.length - 1], [reference]);
 tf.dispose([...bankFeatures, reference]);
 const runner = await OnnxNetworkRunner.create(await loadOnnxRuntimeNode(), exportRestorationNetworkToOnnx(network), { threads: 2 });
+const model = new ThfrModel({ config, backbone, levels, network, bank });
+const pipeline = await OnnxPipelineRunner.create(await loadOnnxRuntimeNode(), exportRestorationPipelineToOnnx(exportResNetToOnnx(backbone.tfjs, { imageSize: config.imageSize }), await model.inferenceSpec()), { threads: 2 });
 const image = tf.randomUniform([1, config.imageSize, config.imageSize, 3], 0, 1, 'float32', 2);
 
-const stages = { backbone: [], search: [], network: [], map: [], total: [] };
+const stages = { backbone: [], search: [], network: [], map: [], total: [], 'one graph': [] };
 for (let call = -2; call < calls; call++) {
+  const p0 = performance.now();
+  const whole = await pipeline.run(image);
+  await whole.scores.data();
+  const p1 = performance.now();
+  tf.dispose([whole.map, whole.scores, ...whole.levelMaps]);
+  if (call >= 0) stages['one graph'].push(p1 - p0);
   const t = [performance.now()];
   const features = await backbone.extractAsync(image);
   t.push(performance.now());

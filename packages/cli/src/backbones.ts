@@ -2,7 +2,7 @@ import { tf } from '@thfr/tensor';
 import type { BackboneIdentity, FeatureExtractor, PretrainedBackboneName } from '@thfr/backbone';
 import { createRandomResNet, DEFAULT_BACKBONE_NAME, PRETRAINED_BACKBONE_NAMES, ResNetBackbone } from '@thfr/backbone';
 import { OnnxAcceleratedBackbone, accelerateWithOnnx } from '@thfr/backbone-onnx/node';
-import { accelerateNetworkWithOnnx } from '@thfr/restoration-onnx/node';
+import { accelerateInferenceWithOnnx, accelerateNetworkWithOnnx } from '@thfr/restoration-onnx/node';
 import { RestorationModel } from '@thfr/restoration';
 import type { AnomalyDetector } from '@thfr/detector';
 import type { ResNetArchitecture } from '@thfr/backbone';
@@ -62,17 +62,26 @@ export async function withFeatureRuntime(backbone: FeatureExtractor, features = 
 }
 
 /**
- * When the backbone runs on onnxruntime (--features auto / onnx chose it), a restoration detector's network (THFR,
- * RD4AD) runs its inference there too, exported with its trained weights (@thfr/restoration-onnx; maps equal tfjs'
- * within 1e-4 relative). Call after fit or load; training and saving keep the tfjs network. Returns the engine.
+ * When the backbone runs on onnxruntime (--features auto / onnx chose it), a restoration detector's inference (THFR,
+ * RD4AD) runs there too: the whole of it as one graph (backbone, template search, network, anomaly map, with the
+ * trained weights, bank and map statistics: @thfr/restoration-onnx's pipeline), else the network alone (maps equal
+ * tfjs' within 1e-4 relative either way). Call after fit or load; training and saving keep the tfjs network.
  */
-export async function withNetworkRuntime(detector: AnomalyDetector, backbone: FeatureExtractor): Promise<{ engine: 'onnxruntime' | 'tfjs'; failure?: string }> {
+export async function withNetworkRuntime(detector: AnomalyDetector, backbone: FeatureExtractor): Promise<{ engine: 'onnxruntime (one graph)' | 'onnxruntime' | 'tfjs'; failure?: string }> {
   if (!(backbone instanceof OnnxAcceleratedBackbone)) return { engine: 'tfjs' };
   const model = (detector as { model?: unknown }).model;
   if (!(model instanceof RestorationModel) || typeof model.network.toGraph !== 'function') return { engine: 'tfjs' };
+  let pipelineFailure: string | undefined;
+  try {
+    await accelerateInferenceWithOnnx(model, backbone.tfjs);
+    return { engine: 'onnxruntime (one graph)' };
+  } catch (error) {
+    // e.g. a bank too large for one protobuf (2 GiB): the network alone still runs on onnxruntime.
+    pipelineFailure = error instanceof Error ? error.message : String(error);
+  }
   try {
     await accelerateNetworkWithOnnx(model);
-    return { engine: 'onnxruntime' };
+    return { engine: 'onnxruntime', failure: `the whole inference as one graph: ${pipelineFailure}` };
   } catch (error) {
     // The backbone loaded onnxruntime, so this is unexpected; the tfjs network gives the same maps.
     return { engine: 'tfjs', failure: error instanceof Error ? error.message : String(error) };

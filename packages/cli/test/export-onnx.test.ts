@@ -93,6 +93,22 @@ describe('thfr export-onnx --model', () => {
       for (const e of result.check.relativeErrors) expect(e).toBeLessThan(1e-4);
     }
 
+    // The whole inference as one graph: images in, the model's maps, scores and templates out.
+    const whole = join(root, 'inference.onnx');
+    const pipeline = await cli('export-onnx', '--model', thfr, '--pipeline', '--out', whole, '--check', '--backend', 'wasm', '--json', '--quiet');
+    expect(pipeline.code, pipeline.stderr).toBe(0);
+    const described = JSON.parse(pipeline.stdout);
+    expect(described.pipeline).toMatchObject({ format: 'thfr-onnx-pipeline', method: 'ThfrModel', input: 'images', imageSize: 64, levels: ['layer1', 'layer2', 'layer3'], outputs: { map: 'anomaly_map', score: 'score' } });
+    // The model keeps its template (4 training images in the bank) or the layout check turned it off (none).
+    expect(described.pipeline.templates === 4 ? described.pipeline.outputs.templateIndex : described.pipeline.templates).toBe(described.pipeline.templates === 4 ? 'template_index' : 0);
+    expect(readFileSync(whole).byteLength).toBe(described.bytes);
+    if (!ortMissing) {
+      expect(described.check.mapRelativeError).toBeLessThan(1e-4);
+      expect(described.check.scoreRelativeError).toBeLessThan(1e-4);
+      expect(described.check.sameTemplates).toBe(true);
+    }
+    await refused(['export-onnx', '--pipeline', '--out', join(root, 'y.onnx')], "--pipeline exports a trained model's whole inference: give its folder with --model DIR");
+
     const patchcore = join(root, 'patchcore-model');
     expect((await cli('train', ...common, '--method', 'patchcore', '--out', patchcore)).code).toBe(0);
     await refused(['export-onnx', '--model', patchcore, '--out', join(root, 'pc.onnx'), '--backend', 'wasm'], `--model ${patchcore} holds a patchcore model, which has no restoration network to export (THFR and RD4AD models do)`);

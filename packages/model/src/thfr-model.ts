@@ -3,7 +3,7 @@ import type { FeatureExtractor } from '@thfr/backbone';
 import type { TemplateBank } from '@thfr/template-bank';
 import type { DetectorInput, DetectorPrediction } from '@thfr/detector';
 import type { MapPositionStatistics } from '@thfr/postprocess';
-import { RestorationModel, type LevelGeometry, type NormalStatistics, type RestorationBatchOptions, type RestorationPredictOptions, type RestorationPredictionTensors, type TemplateChoice, type TrainingSummary } from '@thfr/restoration';
+import { RestorationModel, type InferenceTemplateSearch, type LevelGeometry, type NormalStatistics, type RestorationBatchOptions, type RestorationPredictOptions, type RestorationPredictionTensors, type TemplateChoice, type TrainingSummary } from '@thfr/restoration';
 import type { ThfrConfig } from './config.js';
 import type { ThfrNetwork } from './network.js';
 
@@ -69,13 +69,22 @@ export class ThfrModel extends RestorationModel<ThfrConfig> {
     return { template, extras: Array.from(indices, (index) => ({ template: index })) };
   }
 
+  /** The bank's search on the deepest level and its first value level (the template reference the network reads), as data. */
+  protected override async templateSearch(): Promise<InferenceTemplateSearch | undefined> {
+    if (!this.config.template) return undefined;
+    const { levels, ...search } = await this.bankOrThrow().searchTables();
+    return { ...search, queryLevel: this.levels[this.levels.length - 1].name, values: levels[0] };
+  }
+
   protected override extraMemoryBytes(): Record<string, number> {
     return { bank: this.bank?.memoryBytes() ?? 0 };
   }
 
   override async predictTensors(images: tf.Tensor4D, options: RestorationBatchOptions = {}): Promise<PredictionTensors> {
     const out = await super.predictTensors(images, options);
-    return { ...out, templateIndices: templateIndicesOf(out.extras) };
+    const templateIndices = templateIndicesOf(out.extras);
+    // A pipeline runner without templates names none: -1, as chooseTemplates says.
+    return { ...out, extras: out.extras.map((e, i) => ({ ...e, template: templateIndices[i] })), templateIndices };
   }
 
   /** Anomaly maps and scores for images (RGB images of any size, or a [B, size, size, 3] tensor in [0, 1]). */

@@ -83,10 +83,15 @@ export function gaussianBlur(maps: Tensor3D, sigma: number, what = 'gaussianBlur
  * they copy. B is the transpose of the filter's usual matrix form.
  */
 export function blurMatrix(length: number, weights: ArrayLike<number>): tf.Tensor2D {
+  return tf.tensor2d(blurMatrixValues(length, weights), [length, length]);
+}
+
+/** blurMatrix's values, row-major [length, length] (summed in float64), for engines other than tfjs (the ONNX export of a whole inference). */
+export function blurMatrixValues(length: number, weights: ArrayLike<number>): Float32Array {
   const radius = (weights.length - 1) / 2;
   const matrix = new Float64Array(length * length);
   for (let i = 0; i < length; i++) {
     for (let t = 0; t < weights.length; t++) matrix[reflectIndex(i + t - radius, length) * length + i] += weights[t];
   }
-  return tf.tensor2d(Float32Array.from(matrix), [length, length]);
+  return Float32Array.from(matrix);
 }

@@ -5,7 +5,7 @@
  * browser-safe).
  */
 export { cosineDistance, cosineDistanceMap, cosineDistanceComposed, hasFusedCosineDistance } from './cosine-distance.js';
-export { gaussianBlur, gaussianKernel1d, gaussianRadius, reflectPad, reflectIndex } from './gaussian-blur.js';
+export { gaussianBlur, gaussianKernel1d, gaussianRadius, reflectPad, reflectIndex, blurMatrixValues } from './gaussian-blur.js';
 export { anomalyMap, disposeAnomalyMap } from './anomaly-map.js';
 export type { AnomalyMapOptions, AnomalyMapResult } from './anomaly-map.js';
 export { positionStatistics, standardizeLeaveOneOut, standardizeMaps } from './position-statistics.js';

@@ -23,7 +23,7 @@ export type { TrainPhase, TrainProgress, TrainingCheckpoint, RestorationNetwork,
 export { prepareTraining, finishTraining, measureMapStatistics, mapStatisticsOptions } from './training-phases.js';
 export type { RestorationTrainOptions, TrainResult, PreparedTraining } from './training-phases.js';
 export { RestorationModel } from './restoration-model.js';
-export type { RestorationPredictionTensors, RestorationPredictOptions, RestorationBatchOptions, TrainingSummary, TemplateChoice, NetworkRunner } from './restoration-model.js';
+export type { RestorationPredictionTensors, RestorationPredictOptions, RestorationBatchOptions, TrainingSummary, TemplateChoice, NetworkRunner, PipelineRunner, RestorationInferenceSpec, InferenceTemplateSearch } from './restoration-model.js';
 export { RestorationDetector } from './restoration-detector.js';
 export type { RestorationFitOptions, RestorationFitSummary } from './restoration-detector.js';
 export { MODEL_FORMAT, MODEL_FORMAT_VERSION, serializeRestorationModel, parseRestorationManifest, restoreNetwork, fetchModelFolder } from './model-folder.js';

@@ -53,6 +53,55 @@ export interface NetworkRunner extends Disposable {
   run(features: tf.Tensor4D[], template?: tf.Tensor4D): Promise<tf.Tensor4D[]>;
 }
 
+/**
+ * A method's template search as data (THFR's bank, from TemplateBank.searchTables): the query is the flattened
+ * `queryLevel` features (NHWC), average-pooled by `pooling` and multiplied by `projection` when given; the template
+ * of an image is the one of highest query . key (the keys are L2-normalised: cosine, ties to the lower index), and
+ * the network's template input is that template's `values`.
+ */
+export interface InferenceTemplateSearch {
+  queryLevel: string;
+  size: number;
+  keyDim: number;
+  keyInputShape: number[];
+  pooling: number;
+  projection?: { rows: number; values: Float32Array };
+  /** [size, keyDim], row-major. */
+  keys: Float32Array;
+  /** The network's template input per template: [size, ...shape] float32. */
+  values: { shape: number[]; values: Float32Array };
+}
+
+/**
+ * Everything a model's inference computes after the backbone, as data and a recorded network: what an engine needs
+ * to run the whole inference in one graph (@thfr/restoration-onnx's pipeline export).
+ */
+export interface RestorationInferenceSpec {
+  /** 'ThfrModel', 'Rd4adModel'. */
+  method: string;
+  imageSize: number;
+  /** The anomaly map's Gaussian sigma (0: none). */
+  sigma: number;
+  levels: LevelGeometry[];
+  network: RestorationNetwork;
+  /** The per-position statistics the map is standardized by, when config.mapNormalization is not 'none'. */
+  mapStatistics?: MapPositionStatistics;
+  /** THFR's template search, when the model uses templates. */
+  templates?: InferenceTemplateSearch;
+}
+
+/**
+ * Another engine running a model's whole inference (backbone, template search, network and map) as one call, with
+ * the same weights, templates and statistics (e.g. @thfr/restoration-onnx's OnnxPipelineRunner). Set with
+ * `RestorationModel.usePipelineRunner`.
+ */
+export interface PipelineRunner extends Disposable {
+  /** e.g. 'onnxruntime (one graph)'. */
+  readonly engine: string;
+  /** Images [B, size, size, 3] in [0, 1]; the caller owns the tensors returned. */
+  run(images: tf.Tensor4D, options: RestorationBatchOptions): Promise<RestorationPredictionTensors>;
+}
+
 /** What a method adds between the backbone and its network: THFR finds and gathers templates. */
 export interface TemplateChoice {
   template?: tf.Tensor4D;
@@ -71,6 +120,7 @@ export abstract class RestorationModel<C extends RestorationConfig = Restoration
   public mapStatistics?: MapPositionStatistics;
   public training?: TrainingSummary;
   private runner?: NetworkRunner;
+  private pipeline?: PipelineRunner;
 
   protected constructor(
     readonly config: C,
@@ -89,6 +139,28 @@ export abstract class RestorationModel<C extends RestorationConfig = Restoration
     return { extras: features[0] ? Array.from({ length: features[0].shape[0] }, () => ({})) : [] };
   }
 
+  /** The method's template search as data, if it uses one (default: none). */
+  protected async templateSearch(): Promise<InferenceTemplateSearch | undefined> {
+    return undefined;
+  }
+
+  /**
+   * This model's inference after the backbone as data (the network, its geometry, the map's settings and
+   * statistics, the template search): what `usePipelineRunner`'s engines are built from. Reads back asynchronously.
+   */
+  async inferenceSpec(): Promise<RestorationInferenceSpec> {
+    const mapStatistics = this.positionStatisticsFor({});
+    return {
+      method: this.who,
+      imageSize: this.config.imageSize,
+      sigma: this.config.sigma,
+      levels: this.levels.map((l) => ({ ...l })),
+      network: this.network,
+      ...(mapStatistics ? { mapStatistics } : {}),
+      ...(await this.templateSearch().then((templates) => (templates ? { templates } : {}))),
+    };
+  }
+
   /** Bytes held besides the network's weights (THFR: its bank). */
   protected extraMemoryBytes(): Record<string, number> {
     return {};
@@ -101,6 +173,7 @@ export abstract class RestorationModel<C extends RestorationConfig = Restoration
   async predictTensors(images: tf.Tensor4D, options: RestorationBatchOptions = {}): Promise<RestorationPredictionTensors> {
     this.checkSize(images);
     const statistics = this.positionStatisticsFor(options);
+    if (this.pipeline) return this.pipeline.run(images, options);
     const features = await extractFeatures(this.backbone, images);
     let choice: TemplateChoice | undefined;
     try {
@@ -139,9 +212,19 @@ export abstract class RestorationModel<C extends RestorationConfig = Restoration
     this.runner = runner;
   }
 
-  /** The engine running the network's inference: 'tfjs' or the runner's. */
+  /**
+   * Runs the whole inference (backbone, templates, network, map) on another engine from now on: build it from
+   * `inferenceSpec()` after training and calibration (it holds the weights, templates and statistics of then);
+   * `undefined` goes back to the model's own steps. The model disposes the runner it holds.
+   */
+  usePipelineRunner(runner: PipelineRunner | undefined): void {
+    if (this.pipeline && this.pipeline !== runner) this.pipeline.dispose();
+    this.pipeline = runner;
+  }
+
+  /** The engine running the network's inference: 'tfjs', the network runner's, or the pipeline runner's. */
   get networkEngine(): string {
-    return this.runner?.engine ?? 'tfjs';
+    return this.pipeline?.engine ?? this.runner?.engine ?? 'tfjs';
   }
 
   /** Score relative to normal images: 0 at their mean, 1 at the calibrated threshold. */
@@ -158,6 +241,8 @@ export abstract class RestorationModel<C extends RestorationConfig = Restoration
   }
 
   dispose(): void {
+    this.pipeline?.dispose();
+    this.pipeline = undefined;
     this.runner?.dispose();
     this.runner = undefined;
     this.network.dispose();

@@ -5,6 +5,7 @@
  * back is async (so it runs on WebGPU in Node as on every other backend).
  */
 export { TemplateBank } from './template-bank.js';
+export type { TemplateSearchTables } from './template-bank.js';
 export { TemplateBankBuilder } from './template-bank-builder.js';
 export type { TemplateBankOptions } from './template-bank-builder.js';
 export type { SearchOptions, SearchResult, PickOptions } from './template-search.js';

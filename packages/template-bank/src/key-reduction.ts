@@ -74,6 +74,12 @@ export class KeyReducer {
     });
   }
 
+  /** The projection matrix [rows, keyDim] read back, or undefined without a projection. */
+  async projectionData(): Promise<{ rows: number; values: Float32Array } | undefined> {
+    if (!this.projection) return undefined;
+    return { rows: this.projection.shape[0], values: Float32Array.from((await this.projection.data()) as Float32Array) };
+  }
+
   memoryBytes(): number {
     return this.projection ? this.projection.size * 4 : 0;
   }

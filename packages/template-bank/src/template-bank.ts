@@ -3,9 +3,27 @@ import { KeyReducer } from './key-reduction.js';
 import type { NearestNeighborIndex } from './nearest-neighbors.js';
 import { decodeBank, encodeBank, type BankData, type TemplateBankManifest, type TemplateStorage } from './serialization.js';
 import { buildKeyIndex, pickFrom, searchTemplates, type PickOptions, type SearchOptions, type SearchResult } from './template-search.js';
-import { gatherLevel, levelBytes, levelData, levelFromData, subsetLevel, type StoredLevel } from './template-storage.js';
+import { gatherLevel, levelBytes, levelData, levelFromData, levelValues, subsetLevel, type StoredLevel } from './template-storage.js';
 import { coresetCount, selectCoreset, type SubsampleOptions } from './coreset.js';
 import { TemplateBankBuilder, type TemplateBankOptions } from './template-bank-builder.js';
+
+/** TemplateBank.searchTables(): the search and gather as data (row-major float32 arrays). */
+export interface TemplateSearchTables {
+  /** N, the number of templates. */
+  size: number;
+  /** Length of a (reduced) key. */
+  keyDim: number;
+  /** Per-image shape of a query before reduction ([D] or [h, w, c]), NHWC as the features. */
+  keyInputShape: number[];
+  /** Average pooling window and stride applied to [h, w, c] queries before flattening (1: none). */
+  pooling: number;
+  /** The projection the flattened (pooled) query is multiplied by, [rows, keyDim], when the bank projects its keys. */
+  projection?: { rows: number; values: Float32Array };
+  /** The L2-normalised keys [N, keyDim]: the search is argmax over templates of query . key (cosine, ties to the lower index). */
+  keys: Float32Array;
+  /** Per level, the templates' values [N, ...shape] in float32 (float16 storage decoded). */
+  levels: Array<{ name: string; shape: number[]; values: Float32Array }>;
+}
 
 interface BankState {
   index: NearestNeighborIndex;
@@ -146,6 +164,27 @@ export class TemplateBank {
   memoryBytes(): number {
     const s = this.live;
     return s.index.memoryBytes() + s.levels.reduce((sum, l) => sum + levelBytes(l), 0) + s.reducer.memoryBytes();
+  }
+
+  /**
+   * What the search and the gather compute, as plain float32 arrays, for engines that run them elsewhere (the ONNX
+   * export of a whole inference, @thfr/restoration-onnx): the normalised keys, the key reduction (pooling, and the
+   * projection matrix when there is one) and each level's values decoded to float32. Reads back asynchronously.
+   */
+  async searchTables(): Promise<TemplateSearchTables> {
+    const s = this.live;
+    const keys = await s.index.rowsData();
+    const levels = await Promise.all(s.levels.map(async (level) => ({ name: level.name, shape: [...level.shape], values: await levelValues(level, this.size) })));
+    const projection = await s.reducer.projectionData();
+    return {
+      size: this.size,
+      keyDim: this.keyDim,
+      keyInputShape: [...s.reducer.keyInputShape],
+      pooling: s.reducer.reduction.pooling,
+      ...(projection ? { projection } : {}),
+      keys,
+      levels,
+    };
   }
 
   /** Manifest (JSON-safe) and one binary buffer; TemplateBank.deserialize reverses it. */

@@ -54,6 +54,12 @@ export async function levelData(level: StoredLevel): Promise<Float32Array | Uint
   return level.halves ?? ((await level.tensor!.data()) as Float32Array);
 }
 
+/** The level's values for all `size` templates as float32 (float16 bits decoded). */
+export async function levelValues(level: StoredLevel, size: number): Promise<Float32Array> {
+  if (!level.halves) return Float32Array.from((await level.tensor!.data()) as Float32Array);
+  return decodeFloat16(level.halves, new Float32Array(size * product(level.shape)));
+}
+
 export function levelBytes(level: StoredLevel): number {
   return level.halves ? level.halves.byteLength : level.tensor!.size * 4;
 }

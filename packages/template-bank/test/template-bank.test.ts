@@ -350,3 +350,48 @@ describe('TemplateBank serialize', () => {
     }
   });
 });
+
+describe('TemplateBank.searchTables: the search and gather as data', () => {
+  /** The search recomputed from the tables alone, in float64: pool, flatten, project, argmax of query . key. */
+  function searchFromTables(t: Awaited<ReturnType<TemplateBank['searchTables']>>, queries: Float32Array, count: number): number[] {
+    const [h, w, c] = t.keyInputShape;
+    const p = t.pooling;
+    return Array.from({ length: count }, (_, q) => {
+      const flat: number[] = [];
+      for (let y = 0; y < h / p; y++) for (let x = 0; x < w / p; x++) for (let ch = 0; ch < c; ch++) {
+        let sum = 0;
+        for (let dy = 0; dy < p; dy++) for (let dx = 0; dx < p; dx++) sum += queries[q * h * w * c + ((y * p + dy) * w + (x * p + dx)) * c + ch];
+        flat.push(sum / (p * p));
+      }
+      const row = t.projection ? Array.from({ length: t.keyDim }, (_, j) => flat.reduce((s, v, i) => s + v * t.projection!.values[i * t.keyDim + j], 0)) : flat;
+      let best = 0;
+      let bestScore = -Infinity;
+      for (let k = 0; k < t.size; k++) {
+        const score = row.reduce((s, v, j) => s + v * t.keys[k * t.keyDim + j], 0);
+        if (score > bestScore) [best, bestScore] = [k, score];
+      }
+      return best;
+    });
+  }
+
+  it('with pooling, a projection and float16 values: the same templates as search, the same values as gather', async () => {
+    const keys = tf.randomNormal([9, 4, 4, 2], 0, 1, 'float32', 12);
+    const values = tf.randomNormal([9, 2, 2, 3], 0, 1, 'float32', 13) as tf.Tensor4D;
+    const bank = await TemplateBank.fromFeatures(keys, [values], { keyPooling: 2, keyProjectionDim: 5, keyProjectionSeed: 4, storage: 'float16' });
+    const queries = tf.randomNormal([6, 4, 4, 2], 0, 1, 'float32', 14);
+    try {
+      const t = await bank.searchTables();
+      expect([t.size, t.keyDim, t.keyInputShape, t.pooling, t.projection?.rows]).toEqual([9, 5, [4, 4, 2], 2, 8]);
+      for (let k = 0; k < t.size; k++) expect(Math.hypot(...t.keys.subarray(k * 5, k * 5 + 5))).toBeCloseTo(1, 5);
+      const found = (await bank.search(queries)).indices.map((c) => c[0]);
+      expect(searchFromTables(t, (await queries.data()) as Float32Array, 6)).toEqual(found);
+      const [gathered] = bank.gather(Int32Array.from({ length: 9 }, (_, i) => i));
+      expect(t.levels.map((l) => [l.name, l.shape])).toEqual([['level0', [2, 2, 3]]]);
+      expect(Array.from(t.levels[0].values)).toEqual(Array.from((await gathered.data()) as Float32Array));
+      gathered.dispose();
+    } finally {
+      tf.dispose([keys, values, queries]);
+      bank.dispose();
+    }
+  });
+});

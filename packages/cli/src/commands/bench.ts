@@ -8,7 +8,8 @@ import { benchBackboneOnOnnxRuntime, type OnnxBenchRow } from './bench-onnx.js';
 import { benchNetworkAgainstPytorch, type NetworkPeerResult } from './bench-network.js';
 import { concurrentMs, latencyMs, pipelinedMs } from './bench-timing.js';
 import { DISPATCH_TWIN_WIDTH_DIVISOR, countDispatches, countTrainingStepDispatches } from './bench-dispatches.js';
-import { OnnxNetworkRunner, exportRestorationNetworkToOnnx } from '@thfr/restoration-onnx';
+import { OnnxNetworkRunner, OnnxPipelineRunner, exportRestorationNetworkToOnnx, exportRestorationPipelineToOnnx } from '@thfr/restoration-onnx';
+import { OnnxAcceleratedBackbone, exportResNetToOnnx } from '@thfr/backbone-onnx';
 import { loadOnnxRuntimeNode } from '@thfr/backbone-onnx/node';
 import { activeOrtKernels, withOrtKernels } from '@thfr/ort-kernels';
 import { numberOption, type CommandSpec } from '../command.js';
@@ -28,6 +29,9 @@ interface ConfigBench {
   /** The same inference with the network on onnxruntime (exported by @thfr/restoration-onnx), per thread count. */
   onnxNetwork?: Array<{ threads: number; batch: number; msPerBatch: number; imagesPerSecond: number; pipelinedMsPerBatch?: number }>;
   onnxNetworkSkipped?: string;
+  /** The whole inference (backbone, search, network, map) as one onnxruntime graph (@thfr/restoration-onnx's pipeline), per thread count. */
+  onnxPipeline?: Array<{ threads: number; batch: number; msPerBatch: number; imagesPerSecond: number; pipelinedMsPerBatch?: number }>;
+  onnxPipelineSkipped?: string;
   /** The same network and weights in PyTorch (--peer pytorch). */
   peer?: NetworkPeerResult;
   bankMemory: Array<{ ratio: number; templates: number; float32Bytes: number; float16Bytes: number }>;
@@ -147,6 +151,25 @@ async function benchConfig(label: string, config: ThfrConfig, backbone: FeatureE
         model.useNetworkRunner(undefined);
       }
     }
+    // The whole inference as one onnxruntime graph: the ResNet exported at this size, the bank, the network, the map.
+    let onnxPipeline: ConfigBench['onnxPipeline'];
+    let onnxPipelineSkipped: string | undefined;
+    const resnet = backbone instanceof OnnxAcceleratedBackbone ? backbone.tfjs : backbone instanceof ResNetBackbone ? backbone : undefined;
+    if (options.onnxThreads.length > 0 && resnet) {
+      try {
+        const ort = await loadOnnxRuntimeNode();
+        const bytes = exportRestorationPipelineToOnnx(exportResNetToOnnx(resnet, { imageSize: config.imageSize }), await model.inferenceSpec());
+        onnxPipeline = [];
+        for (const threads of options.onnxThreads) {
+          model.usePipelineRunner(await OnnxPipelineRunner.create(ort, bytes, { threads }));
+          for (const batch of batches) onnxPipeline.push({ threads, ...(await timeInference(batch, `one onnxruntime graph (${threads} threads)`)) });
+          model.usePipelineRunner(undefined);
+        }
+      } catch (error) {
+        onnxPipelineSkipped = error instanceof Error ? error.message : String(error);
+        model.usePipelineRunner(undefined);
+      }
+    }
     // The same network and weights in PyTorch, before the training step: a step that exhausts the wasm heap
     // leaves the backend unusable.
     let peer: NetworkPeerResult | undefined;
@@ -207,7 +230,7 @@ async function benchConfig(label: string, config: ThfrConfig, backbone: FeatureE
       return { ratio, templates, float32Bytes: templates * (perTemplateKey + perTemplateValue * 4), float16Bytes: templates * (perTemplateKey + perTemplateValue * 2) };
     });
     const backboneEngine = 'onnx' in backbone ? 'onnxruntime' : 'tfjs';
-    return { config: label, backbone: backbone.identity.architecture, parameters: network.parameterCount(), imageSize: config.imageSize, backboneEngine, trainStepMs, inference, onnxNetwork, onnxNetworkSkipped, peer, bankMemory };
+    return { config: label, backbone: backbone.identity.architecture, parameters: network.parameterCount(), imageSize: config.imageSize, backboneEngine, trainStepMs, inference, onnxNetwork, onnxNetworkSkipped, onnxPipeline, onnxPipelineSkipped, peer, bankMemory };
   } finally {
     tf.dispose([images, ...features]);
     model.dispose();
@@ -224,6 +247,8 @@ function printConfigBench(row: ConfigBench, backend: string, output: Output): vo
   for (const r of row.inference) output.line(`  inference, network on tfjs, batch ${r.batch}: ${r.msPerBatch.toFixed(0)} ms per batch (${(r.msPerBatch / r.batch).toFixed(0)} ms per image), ${r.imagesPerSecond.toFixed(2)} images/s${ratio(peerInference(r.batch), r.msPerBatch)}${r.pipelinedMsPerBatch === undefined ? '' : `; pipelined ${r.pipelinedMsPerBatch.toFixed(1)} ms per batch, ${((r.batch * 1000) / r.pipelinedMsPerBatch).toFixed(1)} images/s${ratio(peerInference(r.batch), r.pipelinedMsPerBatch)}`}`);
   for (const r of row.onnxNetwork ?? []) output.line(`  inference, network on onnxruntime (${r.threads} threads), batch ${r.batch}: ${r.msPerBatch.toFixed(0)} ms per batch (${(r.msPerBatch / r.batch).toFixed(0)} ms per image), ${r.imagesPerSecond.toFixed(2)} images/s${ratio(peerInference(r.batch), r.msPerBatch)}`);
   if (row.onnxNetworkSkipped) output.line(`  network on onnxruntime: skipped (${row.onnxNetworkSkipped})`);
+  for (const r of row.onnxPipeline ?? []) output.line(`  inference, the whole of it as one onnxruntime graph (${r.threads} threads), batch ${r.batch}: ${r.msPerBatch.toFixed(0)} ms per batch (${(r.msPerBatch / r.batch).toFixed(0)} ms per image), ${r.imagesPerSecond.toFixed(2)} images/s${ratio(peerInference(r.batch), r.msPerBatch)}`);
+  if (row.onnxPipelineSkipped) output.line(`  whole inference on onnxruntime: skipped (${row.onnxPipelineSkipped})`);
   if (peer) {
     output.line(`  ${describePeer(peer)}, same network (${(peer.parameters / 1e6).toFixed(2)} M parameters; restored levels differ by ${peer.probeMaxRelativeDiff.toExponential(1)} relative): training step ${peer.trainStep.ms.toFixed(0)} ms; inference ${peer.inference.map((r) => `batch ${r.batch} ${r.msPerBatch.toFixed(0)} ms`).join(', ')}`);
   }

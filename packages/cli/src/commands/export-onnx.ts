@@ -5,7 +5,7 @@ import { ResNetBackbone } from '@thfr/backbone';
 import { exportResNetToOnnx, readOnnxBackboneInfo, type OnnxBackboneInfo } from '@thfr/backbone-onnx';
 import { createOnnxFeatureExtractor, loadOnnxRuntimeNode } from '@thfr/backbone-onnx/node';
 import { RestorationModel } from '@thfr/restoration';
-import { exportRestorationNetworkToOnnx, OnnxNetworkRunner } from '@thfr/restoration-onnx';
+import { exportRestorationNetworkToOnnx, exportRestorationPipelineToOnnx, OnnxNetworkRunner, OnnxPipelineRunner, readPipelineOnnxInfo } from '@thfr/restoration-onnx';
 import { numberOption, type CommandSpec } from '../command.js';
 import type { Output } from '../output.js';
 import { inspectModel, openModel } from '../open-model.js';
@@ -98,12 +98,61 @@ async function exportModelNetwork(dir: string, out: string, values: Record<strin
   }
 }
 
+/**
+ * A trained THFR or RD4AD model's whole inference as one ONNX model (@thfr/restoration-onnx's pipeline): images in,
+ * anomaly maps, scores, level maps and (THFR) template indices out. With `check`, runs it on onnxruntime-node and
+ * the model on tfjs for two deterministic images: max relative difference of the maps and scores.
+ */
+async function exportModelPipeline(dir: string, out: string, values: Record<string, string | boolean | undefined>, output: Output): Promise<void> {
+  const { detector, backbone } = await openModel(dir, { weights: values.weights as string | undefined, features: 'tfjs' });
+  try {
+    const model = (detector as { model?: unknown }).model;
+    if (!(model instanceof RestorationModel)) throw noNetworkError(dir, detector.method);
+    if (!(backbone instanceof ResNetBackbone)) throw new Error(`--pipeline: ${dir}'s backbone ${backbone.identity.architecture} is not a ResNet; only the ResNets export to ONNX`);
+    const spec = await model.inferenceSpec();
+    const bytes = exportRestorationPipelineToOnnx(exportResNetToOnnx(backbone, { imageSize: spec.imageSize }), spec, { name: `${detector.method}_inference` });
+    await writeFileAtomically(out, bytes);
+    const info = readPipelineOnnxInfo(bytes, out);
+    const size = info.imageSize;
+    output.line(`wrote ${out} (${(bytes.byteLength / 2 ** 20).toFixed(1)} MiB): the whole ${detector.method} inference of ${dir} (backbone ${backbone.identity.architecture}, ${info.templates ? `${info.templates} templates, ` : ''}network, anomaly map${info.standardized ? ' standardized per position' : ''})`);
+    output.line(`  input  ${info.input}: float32 [batch, ${size}, ${size}, 3] NHWC, RGB in [0, 1]`);
+    output.line(`  output ${info.outputs.map}: float32 [batch, ${size}, ${size}]; ${info.outputs.score}: float32 [batch]; ${info.outputs.levelMaps.join(', ')}: float32 [batch, ${size}, ${size}]${info.outputs.templateIndex ? `; ${info.outputs.templateIndex}: int64 [batch]` : ''}${info.outputs.rawMap ? `; ${info.outputs.rawMap}, ${info.outputs.rawScore}: before standardization` : ''}`);
+    let check: { mapRelativeError: number; scoreRelativeError: number; sameTemplates: boolean } | { skipped: string } | undefined;
+    if (values.check) {
+      const images = tf.tensor4d(Float32Array.from({ length: 2 * size * size * 3 }, (_, i) => ((i * 7919) % 251) / 250), [2, size, size, 3]);
+      try {
+        const runner = await OnnxPipelineRunner.create(await loadOnnxRuntimeNode(), bytes, { threads: 1 });
+        const [ours, reference] = [await runner.run(images), await model.predictTensors(images)];
+        check = {
+          mapRelativeError: closeness(await ours.map.data(), await reference.map.data()).maxRel,
+          scoreRelativeError: closeness(await ours.scores.data(), await reference.scores.data()).maxRel,
+          sameTemplates: ours.extras.every((e, i) => (e.template ?? -1) === (reference.extras[i].template ?? -1)),
+        };
+        tf.dispose([ours.map, ours.scores, ...ours.levelMaps, reference.map, reference.scores, ...reference.levelMaps]);
+        runner.dispose();
+        output.line(`  check: onnxruntime vs tfjs on 2 images, max |diff| / max |tfjs|: map ${check.mapRelativeError.toExponential(1)}, scores ${check.scoreRelativeError.toExponential(1)}; templates ${check.sameTemplates ? 'the same' : 'DIFFER'}`);
+      } catch (error) {
+        if (!/onnxruntime-node is not installed/.test((error as Error).message)) throw error;
+        check = { skipped: (error as Error).message };
+        output.line(`  check skipped: ${check.skipped}`);
+      } finally {
+        images.dispose();
+      }
+    }
+    output.result({ out, bytes: bytes.byteLength, method: detector.method, model: dir, pipeline: info, check });
+  } finally {
+    detector.dispose();
+    backbone.dispose();
+  }
+}
+
 export const exportOnnxCommand: CommandSpec = {
   name: 'export-onnx',
-  summary: 'Export a ResNet backbone (default: the ImageNet ResNet-50) as an ONNX model for onnxruntime or Triton: input images float32 NHWC RGB in [0, 1] with the preprocessing inside, one NHWC output per tapped level (layer1..layer3). With --model, export a trained THFR or RD4AD model\'s restoration network instead: inputs the backbone levels (and THFR\'s template reference), outputs the restored levels.',
-  usage: 'thfr export-onnx [--backbone NAME] [--weights FILE] [--out FILE] [--image-size N] [--check] | --model DIR [--out FILE] [--check]',
+  summary: 'Export a ResNet backbone (default: the ImageNet ResNet-50) as an ONNX model for onnxruntime or Triton: input images float32 NHWC RGB in [0, 1] with the preprocessing inside, one NHWC output per tapped level (layer1..layer3). With --model, export a trained THFR or RD4AD model\'s restoration network instead: inputs the backbone levels (and THFR\'s template reference), outputs the restored levels; with --pipeline, its whole inference as one graph (images in; anomaly maps, scores and template indices out).',
+  usage: 'thfr export-onnx [--backbone NAME] [--weights FILE] [--out FILE] [--image-size N] [--check] | --model DIR [--pipeline] [--out FILE] [--check]',
   options: {
     model: { type: 'string', help: "a trained THFR or RD4AD model folder: export its restoration network (default --out network.onnx)", valueName: 'DIR' },
+    pipeline: { type: 'boolean', help: "with --model: export the model's whole inference as one graph (backbone, template search, network, anomaly map): images in, maps, scores and template indices out (default --out inference.onnx)" },
     backbone: { type: 'string', help: `backbone to export: ${EXPORTABLE.join(', ')}`, default: DEFAULT_BACKBONE_NAME, valueName: 'NAME' },
     weights: { type: 'string', help: 'safetensors weights for the torchvision ResNets', valueName: 'FILE' },
     out: { type: 'string', help: 'the .onnx file to write (atomically)', default: 'backbone.onnx', valueName: 'FILE' },
@@ -116,19 +165,21 @@ export const exportOnnxCommand: CommandSpec = {
     'thfr export-onnx --out models/resnet50.onnx',
     'thfr export-onnx --backbone wide_resnet50_2 --weights wide_resnet50_2.safetensors --image-size 256 --out wrn50.onnx',
     'thfr export-onnx --model models/bottle --out bottle-network.onnx --check',
+    'thfr export-onnx --model models/bottle --pipeline --out bottle.onnx --check',
   ],
   async run(values, output) {
     if (values.model !== undefined) {
-      const out = (values.out as string | undefined) ?? 'network.onnx';
-      if (values['image-size'] !== undefined || values['batch-size'] !== undefined) throw new Error('--image-size and --batch-size fix the backbone export; the network export takes the model\'s sizes (free batch)');
+      const out = (values.out as string | undefined) ?? (values.pipeline ? 'inference.onnx' : 'network.onnx');
+      if (values['image-size'] !== undefined || values['batch-size'] !== undefined) throw new Error('--image-size and --batch-size fix the backbone export; a model\'s export takes the model\'s sizes (free batch)');
       await checkOutFile(out, Boolean(values.force));
       // Refused from the manifest, before the runtime starts: only the restoration methods have a network to export.
       const { entry } = await inspectModel(values.model as string);
       if (!entry.restorationNetwork) throw noNetworkError(values.model as string, entry.method.name);
       await setupRuntime(values.backend as string | undefined, output, Boolean(values.verbose));
-      await exportModelNetwork(values.model as string, out, values, output);
+      await (values.pipeline ? exportModelPipeline : exportModelNetwork)(values.model as string, out, values, output);
       return;
     }
+    if (values.pipeline) throw new Error('--pipeline exports a trained model\'s whole inference: give its folder with --model DIR');
     const name = (values.backbone as string | undefined) ?? DEFAULT_BACKBONE_NAME;
     if (!EXPORTABLE.includes(name)) throw new Error(`--backbone ${name} cannot be exported: export-onnx exports the ResNets (${EXPORTABLE.join(', ')})`);
     const out = (values.out as string | undefined) ?? 'backbone.onnx';

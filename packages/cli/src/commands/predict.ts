@@ -18,7 +18,14 @@ import { encodeFloat32Tiff } from '../tiff.js';
 /** Bilinear resize of a square map back to an image's original resolution. */
 function resizeMap(map: Float32Array, size: number, width: number, height: number): Float32Array {
   if (width === size && height === size) return map;
-  return tf.tidy(() => tf.image.resizeBilinear(tf.tensor3d(map, [size, size, 1]), [height, width], false, true).dataSync() as Float32Array);
+  // The tensor comes out of tidy, not its values: tidy walks what its function returns, element by element for a
+  // typed array (seconds for a large map).
+  const resized = tf.tidy(() => tf.image.resizeBilinear(tf.tensor3d(map, [size, size, 1]), [height, width], false, true));
+  try {
+    return resized.dataSync() as Float32Array;
+  } finally {
+    resized.dispose();
+  }
 }
 
 export const predictCommand: CommandSpec = {

@@ -61,8 +61,9 @@ export async function trainCategory(dataDir: string, backbone: FeatureExtractor,
       onProgress: (p: FitProgress) => bar(p.phase).update(p.done, p.total, p.detail),
     });
     const network = await withNetworkRuntime(detector, backbone);
+    if (network.engine === 'onnxruntime (one graph)') output.note('inference: backbone, template search, network and map run as one onnxruntime-node graph');
     if (network.engine === 'onnxruntime') output.note('inference: the network runs on onnxruntime-node, as the backbone');
-    if (network.failure) output.note(`inference: the network stays on tfjs (onnxruntime: ${network.failure})`);
+    if (network.failure) output.note(`inference: ${network.engine === 'tfjs' ? 'the network stays on tfjs' : 'not as one graph'} (onnxruntime: ${network.failure})`);
     return { entry, detector, data, lossHistory: Array.isArray(summary.lossHistory) ? (summary.lossHistory as number[]) : [] };
   } catch (error) {
     detector.dispose();

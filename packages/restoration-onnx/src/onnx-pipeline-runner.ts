@@ -1,0 +1,132 @@
+/**
+ * Runs an exported pipeline (`exportRestorationPipelineToOnnx`) on onnxruntime as a RestorationModel's
+ * PipelineRunner: images in, the model's maps, scores, level maps and template indices out as tfjs tensors. The
+ * runtime module is passed in (onnxruntime-node from '@thfr/restoration-onnx/node', or onnxruntime-web), so this
+ * file stays browser-safe.
+ */
+import { tf } from '@thfr/tensor';
+import { decodeOnnxModel, ortSpinningConfig, type OnnxRuntimeLike, type OrtSessionLike, type OrtTensorLike } from '@thfr/backbone-onnx';
+import type { PipelineRunner, RestorationBatchOptions, RestorationPredictionTensors } from '@thfr/restoration';
+import { PIPELINE_ONNX_FORMAT, PIPELINE_ONNX_METADATA_KEY, type PipelineOnnxInfo } from './pipeline-onnx.js';
+import type { OnnxNetworkRunnerOptions } from './onnx-network-runner.js';
+
+export type OnnxPipelineRunnerOptions = OnnxNetworkRunnerOptions;
+
+/** The pipeline description stored in an exported file; throws, naming `where`, when it is not one. */
+export function readPipelineOnnxInfo(model: Uint8Array, where = 'ONNX pipeline'): PipelineOnnxInfo {
+  const entry = decodeOnnxModel(model, where).metadataProps?.find((p) => p.key === PIPELINE_ONNX_METADATA_KEY);
+  if (!entry) throw new Error(`${where}: no '${PIPELINE_ONNX_METADATA_KEY}' metadata; not an inference exported by @thfr/restoration-onnx's exportRestorationPipelineToOnnx`);
+  const info = JSON.parse(entry.value) as PipelineOnnxInfo;
+  if (info.format !== PIPELINE_ONNX_FORMAT || info.version !== 1) throw new Error(`${where}: pipeline format '${info.format}' version ${info.version}; this package reads '${PIPELINE_ONNX_FORMAT}' version 1`);
+  return info;
+}
+
+export class OnnxPipelineRunner implements PipelineRunner {
+  readonly engine = 'onnxruntime (one graph)';
+  private disposed = false;
+  private readonly inFlight = new Set<Promise<unknown>>();
+  /** Resolves once onnxruntime has released the session (after `dispose()`). */
+  released?: Promise<void>;
+
+  private constructor(private readonly ort: OnnxRuntimeLike, private readonly session: OrtSessionLike, readonly info: PipelineOnnxInfo, readonly where: string) {}
+
+  static async create(ort: OnnxRuntimeLike, model: Uint8Array, options: OnnxPipelineRunnerOptions = {}): Promise<OnnxPipelineRunner> {
+    const where = options.where ?? 'ONNX pipeline';
+    const info = readPipelineOnnxInfo(model, where);
+    if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1)) throw new Error(`${where}: threads must be a positive integer, got ${options.threads}`);
+    const session = await ort.InferenceSession.create(model, {
+      executionProviders: options.executionProviders ?? ['cpu'],
+      graphOptimizationLevel: 'all',
+      executionMode: 'sequential',
+      interOpNumThreads: 1,
+      ...(options.threads !== undefined ? { intraOpNumThreads: options.threads } : {}),
+      extra: ortSpinningConfig(options.allowSpinning ?? false),
+    });
+    return new OnnxPipelineRunner(ort, session, info, where);
+  }
+
+  /** Images [B, imageSize, imageSize, 3] in [0, 1]. excludeTemplates needs a file exported with excludeInput; rawMap, a standardized one's raw outputs (or an unstandardized file). */
+  async run(images: tf.Tensor4D, options: RestorationBatchOptions = {}): Promise<RestorationPredictionTensors> {
+    if (this.disposed) throw new Error(`${this.where}: run() called after dispose()`);
+    const run = this.runOnce(images, options);
+    this.inFlight.add(run);
+    try {
+      return await run;
+    } finally {
+      this.inFlight.delete(run);
+    }
+  }
+
+  private excludeFeed(batch: number, exclude: RestorationBatchOptions['excludeTemplates']): OrtTensorLike | undefined {
+    const { info } = this;
+    const given = exclude !== undefined && Array.from({ length: batch }, (_, i) => exclude[i]).some((e) => e !== undefined && e !== null);
+    if (!info.excludeInput) {
+      if (given) throw new Error(`${this.where}: excludeTemplates needs a pipeline exported with excludeInput${info.templates === 0 ? ' (and templates: this one has none)' : ''}`);
+      return undefined;
+    }
+    if (exclude && exclude.length > batch) throw new Error(`${this.where}: excludeTemplates has ${exclude.length} entries for ${batch} images`);
+    const values = new BigInt64Array(batch).fill(-1n);
+    for (let i = 0; i < batch; i++) {
+      const e = exclude?.[i];
+      if (e === undefined || e === null) continue;
+      if (!Number.isInteger(e) || e < 0 || e >= info.templates) throw new RangeError(`${this.where}: excludeTemplates[${i}] must be a template index in [0, ${info.templates - 1}], got ${e}`);
+      if (info.templates === 1) throw new RangeError(`${this.where}: image ${i} has no template left (the bank holds only the excluded one)`);
+      values[i] = BigInt(e);
+    }
+    return new this.ort.Tensor('int64', values, [batch]);
+  }
+
+  private async runOnce(images: tf.Tensor4D, options: RestorationBatchOptions): Promise<RestorationPredictionTensors> {
+    const { info } = this;
+    const [batch, height, width, channels] = images.shape;
+    if (images.rank !== 4 || height !== info.imageSize || width !== info.imageSize || channels !== 3) {
+      throw new Error(`${this.where}: images must be [B, ${info.imageSize}, ${info.imageSize}, 3], got [${images.shape.join(', ')}]`);
+    }
+    const raw = Boolean(options.rawMap && info.standardized);
+    const feeds: Record<string, OrtTensorLike> = {};
+    const exclude = this.excludeFeed(batch, options.excludeTemplates);
+    if (exclude) feeds[info.excludeInput!] = exclude;
+    feeds[info.input] = new this.ort.Tensor('float32', (await images.data()) as Float32Array, [...images.shape]);
+    let results: Record<string, OrtTensorLike>;
+    try {
+      results = await this.session.run(feeds);
+    } finally {
+      for (const feed of Object.values(feeds)) feed.dispose?.();
+    }
+    const out: tf.Tensor[] = [];
+    const float = (name: string, rank: number): OrtTensorLike => {
+      const r = results[name];
+      if (!r || r.type !== 'float32' || !(r.data instanceof Float32Array) || r.dims.length !== rank) throw new Error(`${this.where}: output '${name}': expected float32 of rank ${rank}, got ${r ? `${r.type} [${r.dims.join(', ')}]` : 'nothing'}`);
+      return r;
+    };
+    const keep = <T extends tf.Tensor>(t: T): T => (out.push(t), t);
+    try {
+      const mapName = raw ? info.outputs.rawMap! : info.outputs.map;
+      const scoreName = raw ? info.outputs.rawScore! : info.outputs.score;
+      const map3d = (name: string) => keep(tf.tensor3d(float(name, 3).data as Float32Array, [batch, info.imageSize, info.imageSize]));
+      const map = map3d(mapName);
+      const scores = keep(tf.tensor1d(float(scoreName, 1).data as Float32Array));
+      const levelMaps = info.outputs.levelMaps.map(map3d);
+      let extras: RestorationPredictionTensors['extras'] = Array.from({ length: batch }, () => ({}));
+      if (info.outputs.templateIndex) {
+        const r = results[info.outputs.templateIndex];
+        if (!r || r.type !== 'int64' || r.dims.length !== 1) throw new Error(`${this.where}: output '${info.outputs.templateIndex}': expected int64 [B], got ${r ? `${r.type} [${r.dims.join(', ')}]` : 'nothing'}`);
+        extras = Array.from(r.data as BigInt64Array, (index) => ({ template: Number(index) }));
+      }
+      return { map, scores, levelMaps, extras };
+    } catch (error) {
+      tf.dispose(out);
+      throw error;
+    } finally {
+      for (const r of Object.values(results)) r.dispose?.();
+    }
+  }
+
+  /** Releases the session once the runs in flight have finished; `released` says when. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.released = Promise.allSettled([...this.inFlight]).then(() => this.session.release());
+    this.released.catch(() => undefined);
+  }
+}
