@@ -4,7 +4,8 @@
  * (onnxruntime-node from '@thfr/restoration-onnx/node', or onnxruntime-web), so this file stays browser-safe.
  */
 import { tf } from '@thfr/tensor';
-import { decodeOnnxModel, ortSpinningConfig, type ExecutionProviderLike, type OnnxRuntimeLike, type OrtSessionLike, type OrtTensorLike } from '@thfr/backbone-onnx';
+import { decodeOnnxModel, type ExecutionProviderLike, type OnnxRuntimeLike, type OrtSessionLike, type OrtTensorLike } from '@thfr/backbone-onnx';
+import { OnnxSessionRunner, openRunnerSession } from './onnx-session-runner.js';
 import type { NetworkRunner } from '@thfr/restoration';
 import { NETWORK_ONNX_METADATA_KEY, type NetworkOnnxInfo } from './network-onnx.js';
 
@@ -19,42 +20,24 @@ export interface OnnxNetworkRunnerOptions {
   where?: string;
 }
 
-export class OnnxNetworkRunner implements NetworkRunner {
+export class OnnxNetworkRunner extends OnnxSessionRunner implements NetworkRunner {
   readonly engine = 'onnxruntime';
-  private disposed = false;
-  private readonly inFlight = new Set<Promise<unknown>>();
-  /** Resolves once onnxruntime has released the session (after `dispose()`). */
-  released?: Promise<void>;
 
-  private constructor(private readonly ort: OnnxRuntimeLike, private readonly session: OrtSessionLike, readonly info: NetworkOnnxInfo, readonly where: string) {}
+  private constructor(ort: OnnxRuntimeLike, session: OrtSessionLike, readonly info: NetworkOnnxInfo, where: string) {
+    super(ort, session, where);
+  }
 
   static async create(ort: OnnxRuntimeLike, model: Uint8Array, options: OnnxNetworkRunnerOptions = {}): Promise<OnnxNetworkRunner> {
     const where = options.where ?? 'ONNX restoration network';
     const entry = decodeOnnxModel(model, where).metadataProps?.find((p) => p.key === NETWORK_ONNX_METADATA_KEY);
     if (!entry) throw new Error(`${where}: no '${NETWORK_ONNX_METADATA_KEY}' metadata; not a network exported by @thfr/restoration-onnx`);
     const info = JSON.parse(entry.value) as NetworkOnnxInfo;
-    if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1)) throw new Error(`${where}: threads must be a positive integer, got ${options.threads}`);
-    const session = await ort.InferenceSession.create(model, {
-      executionProviders: options.executionProviders ?? ['cpu'],
-      graphOptimizationLevel: 'all',
-      executionMode: 'sequential',
-      interOpNumThreads: 1,
-      ...(options.threads !== undefined ? { intraOpNumThreads: options.threads } : {}),
-      extra: ortSpinningConfig(options.allowSpinning ?? false),
-    });
-    return new OnnxNetworkRunner(ort, session, info, where);
+    return new OnnxNetworkRunner(ort, await openRunnerSession(ort, model, options, where), info, where);
   }
 
   /** features: the backbone levels in the graph's input order; template: when the network takes one. */
-  async run(features: tf.Tensor4D[], template?: tf.Tensor4D): Promise<tf.Tensor4D[]> {
-    if (this.disposed) throw new Error(`${this.where}: run() called after dispose()`);
-    const run = this.runOnce(features, template);
-    this.inFlight.add(run);
-    try {
-      return await run;
-    } finally {
-      this.inFlight.delete(run);
-    }
+  run(features: tf.Tensor4D[], template?: tf.Tensor4D): Promise<tf.Tensor4D[]> {
+    return this.tracked(() => this.runOnce(features, template));
   }
 
   private async runOnce(features: tf.Tensor4D[], template?: tf.Tensor4D): Promise<tf.Tensor4D[]> {
@@ -89,13 +72,5 @@ export class OnnxNetworkRunner implements NetworkRunner {
     } finally {
       for (const r of Object.values(results)) r.dispose?.();
     }
-  }
-
-  /** Releases the session once the runs in flight have finished; `released` says when. */
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    this.released = Promise.allSettled([...this.inFlight]).then(() => this.session.release());
-    this.released.catch(() => undefined);
   }
 }

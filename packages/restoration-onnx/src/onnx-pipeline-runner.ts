@@ -5,7 +5,8 @@
  * file stays browser-safe.
  */
 import { tf } from '@thfr/tensor';
-import { decodeOnnxModel, ortSpinningConfig, type OnnxRuntimeLike, type OrtSessionLike, type OrtTensorLike } from '@thfr/backbone-onnx';
+import { decodeOnnxModel, type OnnxRuntimeLike, type OrtSessionLike, type OrtTensorLike } from '@thfr/backbone-onnx';
+import { OnnxSessionRunner, openRunnerSession } from './onnx-session-runner.js';
 import type { PipelineRunner, RestorationBatchOptions, RestorationPredictionTensors } from '@thfr/restoration';
 import { PIPELINE_ONNX_FORMAT, PIPELINE_ONNX_METADATA_KEY, type PipelineOnnxInfo } from './pipeline-onnx.js';
 import type { OnnxNetworkRunnerOptions } from './onnx-network-runner.js';
@@ -21,40 +22,22 @@ export function readPipelineOnnxInfo(model: Uint8Array, where = 'ONNX pipeline')
   return info;
 }
 
-export class OnnxPipelineRunner implements PipelineRunner {
+export class OnnxPipelineRunner extends OnnxSessionRunner implements PipelineRunner {
   readonly engine = 'onnxruntime (one graph)';
-  private disposed = false;
-  private readonly inFlight = new Set<Promise<unknown>>();
-  /** Resolves once onnxruntime has released the session (after `dispose()`). */
-  released?: Promise<void>;
 
-  private constructor(private readonly ort: OnnxRuntimeLike, private readonly session: OrtSessionLike, readonly info: PipelineOnnxInfo, readonly where: string) {}
+  private constructor(ort: OnnxRuntimeLike, session: OrtSessionLike, readonly info: PipelineOnnxInfo, where: string) {
+    super(ort, session, where);
+  }
 
   static async create(ort: OnnxRuntimeLike, model: Uint8Array, options: OnnxPipelineRunnerOptions = {}): Promise<OnnxPipelineRunner> {
     const where = options.where ?? 'ONNX pipeline';
     const info = readPipelineOnnxInfo(model, where);
-    if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1)) throw new Error(`${where}: threads must be a positive integer, got ${options.threads}`);
-    const session = await ort.InferenceSession.create(model, {
-      executionProviders: options.executionProviders ?? ['cpu'],
-      graphOptimizationLevel: 'all',
-      executionMode: 'sequential',
-      interOpNumThreads: 1,
-      ...(options.threads !== undefined ? { intraOpNumThreads: options.threads } : {}),
-      extra: ortSpinningConfig(options.allowSpinning ?? false),
-    });
-    return new OnnxPipelineRunner(ort, session, info, where);
+    return new OnnxPipelineRunner(ort, await openRunnerSession(ort, model, options, where), info, where);
   }
 
   /** Images [B, imageSize, imageSize, 3] in [0, 1]. excludeTemplates needs a file exported with excludeInput; rawMap, a standardized one's raw outputs (or an unstandardized file). */
-  async run(images: tf.Tensor4D, options: RestorationBatchOptions = {}): Promise<RestorationPredictionTensors> {
-    if (this.disposed) throw new Error(`${this.where}: run() called after dispose()`);
-    const run = this.runOnce(images, options);
-    this.inFlight.add(run);
-    try {
-      return await run;
-    } finally {
-      this.inFlight.delete(run);
-    }
+  run(images: tf.Tensor4D, options: RestorationBatchOptions = {}): Promise<RestorationPredictionTensors> {
+    return this.tracked(() => this.runOnce(images, options));
   }
 
   private excludeFeed(batch: number, exclude: RestorationBatchOptions['excludeTemplates']): OrtTensorLike | undefined {
@@ -120,13 +103,5 @@ export class OnnxPipelineRunner implements PipelineRunner {
     } finally {
       for (const r of Object.values(results)) r.dispose?.();
     }
-  }
-
-  /** Releases the session once the runs in flight have finished; `released` says when. */
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    this.released = Promise.allSettled([...this.inFlight]).then(() => this.session.release());
-    this.released.catch(() => undefined);
   }
 }

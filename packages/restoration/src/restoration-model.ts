@@ -1,5 +1,6 @@
 import { tf } from '@thfr/tensor';
 import type { Disposable } from '@thfr/tensor';
+import type { TemplateSearchTables } from '@thfr/template-bank';
 import { extractFeatures, type FeatureExtractor } from '@thfr/backbone';
 import { anomalyMap, standardizeMaps, type MapPositionStatistics } from '@thfr/postprocess';
 import { predictInBatches, type DetectorInput, type DetectorPrediction, type ImageExtras } from '@thfr/detector';
@@ -54,23 +55,14 @@ export interface NetworkRunner extends Disposable {
 }
 
 /**
- * A method's template search as data (THFR's bank, from TemplateBank.searchTables): the query is the flattened
- * `queryLevel` features (NHWC), average-pooled by `pooling` and multiplied by `projection` when given; the template
- * of an image is the one of highest query . key (the keys are L2-normalised: cosine, ties to the lower index), and
- * the network's template input is that template's `values`.
+ * A method's template search as data (THFR's bank: TemplateBank.searchTables): the query is the flattened
+ * `queryLevel` features, reduced as the tables say; the network's template input is the chosen template's `values`.
  */
-export interface InferenceTemplateSearch {
+export type InferenceTemplateSearch = Omit<TemplateSearchTables, 'levels'> & {
   queryLevel: string;
-  size: number;
-  keyDim: number;
-  keyInputShape: number[];
-  pooling: number;
-  projection?: { rows: number; values: Float32Array };
-  /** [size, keyDim], row-major. */
-  keys: Float32Array;
   /** The network's template input per template: [size, ...shape] float32. */
-  values: { shape: number[]; values: Float32Array };
-}
+  values: TemplateSearchTables['levels'][number];
+};
 
 /**
  * Everything a model's inference computes after the backbone, as data and a recorded network: what an engine needs
