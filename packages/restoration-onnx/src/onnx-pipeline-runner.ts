@@ -5,6 +5,7 @@
  * file stays browser-safe.
  */
 import { tf } from '@thfr/tensor';
+import { imagesToUnitRange } from '@thfr/backbone';
 import { decodeOnnxModel, type OnnxRuntimeLike, type OrtSessionLike, type OrtTensorLike } from '@thfr/backbone-onnx';
 import { OnnxSessionRunner, openRunnerSession } from './onnx-session-runner.js';
 import type { PipelineRunner, RestorationBatchOptions, RestorationPredictionTensors } from '@thfr/restoration';
@@ -62,14 +63,20 @@ export class OnnxPipelineRunner extends OnnxSessionRunner implements PipelineRun
   private async runOnce(images: tf.Tensor4D, options: RestorationBatchOptions): Promise<RestorationPredictionTensors> {
     const { info } = this;
     const [batch, height, width, channels] = images.shape;
-    if (images.rank !== 4 || height !== info.imageSize || width !== info.imageSize || channels !== 3) {
-      throw new Error(`${this.where}: images must be [B, ${info.imageSize}, ${info.imageSize}, 3], got [${images.shape.join(', ')}]`);
+    if (images.rank !== 4 || height !== info.imageSize || width !== info.imageSize || channels !== 3 || (images.dtype !== 'float32' && images.dtype !== 'int32')) {
+      throw new Error(`${this.where}: images must be [B, ${info.imageSize}, ${info.imageSize}, 3] RGB (float32 in [0, 1] or int32 0..255), got [${images.shape.join(', ')}] ${images.dtype}`);
     }
     const raw = Boolean(options.rawMap && info.standardized);
     const feeds: Record<string, OrtTensorLike> = {};
     const exclude = this.excludeFeed(batch, options.excludeTemplates);
     if (exclude) feeds[info.excludeInput!] = exclude;
-    feeds[info.input] = new this.ort.Tensor('float32', (await images.data()) as Float32Array, [...images.shape]);
+    // int32 0..255 as the backbones take it: divided by 255 as imagesToUnitRange does.
+    const unit = images.dtype === 'float32' ? images : tf.tidy(() => imagesToUnitRange(images));
+    try {
+      feeds[info.input] = new this.ort.Tensor('float32', (await unit.data()) as Float32Array, [...images.shape]);
+    } finally {
+      if (unit !== images) unit.dispose();
+    }
     let results: Record<string, OrtTensorLike>;
     try {
       results = await this.session.run(feeds);

@@ -64,9 +64,15 @@ describe("a restoration model's whole inference as one ONNX graph", () => {
       tf.dispose([first.map, first.scores, ...first.levelMaps]);
       await expectSamePredictions(model, runner, images, { excludeTemplates: nearest });
       await expectNoLeak(async () => { const out = await runner.run(images); tf.dispose([out.map, out.scores, ...out.levelMaps]); });
+      // int32 images (0..255), as the backbones take them: the same maps as their float32 form.
+      const bytes255 = tf.tidy(() => tf.cast(tf.round(tf.mul(images, 255)), 'int32') as tf.Tensor4D);
+      const asFloat = tf.tidy(() => tf.div(tf.cast(bytes255, 'float32'), 255) as tf.Tensor4D);
+      const [fromInts, fromFloats] = [await runner.run(bytes255), await runner.run(asFloat)];
+      expect(closeness(await fromInts.map.data(), await fromFloats.map.data()).maxRel).toBeLessThan(1e-6);
+      tf.dispose([bytes255, asFloat, fromInts.map, fromInts.scores, ...fromInts.levelMaps, fromFloats.map, fromFloats.scores, ...fromFloats.levelMaps]);
       await expect(runner.run(images, { excludeTemplates: [6] })).rejects.toThrow(/excludeTemplates\[0\] must be a template index in \[0, 5\], got 6/);
       const wrong = tf.zeros([1, 32, 32, 3]) as tf.Tensor4D;
-      await expect(runner.run(wrong)).rejects.toThrow(/images must be \[B, 64, 64, 3\], got \[1, 32, 32, 3\]/);
+      await expect(runner.run(wrong)).rejects.toThrow(/images must be \[B, 64, 64, 3\] RGB \(float32 in \[0, 1\] or int32 0..255\), got \[1, 32, 32, 3\] float32/);
       wrong.dispose();
       runner.dispose();
       await runner.released;
