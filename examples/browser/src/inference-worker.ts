@@ -3,11 +3,12 @@
 // inference never block the page. One request at a time (messages are handled in order).
 import { initRuntime } from '@thfr/runtime-web';
 import { loadBackboneFromUrl, type FeatureExtractor } from '@thfr/backbone';
+import { OnnxAcceleratedBackbone } from '@thfr/backbone-onnx';
 import { loadModelFromUrl, type ThfrModel } from '@thfr/model';
 import { decodeImage, decodeImageInBrowser, resizeRgb, type RgbImage } from '@thfr/data';
 import type { FromWorker, ToWorker } from './worker-protocol.js';
 import { checkModelFolder } from './model-probe.js';
-import { backboneOnOnnxRuntime, loadOnnxRuntimeWeb, networkOnOnnxRuntime, wantsOnnxRuntime, type OnnxRuntimeWeb } from './onnx-runtime-web.js';
+import { backboneOnOnnxRuntime, inferenceOnOnnxRuntime, loadOnnxRuntimeWeb, wantsOnnxRuntime, type OnnxRuntimeWeb } from './onnx-runtime-web.js';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -52,7 +53,7 @@ async function load(request: Extract<ToWorker, { type: 'load' }>): Promise<void>
   model = await loadModelFromUrl(base, backbone, {
     onProgress: (loaded, total) => send({ type: 'progress', stage: 'model', fraction: total > 0 ? loaded / total : 1, detail: `${(loaded / 1e6).toFixed(1)} / ${(total / 1e6).toFixed(1)} MB` }),
   });
-  if (onnx) await networkOnOnnxRuntime(onnx.ort, model);
+  const onOnnx = onnx && backbone instanceof OnnxAcceleratedBackbone ? await inferenceOnOnnxRuntime(onnx.ort, model, backbone) : undefined;
 
   // One blank image compiles the backend's kernels (WebGPU/WebGL shaders) before the user's first image.
   send({ type: 'progress', stage: 'warmup', fraction: 0, detail: `first inference on a blank ${model.config.imageSize} px image (compiles the ${runtime.backend} kernels)` });
@@ -61,7 +62,7 @@ async function load(request: Extract<ToWorker, { type: 'load' }>): Promise<void>
   await model.predict([{ width: size, height: size, data: new Uint8Array(size * size * 3).fill(128) }]);
   const warmupMs = performance.now() - start;
   send({ type: 'progress', stage: 'warmup', fraction: 1, detail: `done in ${(warmupMs / 1000).toFixed(1)} s` });
-  send({ type: 'ready', imageSize: size, normalStatistics: model.normalStatistics, backbone: backbone.identity.architecture, networksOn: onnx?.description ?? `tfjs (${runtime.backend})${onnxFailure ? `: onnxruntime-web did not start (${onnxFailure})` : ''}`, warmupMs });
+  send({ type: 'ready', imageSize: size, normalStatistics: model.normalStatistics, backbone: backbone.identity.architecture, networksOn: onnx && onOnnx ? `${onnx.description}, ${onOnnx}` : `tfjs (${runtime.backend})${onnxFailure ? `: onnxruntime-web did not start (${onnxFailure})` : ''}`, warmupMs });
 }
 
 /** PNG and JPEG go through @thfr/data's decoder (the same pixels as in Node); other formats through the browser's codecs. */

@@ -1,11 +1,12 @@
-// Moves a loaded model's frozen backbone and restoration network onto onnxruntime-web's wasm build (SIMD,
-// threads when the page is cross-origin isolated). The same ONNX graphs as `thfr export-onnx` writes, exported
-// in memory from the weights just loaded, so the scores equal tfjs' within float32 rounding. Why: onnxruntime's
+// Moves a loaded model's inference onto onnxruntime-web's wasm build (SIMD, threads when the page is cross-origin
+// isolated): the whole of it as one graph (backbone, template search, network, anomaly map) as `thfr export-onnx
+// --pipeline` writes, exported in memory from the weights just loaded, so the scores equal tfjs' within float32
+// rounding. Why: onnxruntime's
 // convolutions run several times faster than tfjs-backend-wasm's on a CPU (docs/benchmarks.md measures the
 // Node builds of both); GPU backends keep tfjs, which already runs the convolutions on the GPU.
 import { ResNetBackbone, type FeatureExtractor } from '@thfr/backbone';
 import { OnnxAcceleratedBackbone, OnnxFeatureExtractor, exportResNetToOnnx, type OnnxRuntimeLike } from '@thfr/backbone-onnx';
-import { OnnxNetworkRunner, exportRestorationNetworkToOnnx } from '@thfr/restoration-onnx';
+import { OnnxNetworkRunner, OnnxPipelineRunner, exportRestorationNetworkToOnnx, exportRestorationPipelineToOnnx } from '@thfr/restoration-onnx';
 import type { ThfrModel } from '@thfr/model';
 import type { FeatureRuntime } from './worker-protocol.js';
 
@@ -45,7 +46,24 @@ export async function backboneOnOnnxRuntime(ort: OnnxRuntimeLike, backbone: ResN
   return new OnnxAcceleratedBackbone(backbone, onnx);
 }
 
-/** Runs `model`'s restoration network on onnxruntime-web for inference (the model disposes the runner). */
-export async function networkOnOnnxRuntime(ort: OnnxRuntimeLike, model: ThfrModel): Promise<void> {
+/**
+ * Above this many bytes of templates the page runs only the network on onnxruntime-web: the one graph holds its own
+ * copy of the bank (keys and values) in onnxruntime-web's heap, next to the model's.
+ */
+export const MAX_ONE_GRAPH_BANK_BYTES = 256 * 2 ** 20;
+
+/**
+ * Runs `model`'s inference on onnxruntime-web (the model disposes the runner): as one graph, or the network alone
+ * when the bank is larger than MAX_ONE_GRAPH_BANK_BYTES. Returns which, for the status line.
+ */
+export async function inferenceOnOnnxRuntime(ort: OnnxRuntimeLike, model: ThfrModel, backbone: OnnxAcceleratedBackbone): Promise<string> {
+  const spec = await model.inferenceSpec();
+  const bankBytes = spec.templates ? (spec.templates.keys.length + spec.templates.values.values.length) * 4 : 0;
+  if (bankBytes <= MAX_ONE_GRAPH_BANK_BYTES) {
+    const bytes = exportRestorationPipelineToOnnx(exportResNetToOnnx(backbone.tfjs, { imageSize: spec.imageSize }), spec);
+    model.usePipelineRunner(await OnnxPipelineRunner.create(ort, bytes, { where: 'the model on onnxruntime-web (one graph)' }));
+    return 'one graph';
+  }
   model.useNetworkRunner(await OnnxNetworkRunner.create(ort, exportRestorationNetworkToOnnx(model.network)));
+  return `backbone and network (the bank's ${(bankBytes / 2 ** 20).toFixed(0)} MiB stay on tfjs)`;
 }

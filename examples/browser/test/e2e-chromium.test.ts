@@ -94,7 +94,7 @@ describe.skipIf(!available)('browser app end to end (headless Chromium)', () => 
     // Without a GPU, Chromium offers WebGPU and WebGL on SwiftShader (the CPU): the page skips both, saying
     // why, and runs wasm (with threads: the server sends the COOP/COEP headers); on wasm the backbone and the
     // network go to onnxruntime-web (?features=auto).
-    { name: 'wasm', backend: 'wasm', webgpu: true, query: '', softwareSkipped: ['webgpu', 'webgl'], networksOn: /^onnxruntime-web 1\.\d+\.\d+ \(wasm, \d threads?\)$/ },
+    { name: 'wasm', backend: 'wasm', webgpu: true, query: '', softwareSkipped: ['webgpu', 'webgl'], networksOn: /^onnxruntime-web 1\.\d+\.\d+ \(wasm, \d threads?\), one graph$/ },
     // ?features=tfjs keeps them on tfjs-backend-wasm.
     { name: 'wasm-tfjs', backend: 'wasm', webgpu: false, query: '?features=tfjs', softwareSkipped: ['webgl'], networksOn: /^tfjs \(wasm\)$/ },
     // Served without onnxruntime-web's .wasm, ?features=auto stays on tfjs and says why.
