@@ -13,4 +13,4 @@ export type { OnnxRuntimeLike, OrtSessionLike, OrtSessionOptionsLike, OrtTensorL
 export { encodeOnnxModel, decodeOnnxModel, OnnxDataType, OnnxAttributeType } from './onnx-schema.js';
 export type { OnnxModel, OnnxGraph, OnnxNode, OnnxTensor, OnnxAttribute, OnnxValueInfo, OnnxDimension, OnnxStringEntry } from './onnx-schema.js';
 // The graph builder, for other exporters (@thfr/restoration-onnx writes the restoration networks with it).
-export { OnnxGraphBuilder, attr as onnxAttribute, float32ValueInfo } from './onnx-graph.js';
+export { OnnxGraphBuilder, attr as onnxAttribute, float32ValueInfo, int64ValueInfo } from './onnx-graph.js';

@@ -29,10 +29,20 @@ export const attr = {
   string: (name: string, s: string): OnnxAttribute => ({ name, type: OnnxAttributeType.STRING, s: new TextEncoder().encode(s) }),
 };
 
+/** A tensor value of element type `elemType`: `[d0, d1, ...]` with numbers or symbolic names (e.g. 'batch'). */
+function tensorValueInfo(name: string, elemType: number, dims: Array<number | string>, docString?: string): OnnxValueInfo {
+  const dim: OnnxDimension[] = dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d }));
+  return { name, type: { tensorType: { elemType, shape: { dim } } }, ...(docString ? { docString } : {}) };
+}
+
 /** A float32 tensor value: `[d0, d1, ...]` with numbers or symbolic names (e.g. 'batch'). */
 export function float32ValueInfo(name: string, dims: Array<number | string>, docString?: string): OnnxValueInfo {
-  const dim: OnnxDimension[] = dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d }));
-  return { name, type: { tensorType: { elemType: OnnxDataType.FLOAT, shape: { dim } } }, ...(docString ? { docString } : {}) };
+  return tensorValueInfo(name, OnnxDataType.FLOAT, dims, docString);
+}
+
+/** An int64 tensor value (indices), dims as float32ValueInfo's. */
+export function int64ValueInfo(name: string, dims: Array<number | string>, docString?: string): OnnxValueInfo {
+  return tensorValueInfo(name, OnnxDataType.INT64, dims, docString);
 }
 
 export class OnnxGraphBuilder {
@@ -67,11 +77,6 @@ export class OnnxGraphBuilder {
   int64(name: string, dims: number[], values: number[]): string {
     this.initializers.push({ name: this.claim(name), dims, dataType: OnnxDataType.INT64, rawData: int64RawData(values) });
     return name;
-  }
-
-  /** Whether a value of this name exists (a graph input, an initializer or a node's output). */
-  has(name: string): boolean {
-    return this.values.has(name);
   }
 
   /**

@@ -36,6 +36,11 @@ export interface NetworkOnnxOptions {
  * synchronously). Inputs and outputs are float32 NHWC with a free batch dimension.
  */
 export function exportNetworkGraphToOnnx(graph: NetworkGraph, state: Map<string, tf.Tensor>, options: NetworkOnnxOptions = {}): Uint8Array {
+  return encodeOnnxModel(networkGraphToOnnxModel(graph, state, options));
+}
+
+/** exportNetworkGraphToOnnx's ModelProto before encoding (the pipeline export splices its graph). */
+export function networkGraphToOnnxModel(graph: NetworkGraph, state: Map<string, tf.Tensor>, options: NetworkOnnxOptions = {}): OnnxModel {
   if (graph.format !== 'thfr-network-graph' || graph.version !== 1) throw new Error(`exportNetworkGraphToOnnx: not a thfr-network-graph v1 (format '${String(graph.format)}', version ${String(graph.version)})`);
   const outputNames = options.outputNames ?? graph.outputs.map((_, i) => `restored_${i}`);
   if (outputNames.length !== graph.outputs.length) throw new Error(`exportNetworkGraphToOnnx: ${outputNames.length} output names for ${graph.outputs.length} outputs`);
@@ -163,7 +168,7 @@ export function exportNetworkGraphToOnnx(graph: NetworkGraph, state: Map<string,
     },
     metadataProps: [{ key: NETWORK_ONNX_METADATA_KEY, value: JSON.stringify(info) }],
   };
-  return encodeOnnxModel(model);
+  return model;
 }
 
 /** A restoration network (THFR's, RD4AD's: anything with `toGraph()`) with its current weights as an ONNX model; outputs 'restored_<level>'. */

@@ -4,21 +4,13 @@
  * (onnxruntime-node from '@thfr/restoration-onnx/node', or onnxruntime-web), so this file stays browser-safe.
  */
 import { tf } from '@thfr/tensor';
-import { decodeOnnxModel, type ExecutionProviderLike, type OnnxRuntimeLike, type OrtSessionLike, type OrtTensorLike } from '@thfr/backbone-onnx';
-import { OnnxSessionRunner, openRunnerSession } from './onnx-session-runner.js';
+import { decodeOnnxModel, type OnnxRuntimeLike, type OrtSessionLike, type OrtTensorLike } from '@thfr/backbone-onnx';
+import { OnnxSessionRunner, openRunnerSession, type OnnxRunnerOptions } from './onnx-session-runner.js';
 import type { NetworkRunner } from '@thfr/restoration';
 import { NETWORK_ONNX_METADATA_KEY, type NetworkOnnxInfo } from './network-onnx.js';
 
-export interface OnnxNetworkRunnerOptions {
-  /** onnxruntime's intra-op threads (default: onnxruntime's choice, one per physical core). */
-  threads?: number;
-  /** Execution providers in order of preference (default ['cpu']: onnxruntime-node's CPU, onnxruntime-web's wasm). */
-  executionProviders?: ExecutionProviderLike[];
-  /** Let onnxruntime's threads spin between runs (default false): see OnnxExtractorOptions.allowSpinning. */
-  allowSpinning?: boolean;
-  /** How errors name the model (default 'ONNX restoration network'). */
-  where?: string;
-}
+/** How the network runner opens its session (errors name it `where`, default 'ONNX restoration network'). */
+export type OnnxNetworkRunnerOptions = OnnxRunnerOptions;
 
 export class OnnxNetworkRunner extends OnnxSessionRunner implements NetworkRunner {
   readonly engine = 'onnxruntime';
@@ -52,25 +44,9 @@ export class OnnxNetworkRunner extends OnnxSessionRunner implements NetworkRunne
       if (got.length !== 4 || shape.some((d, j) => d !== null && d !== got[j])) throw new Error(`${this.where}: input '${name}' must be [${shape.map((d) => d ?? 'B').join(', ')}], got [${got.join(', ')}]`);
       feeds[name] = new this.ort.Tensor('float32', (await tensors[i].data()) as Float32Array, got);
     }
-    let results: Record<string, OrtTensorLike>;
-    try {
-      results = await this.session.run(feeds);
-    } finally {
-      for (const feed of Object.values(feeds)) feed.dispose?.();
-    }
-    const out: tf.Tensor4D[] = [];
-    try {
-      for (const { name } of this.info.outputs) {
-        const r = results[name];
-        if (!r || r.type !== 'float32' || !(r.data instanceof Float32Array) || r.dims.length !== 4) throw new Error(`${this.where}: output '${name}': expected float32 NHWC, got ${r ? `${r.type} [${r.dims.join(', ')}]` : 'nothing'}`);
-        out.push(tf.tensor4d(r.data, [...r.dims] as [number, number, number, number]));
-      }
-      return out;
-    } catch (error) {
-      tf.dispose(out);
-      throw error;
-    } finally {
-      for (const r of Object.values(results)) r.dispose?.();
-    }
+    return this.runSession(feeds, ({ output, keep }) => this.info.outputs.map(({ name }) => {
+      const r = output(name, 'float32', 4, 'float32 NHWC');
+      return keep(tf.tensor4d(r.data as Float32Array, [...r.dims] as [number, number, number, number]));
+    }));
   }
 }

@@ -7,12 +7,12 @@
 import { tf } from '@thfr/tensor';
 import { imagesToUnitRange } from '@thfr/backbone';
 import { decodeOnnxModel, type OnnxRuntimeLike, type OrtSessionLike, type OrtTensorLike } from '@thfr/backbone-onnx';
-import { OnnxSessionRunner, openRunnerSession } from './onnx-session-runner.js';
+import { OnnxSessionRunner, openRunnerSession, type OnnxRunnerOptions } from './onnx-session-runner.js';
 import type { PipelineRunner, RestorationBatchOptions, RestorationPredictionTensors } from '@thfr/restoration';
 import { PIPELINE_ONNX_FORMAT, PIPELINE_ONNX_METADATA_KEY, type PipelineOnnxInfo } from './pipeline-onnx.js';
-import type { OnnxNetworkRunnerOptions } from './onnx-network-runner.js';
 
-export type OnnxPipelineRunnerOptions = OnnxNetworkRunnerOptions;
+/** How the pipeline runner opens its session (errors name it `where`, default 'ONNX pipeline'). */
+export type OnnxPipelineRunnerOptions = OnnxRunnerOptions;
 
 /** The pipeline description stored in an exported file; throws, naming `where`, when it is not one. */
 export function readPipelineOnnxInfo(model: Uint8Array, where = 'ONNX pipeline'): PipelineOnnxInfo {
@@ -77,38 +77,16 @@ export class OnnxPipelineRunner extends OnnxSessionRunner implements PipelineRun
     } finally {
       if (unit !== images) unit.dispose();
     }
-    let results: Record<string, OrtTensorLike>;
-    try {
-      results = await this.session.run(feeds);
-    } finally {
-      for (const feed of Object.values(feeds)) feed.dispose?.();
-    }
-    const out: tf.Tensor[] = [];
-    const float = (name: string, rank: number): OrtTensorLike => {
-      const r = results[name];
-      if (!r || r.type !== 'float32' || !(r.data instanceof Float32Array) || r.dims.length !== rank) throw new Error(`${this.where}: output '${name}': expected float32 of rank ${rank}, got ${r ? `${r.type} [${r.dims.join(', ')}]` : 'nothing'}`);
-      return r;
-    };
-    const keep = <T extends tf.Tensor>(t: T): T => (out.push(t), t);
-    try {
+    return this.runSession(feeds, ({ output, keep }) => {
       const mapName = raw ? info.outputs.rawMap! : info.outputs.map;
       const scoreName = raw ? info.outputs.rawScore! : info.outputs.score;
-      const map3d = (name: string) => keep(tf.tensor3d(float(name, 3).data as Float32Array, [batch, info.imageSize, info.imageSize]));
+      const map3d = (name: string) => keep(tf.tensor3d(output(name, 'float32', 3, 'float32 of rank 3').data as Float32Array, [batch, info.imageSize, info.imageSize]));
       const map = map3d(mapName);
-      const scores = keep(tf.tensor1d(float(scoreName, 1).data as Float32Array));
+      const scores = keep(tf.tensor1d(output(scoreName, 'float32', 1, 'float32 of rank 1').data as Float32Array));
       const levelMaps = info.outputs.levelMaps.map(map3d);
-      let extras: RestorationPredictionTensors['extras'] = Array.from({ length: batch }, () => ({}));
-      if (info.outputs.templateIndex) {
-        const r = results[info.outputs.templateIndex];
-        if (!r || r.type !== 'int64' || r.dims.length !== 1) throw new Error(`${this.where}: output '${info.outputs.templateIndex}': expected int64 [B], got ${r ? `${r.type} [${r.dims.join(', ')}]` : 'nothing'}`);
-        extras = Array.from(r.data as BigInt64Array, (index) => ({ template: Number(index) }));
-      }
+      const indices = info.outputs.templateIndex ? output(info.outputs.templateIndex, 'int64', 1, 'int64 [B]').data as BigInt64Array : undefined;
+      const extras: RestorationPredictionTensors['extras'] = indices ? Array.from(indices, (index) => ({ template: Number(index) })) : Array.from({ length: batch }, () => ({}));
       return { map, scores, levelMaps, extras };
-    } catch (error) {
-      tf.dispose(out);
-      throw error;
-    } finally {
-      for (const r of Object.values(results)) r.dispose?.();
-    }
+    });
   }
 }

@@ -8,8 +8,8 @@
  */
 import { blurMatrixValues, gaussianKernel1d } from '@thfr/postprocess';
 import type { InferenceTemplateSearch, RestorationInferenceSpec } from '@thfr/restoration';
-import { OnnxDataType, OnnxGraphBuilder, decodeOnnxModel, encodeOnnxModel, float32ValueInfo, onnxAttribute as attr, readOnnxBackboneInfo, type OnnxGraph, type OnnxModel, type OnnxValueInfo } from '@thfr/backbone-onnx';
-import { exportNetworkGraphToOnnx, NETWORK_ONNX_OPSET } from './network-onnx.js';
+import { OnnxGraphBuilder, decodeOnnxModel, encodeOnnxModel, float32ValueInfo, int64ValueInfo, onnxAttribute as attr, readOnnxBackboneInfo, type OnnxGraph, type OnnxModel, type OnnxNode } from '@thfr/backbone-onnx';
+import { networkGraphToOnnxModel, NETWORK_ONNX_OPSET } from './network-onnx.js';
 
 /** Metadata key holding the pipeline's description (PipelineOnnxInfo, JSON), read back by OnnxPipelineRunner. */
 export const PIPELINE_ONNX_METADATA_KEY = 'thfr.pipeline';
@@ -79,7 +79,7 @@ export function exportRestorationPipelineToOnnx(backboneOnnx: Uint8Array, spec: 
 
   const backbone = decodeOnnxModel(backboneOnnx, `${who}: the backbone`).graph;
   const networkGraph = spec.network.toGraph();
-  const network = decodeOnnxModel(exportNetworkGraphToOnnx(networkGraph, spec.network.stateDict() as Parameters<typeof exportNetworkGraphToOnnx>[1]), `${who}: the network`).graph;
+  const network = networkGraphToOnnxModel(networkGraph, spec.network.stateDict() as Parameters<typeof networkGraphToOnnxModel>[1]).graph;
   const images = backboneInfo.input.name;
   const exclude = options.excludeInput ? 'exclude_template' : undefined;
   const b = new OnnxGraphBuilder([images, ...(exclude ? [exclude] : [])]);
@@ -147,11 +147,7 @@ export function exportRestorationPipelineToOnnx(backboneOnnx: Uint8Array, spec: 
   return bytes;
 }
 
-function int64ValueInfo(name: string, dims: Array<number | string>, docString: string): OnnxValueInfo {
-  return { name, type: { tensorType: { elemType: OnnxDataType.INT64, shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } }, docString };
-}
-
-function isPerm(node: OnnxGraph['node'][number], perm: number[]): boolean {
+function isPerm(node: OnnxNode, perm: number[]): boolean {
   const ints = node.attribute?.find((a) => a.name === 'perm')?.ints?.map(Number);
   return Boolean(ints && ints.length === perm.length && ints.every((p, i) => p === perm[i]));
 }
@@ -204,13 +200,12 @@ function appendTemplateSearch(b: OnnxGraphBuilder, search: InferenceTemplateSear
  */
 function appendAnomalyMap(b: OnnxGraphBuilder, spec: RestorationInferenceSpec, images: string, features: string[], restored: string[]) {
   const size = spec.imageSize;
-  const channels = b.int64('map/channel_axis', [1], [1]);
+  const channelAxis = b.int64('map/channel_axis', [1], [1]);
   const one = b.float32('map/one', [], Float32Array.of(1));
   const epsSquared = b.float32('map/eps_squared', [], Float32Array.of(COSINE_EPS * COSINE_EPS));
   // Resize's output sizes [batch, 1, size, size], the batch read from the images.
   const batch = b.node('Slice', 'map/batch', [b.node('Shape', 'map/images_shape', [images]), b.int64('map/zero', [1], [0]), b.int64('map/one_i', [1], [1])]);
   const sizes = b.node('Concat', 'map/sizes', [batch, b.int64('map/channel_and_size', [3], [1, size, size])], [attr.int('axis', 0)]);
-  const squeezeAxis = channels;
   const upsampled = spec.levels.map((level, i) => {
     const at = `map/${level.name}`;
     // Sums over the channels as ones [1, C] x [B, C, h*w]: onnxruntime's ReduceSum over NCHW's strided channel axis
@@ -226,7 +221,7 @@ function appendAnomalyMap(b: OnnxGraphBuilder, spec: RestorationInferenceSpec, i
     const distance = b.node('Sub', `${at}/distance`, [one, cosine]);
     return b.node('Resize', `${at}/upsampled`, [distance, '', '', sizes], [attr.string('mode', 'linear'), attr.string('coordinate_transformation_mode', 'half_pixel')]);
   });
-  const levelMaps = spec.levels.map((level, i) => b.node('Squeeze', `level_map_${level.name}`, [upsampled[i], squeezeAxis]));
+  const levelMaps = spec.levels.map((level, i) => b.node('Squeeze', `level_map_${level.name}`, [upsampled[i], channelAxis]));
   let summed = upsampled.length === 1 ? upsampled[0] : b.node('Sum', 'map/sum', upsampled);
   if (spec.sigma > 0) {
     const weights = gaussianKernel1d(spec.sigma);
@@ -238,7 +233,7 @@ function appendAnomalyMap(b: OnnxGraphBuilder, spec: RestorationInferenceSpec, i
     summed = b.node('MatMul', 'map/blur_columns', [b.float32('map/blur_t', [size, size], blurT), rows]);
   }
   const statistics = spec.mapStatistics;
-  const raw = b.node('Squeeze', statistics ? 'raw_anomaly_map' : 'anomaly_map', [summed, squeezeAxis]);
+  const raw = b.node('Squeeze', statistics ? 'raw_anomaly_map' : 'anomaly_map', [summed, channelAxis]);
   const maximum = (name: string, x: string) => b.node('ReduceMax', name, [x], [attr.ints('axes', [1, 2]), attr.int('keepdims', 0)]);
   if (!statistics) return { map: raw, score: maximum('score', raw), levelMaps };
   if (statistics.height !== size || statistics.width !== size) throw new Error(`exportRestorationPipelineToOnnx: the map statistics are ${statistics.height}x${statistics.width}, the maps ${size}x${size}`);

@@ -142,6 +142,7 @@ export abstract class RestorationModel<C extends RestorationConfig = Restoration
    */
   async inferenceSpec(): Promise<RestorationInferenceSpec> {
     const mapStatistics = this.positionStatisticsFor({});
+    const templates = await this.templateSearch();
     return {
       method: this.who,
       imageSize: this.config.imageSize,
@@ -149,7 +150,7 @@ export abstract class RestorationModel<C extends RestorationConfig = Restoration
       levels: this.levels.map((l) => ({ ...l })),
       network: this.network,
       ...(mapStatistics ? { mapStatistics } : {}),
-      ...(await this.templateSearch().then((templates) => (templates ? { templates } : {}))),
+      ...(templates ? { templates } : {}),
     };
   }
 

@@ -9,13 +9,16 @@ import { benchNetworkAgainstPytorch, type NetworkPeerResult } from './bench-netw
 import { concurrentMs, latencyMs, pipelinedMs } from './bench-timing.js';
 import { DISPATCH_TWIN_WIDTH_DIVISOR, countDispatches, countTrainingStepDispatches } from './bench-dispatches.js';
 import { OnnxNetworkRunner, OnnxPipelineRunner, exportRestorationNetworkToOnnx, exportRestorationPipelineToOnnx } from '@thfr/restoration-onnx';
-import { OnnxAcceleratedBackbone, exportResNetToOnnx } from '@thfr/backbone-onnx';
+import { OnnxAcceleratedBackbone, exportResNetToOnnx, type OnnxRuntimeLike } from '@thfr/backbone-onnx';
 import { loadOnnxRuntimeNode } from '@thfr/backbone-onnx/node';
 import { activeOrtKernels, withOrtKernels } from '@thfr/ort-kernels';
 import { numberOption, type CommandSpec } from '../command.js';
 import { DEFAULT_BACKBONE_NAME, openBackbone } from '../backbones.js';
 import { setupRuntime } from '../runtime.js';
 import type { Output } from '../output.js';
+
+/** Inference timed with an onnxruntime engine at one thread count and batch size. */
+interface OnnxInferenceRow { threads: number; batch: number; msPerBatch: number; imagesPerSecond: number; pipelinedMsPerBatch?: number }
 
 interface ConfigBench {
   config: string;
@@ -27,10 +30,10 @@ interface ConfigBench {
   backboneEngine: string;
   inference: Array<{ batch: number; msPerBatch: number; imagesPerSecond: number; pipelinedMsPerBatch?: number }>;
   /** The same inference with the network on onnxruntime (exported by @thfr/restoration-onnx), per thread count. */
-  onnxNetwork?: Array<{ threads: number; batch: number; msPerBatch: number; imagesPerSecond: number; pipelinedMsPerBatch?: number }>;
+  onnxNetwork?: OnnxInferenceRow[];
   onnxNetworkSkipped?: string;
   /** The whole inference (backbone, search, network, map) as one onnxruntime graph (@thfr/restoration-onnx's pipeline), per thread count. */
-  onnxPipeline?: Array<{ threads: number; batch: number; msPerBatch: number; imagesPerSecond: number; pipelinedMsPerBatch?: number }>;
+  onnxPipeline?: OnnxInferenceRow[];
   onnxPipelineSkipped?: string;
   /** The same network and weights in PyTorch (--peer pytorch). */
   peer?: NetworkPeerResult;
@@ -133,43 +136,37 @@ async function benchConfig(label: string, config: ThfrConfig, backbone: FeatureE
     };
     const inference = [];
     for (const batch of batches) inference.push(await timeInference(batch, 'tfjs'));
-    // The same inference with the network on onnxruntime (everything else unchanged).
-    let onnxNetwork: ConfigBench['onnxNetwork'];
-    let onnxNetworkSkipped: string | undefined;
-    if (options.onnxThreads.length > 0) {
+    /**
+     * The same inference with an onnxruntime engine installed on the model, at each of --onnx-threads: `prepare`
+     * exports what the engine runs (once) and returns how to install it at a thread count; `uninstall` goes back.
+     */
+    const timeOnOnnxRuntime = async (what: string, prepare: (ort: OnnxRuntimeLike) => Promise<(threads: number) => Promise<void>>, uninstall: () => void) => {
+      if (options.onnxThreads.length === 0) return {};
       try {
-        const ort = await loadOnnxRuntimeNode();
-        const bytes = exportRestorationNetworkToOnnx(network);
-        onnxNetwork = [];
+        const install = await prepare(await loadOnnxRuntimeNode());
+        const rows: OnnxInferenceRow[] = [];
         for (const threads of options.onnxThreads) {
-          model.useNetworkRunner(await OnnxNetworkRunner.create(ort, bytes, { threads }));
-          for (const batch of batches) onnxNetwork.push({ threads, ...(await timeInference(batch, `onnxruntime (${threads} threads)`)) });
-          model.useNetworkRunner(undefined);
+          await install(threads);
+          for (const batch of batches) rows.push({ threads, ...(await timeInference(batch, `${what} (${threads} threads)`)) });
+          uninstall();
         }
+        return { rows };
       } catch (error) {
-        onnxNetworkSkipped = error instanceof Error ? error.message : String(error);
-        model.useNetworkRunner(undefined);
+        uninstall();
+        return { skipped: error instanceof Error ? error.message : String(error) };
       }
-    }
+    };
+    // The network on onnxruntime (everything else unchanged).
+    const onNetwork = await timeOnOnnxRuntime('onnxruntime', async (ort) => {
+      const bytes = exportRestorationNetworkToOnnx(network);
+      return async (threads) => model.useNetworkRunner(await OnnxNetworkRunner.create(ort, bytes, { threads }));
+    }, () => model.useNetworkRunner(undefined));
     // The whole inference as one onnxruntime graph: the ResNet exported at this size, the bank, the network, the map.
-    let onnxPipeline: ConfigBench['onnxPipeline'];
-    let onnxPipelineSkipped: string | undefined;
     const resnet = backbone instanceof OnnxAcceleratedBackbone ? backbone.tfjs : backbone instanceof ResNetBackbone ? backbone : undefined;
-    if (options.onnxThreads.length > 0 && resnet) {
-      try {
-        const ort = await loadOnnxRuntimeNode();
-        const bytes = exportRestorationPipelineToOnnx(exportResNetToOnnx(resnet, { imageSize: config.imageSize }), await model.inferenceSpec());
-        onnxPipeline = [];
-        for (const threads of options.onnxThreads) {
-          model.usePipelineRunner(await OnnxPipelineRunner.create(ort, bytes, { threads }));
-          for (const batch of batches) onnxPipeline.push({ threads, ...(await timeInference(batch, `one onnxruntime graph (${threads} threads)`)) });
-          model.usePipelineRunner(undefined);
-        }
-      } catch (error) {
-        onnxPipelineSkipped = error instanceof Error ? error.message : String(error);
-        model.usePipelineRunner(undefined);
-      }
-    }
+    const onPipeline = resnet ? await timeOnOnnxRuntime('one onnxruntime graph', async (ort) => {
+      const bytes = exportRestorationPipelineToOnnx(exportResNetToOnnx(resnet, { imageSize: config.imageSize }), await model.inferenceSpec());
+      return async (threads) => model.usePipelineRunner(await OnnxPipelineRunner.create(ort, bytes, { threads }));
+    }, () => model.usePipelineRunner(undefined)) : {};
     // The same network and weights in PyTorch, before the training step: a step that exhausts the wasm heap
     // leaves the backend unusable.
     let peer: NetworkPeerResult | undefined;
@@ -230,7 +227,7 @@ async function benchConfig(label: string, config: ThfrConfig, backbone: FeatureE
       return { ratio, templates, float32Bytes: templates * (perTemplateKey + perTemplateValue * 4), float16Bytes: templates * (perTemplateKey + perTemplateValue * 2) };
     });
     const backboneEngine = 'onnx' in backbone ? 'onnxruntime' : 'tfjs';
-    return { config: label, backbone: backbone.identity.architecture, parameters: network.parameterCount(), imageSize: config.imageSize, backboneEngine, trainStepMs, inference, onnxNetwork, onnxNetworkSkipped, onnxPipeline, onnxPipelineSkipped, peer, bankMemory };
+    return { config: label, backbone: backbone.identity.architecture, parameters: network.parameterCount(), imageSize: config.imageSize, backboneEngine, trainStepMs, inference, onnxNetwork: onNetwork.rows, onnxNetworkSkipped: onNetwork.skipped, onnxPipeline: onPipeline.rows, onnxPipelineSkipped: onPipeline.skipped, peer, bankMemory };
   } finally {
     tf.dispose([images, ...features]);
     model.dispose();
