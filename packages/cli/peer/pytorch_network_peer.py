@@ -13,19 +13,18 @@ EXPORT_DIR holds:
 
 Timed, as on the tfjs side: full inference (backbone -> image-level nearest template among `bankImages` -> network ->
 per-level 1 - cosine, bilinear upsampling, sum, Gaussian blur, max) under torch.no_grad(), and one training step on
-fixed features (forward in training mode, the restoration loss, backward, Adam). One warm-up call, then the mean of
-`repeats` calls (CUDA: synchronised).
+fixed features (forward in training mode, the restoration loss, backward, Adam). One warm-up call, then
+pytorch_peer.timed_ms: the median of `repeats` calls on the CPU, their mean with one synchronisation on CUDA.
 """
 import argparse
 import json
 import math
 import os
-import time
 
 import torch
 import torch.nn.functional as F
 
-from pytorch_peer import blas_library, build as build_backbone, forward as backbone_forward, read_safetensors, set_precision
+from pytorch_peer import blas_library, timed_ms, build as build_backbone, forward as backbone_forward, read_safetensors, set_precision
 
 
 def torch_weights(graph, state, device):
@@ -116,19 +115,6 @@ def template_reference(levels, size):
     return torch.cat([F.avg_pool2d(f, f.shape[2] // size) if f.shape[2] != size else f for f in levels], 1)
 
 
-def timed(repeats, fn, device):
-    def sync():
-        if device == 'cuda':
-            torch.cuda.synchronize()
-    fn()
-    sync()
-    started = time.perf_counter()
-    for _ in range(repeats):
-        fn()
-    sync()
-    return (time.perf_counter() - started) * 1000 / repeats
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('export_dir')
@@ -182,7 +168,7 @@ def main():
     with torch.no_grad():
         for batch in [int(b) for b in args.batches.split(',')]:
             images = torch.rand(batch, 3, size, size, generator=gen).to(device)
-            inference.append({'batch': batch, 'msPerBatch': timed(args.repeats, lambda: infer(images), device)})
+            inference.append({'batch': batch, 'msPerBatch': timed_ms(args.repeats, lambda: infer(images), device)})
 
     # One training step on fixed features, as the tfjs side times it (cached backbone features).
     params = {k: v.clone().requires_grad_(True) for k, v in w.items() if not (k.endswith('running_mean') or k.endswith('running_var'))}
@@ -202,7 +188,7 @@ def main():
         optimiser.step()
         return loss
 
-    train_ms = timed(args.repeats, step, device)
+    train_ms = timed_ms(args.repeats, step, device)
     print(json.dumps({'peer': 'pytorch', 'torch': torch.__version__, 'device': device, 'blas': blas_library(), 'tf32': tf32 if device == 'cuda' else False, 'threads': torch.get_num_threads(),
                       'probeMaxRelativeDiff': probe_diff, 'parameters': sum(p.numel() for p in params.values()),
                       'inference': inference, 'trainStep': {'batch': args.train_batch, 'ms': train_ms}}))

@@ -7,7 +7,8 @@ EXPORT_DIR holds what `serializeResNetBackbone` writes: backbone.json (the ResNe
 preprocessing) and a float32 safetensors file of the folded convs (`<conv>.filter` HWIO, `<conv>.bias`). The network
 is rebuilt here from the spec (stem 7x7/2 p3 + ReLU, max pool 3x3/2 p1, Bottleneck/BasicBlock stages, stride on
 the 1x1 or the 3x3 conv as `strideOn` says), as plain NCHW convs with biases: what the tfjs side runs.
-Timings: `torch.no_grad()`, one warm-up call, then the mean of `repeats` calls (CPU: synchronous; CUDA: synchronised).
+Timings: `torch.no_grad()`, one warm-up call, then `repeats` calls: on the CPU the median call (as the tfjs side's
+latencyMs: a burst of load on a shared host lands on one call), on CUDA the mean of the calls queued with one wait.
 """
 import argparse
 import json
@@ -109,6 +110,25 @@ def set_precision():
     return tf32
 
 
+def timed_ms(repeats, fn, device):
+    """ms per call after one warm-up: on the CPU the median of `repeats` calls (each synchronous), on CUDA the mean of
+    `repeats` calls queued with one torch.cuda.synchronize() at the end (what the GPU sustains)."""
+    fn()
+    if device == 'cuda':
+        torch.cuda.synchronize()
+        started = time.perf_counter()
+        for _ in range(repeats):
+            fn()
+        torch.cuda.synchronize()
+        return (time.perf_counter() - started) * 1000 / repeats
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - started) * 1000)
+    return float(np.median(times))
+
+
 def blas_library():
     """Which BLAS this process runs its CPU matrix products on, read from its loaded libraries after one product:
     'openblas', 'mkl', 'blis', 'reference' (Debian's libblas3, several times slower) or 'unknown'. Debian's torch
@@ -155,19 +175,7 @@ def main():
         tap_means = [float(t.abs().mean()) for t in forward(plan, convs, probe, manifest['preprocessing'], manifest['levels'])]
         for batch in [int(b) for b in args.batches.split(',')]:
             x = torch.rand(batch, 3, args.size, args.size, generator=torch.Generator().manual_seed(7)).to(device)
-
-            def sync():
-                if device == 'cuda':
-                    torch.cuda.synchronize()
-
-            # Pipelined, as cuda.synchronize() timing: the calls queue on the GPU, one wait at the end.
-            forward(plan, convs, x, manifest['preprocessing'], manifest['levels'])
-            sync()
-            started = time.perf_counter()
-            for _ in range(args.repeats):
-                forward(plan, convs, x, manifest['preprocessing'], manifest['levels'])
-            sync()
-            ms = (time.perf_counter() - started) * 1000 / args.repeats
+            ms = timed_ms(args.repeats, lambda: forward(plan, convs, x, manifest['preprocessing'], manifest['levels']), device)
             rows.append({'batch': batch, 'msPerBatch': ms})
     print(json.dumps({'peer': 'pytorch', 'torch': torch.__version__, 'device': device, 'blas': blas_library(), 'tf32': tf32 if device == 'cuda' else False, 'threads': torch.get_num_threads(), 'size': args.size, 'tapMeans': tap_means, 'rows': rows}))
 

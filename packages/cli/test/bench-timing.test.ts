@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import '@tensorflow/tfjs-backend-cpu';
 import { tf, registerKernelTuner } from '@thfr/tensor';
-import { concurrentMs, latencyMs, pipelinedMs } from '../src/commands/bench-timing.js';
+import { concurrentMs, latencyMs, median, pipelinedMs } from '../src/commands/bench-timing.js';
 
 describe('bench timing helpers', () => {
   it('pipelinedMs queues inFlight calls after one warm-up, reads back once and leaks nothing', async () => {
@@ -41,6 +41,21 @@ describe('bench timing helpers', () => {
     const ms = await latencyMs(3, async () => { calls++; await new Promise((resolve) => setTimeout(resolve, 2)); });
     expect(calls).toBe(4);
     expect(ms).toBeGreaterThanOrEqual(1);
+  });
+
+  it('latencyMs is the median call: one slow call (a burst of load on the host) does not move it', async () => {
+    let calls = 0;
+    // Warm-up, then calls of 2, 300, 2, 2, 2 ms: the mean would be ~62 ms, the median is ~2.
+    const ms = await latencyMs(5, async () => { calls++; await new Promise((resolve) => setTimeout(resolve, calls === 3 ? 300 : 2)); });
+    expect(calls).toBe(6);
+    expect(ms).toBeGreaterThanOrEqual(1);
+    expect(ms).toBeLessThan(100);
+  });
+
+  it('median takes the middle value, or the mean of the two middle ones', () => {
+    expect(median([5, 1, 3])).toBe(3);
+    expect(median([4, 1, 3, 100])).toBe(3.5);
+    expect(() => median([])).toThrow(RangeError);
   });
 
   it('each lets kernels chosen by timing tune after its warm-up call, before the timed ones', async () => {

@@ -3,6 +3,7 @@ import type { ResNetBackbone } from '@thfr/backbone';
 import { exportResNetToOnnx } from '@thfr/backbone-onnx';
 import { createOnnxFeatureExtractor, loadOnnxRuntimeNode } from '@thfr/backbone-onnx/node';
 import type { PeerResult } from './bench-peer.js';
+import { latencyMs } from './bench-timing.js';
 import type { Output } from '../output.js';
 
 export interface OnnxBenchRow {
@@ -22,7 +23,7 @@ export interface OnnxBenchRow {
 
 /**
  * Times the backbone exported to ONNX on onnxruntime-node, through `OnnxFeatureExtractor.extractAsync` (what a
- * method sees: the tfjs input read back, the run, the outputs made into tfjs tensors), one warm-up then the mean
+ * method sees: the tfjs input read back, the run, the outputs made into tfjs tensors), one warm-up then the median
  * of `repeats` calls, for each thread count and batch. Returns `skipped` when onnxruntime-node is not installed.
  */
 export async function benchBackboneOnOnnxRuntime(
@@ -42,11 +43,7 @@ export async function benchBackboneOnOnnxRuntime(
     try {
       for (const batch of batches) {
         const images = tf.randomUniform([batch, size, size, 3], 0, 1, 'float32', 7) as tf.Tensor4D;
-        const once = async () => tf.dispose(await extractor.extractAsync(images));
-        await once();
-        const started = performance.now();
-        for (let i = 0; i < repeats; i++) await once();
-        const ms = (performance.now() - started) / repeats;
+        const ms = await latencyMs(repeats, async () => tf.dispose(await extractor.extractAsync(images)));
         images.dispose();
         const torch = peer?.rows.find((r) => r.batch === batch);
         const row: OnnxBenchRow = { backbone: name, runtime: 'onnxruntime-node', batch, threads: threadCount, msPerBatch: ms, msPerImage: ms / batch };

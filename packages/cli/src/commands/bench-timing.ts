@@ -7,13 +7,28 @@
  */
 import { tf, tunePendingKernels } from '@thfr/tensor';
 
-/** Mean ms of `repeats` awaited calls after one warm-up (kernel compilation, weight uploads). */
+/**
+ * Median ms of `repeats` awaited calls after one warm-up (kernel compilation, weight uploads): on a shared host a
+ * burst of load lands on one call or two, which a mean spreads over the figure and a median leaves out.
+ */
 export async function latencyMs(repeats: number, fn: () => Promise<void>): Promise<number> {
   await fn();
   await tunePendingKernels();
-  const started = performance.now();
-  for (let i = 0; i < repeats; i++) await fn();
-  return (performance.now() - started) / repeats;
+  const times: number[] = [];
+  for (let i = 0; i < repeats; i++) {
+    const started = performance.now();
+    await fn();
+    times.push(performance.now() - started);
+  }
+  return median(times);
+}
+
+/** The middle value (the mean of the two middle values for an even count). */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) throw new RangeError('median: no values');
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 /**

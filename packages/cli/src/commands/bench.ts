@@ -8,7 +8,8 @@ import { benchBackboneOnOnnxRuntime, type OnnxBenchRow } from './bench-onnx.js';
 import { benchNetworkAgainstPytorch, type NetworkPeerResult } from './bench-network.js';
 import { concurrentMs, latencyMs, pipelinedMs } from './bench-timing.js';
 import { DISPATCH_TWIN_WIDTH_DIVISOR, countDispatches, countTrainingStepDispatches } from './bench-dispatches.js';
-import { OnnxNetworkRunner, OnnxPipelineRunner, exportRestorationNetworkToOnnx, exportRestorationPipelineToOnnx } from '@thfr/restoration-onnx';
+import { OnnxNetworkRunner, OnnxPipelineRunner, exportRestorationNetworkToOnnx, exportRestorationPipelineToOnnx, readPipelineOnnxInfo } from '@thfr/restoration-onnx';
+import { measureMatrixPeak, profileOnnxGraph, type GraphProfile, type MatrixPeak } from './bench-roofline.js';
 import { OnnxAcceleratedBackbone, exportResNetToOnnx, type OnnxRuntimeLike } from '@thfr/backbone-onnx';
 import { loadOnnxRuntimeNode } from '@thfr/backbone-onnx/node';
 import { activeOrtKernels, withOrtKernels } from '@thfr/ort-kernels';
@@ -35,6 +36,11 @@ interface ConfigBench {
   /** The whole inference (backbone, search, network, map) as one onnxruntime graph (@thfr/restoration-onnx's pipeline), per thread count. */
   onnxPipeline?: OnnxInferenceRow[];
   onnxPipelineSkipped?: string;
+  /**
+   * The one graph's kernels by onnxruntime's profile (batch 1, the most --onnx-threads) against the fastest float32
+   * matrix work onnxruntime reaches on this machine: `floorMs` = its matrix products' work at that rate.
+   */
+  onnxPipelineProfile?: { threads: number; batch: number; runs: number; profile: GraphProfile; peak: MatrixPeak; floorMs: number } | { skipped: string };
   /** The same network and weights in PyTorch (--peer pytorch). */
   peer?: NetworkPeerResult;
   bankMemory: Array<{ ratio: number; templates: number; float32Bytes: number; float16Bytes: number }>;
@@ -163,10 +169,13 @@ async function benchConfig(label: string, config: ThfrConfig, backbone: FeatureE
     }, () => model.useNetworkRunner(undefined));
     // The whole inference as one onnxruntime graph: the ResNet exported at this size, the bank, the network, the map.
     const resnet = backbone instanceof OnnxAcceleratedBackbone ? backbone.tfjs : backbone instanceof ResNetBackbone ? backbone : undefined;
+    let pipelineBytes: Uint8Array | undefined;
     const onPipeline = resnet ? await timeOnOnnxRuntime('one onnxruntime graph', async (ort) => {
       const bytes = exportRestorationPipelineToOnnx(exportResNetToOnnx(resnet, { imageSize: config.imageSize }), await model.inferenceSpec());
+      pipelineBytes = bytes;
       return async (threads) => model.usePipelineRunner(await OnnxPipelineRunner.create(ort, bytes, { threads }));
     }, () => model.usePipelineRunner(undefined)) : {};
+    const onnxPipelineProfile = pipelineBytes && onPipeline.rows ? await profilePipeline(pipelineBytes, Math.max(...options.onnxThreads), output) : undefined;
     // The same network and weights in PyTorch, before the training step: a step that exhausts the wasm heap
     // leaves the backend unusable.
     let peer: NetworkPeerResult | undefined;
@@ -227,10 +236,27 @@ async function benchConfig(label: string, config: ThfrConfig, backbone: FeatureE
       return { ratio, templates, float32Bytes: templates * (perTemplateKey + perTemplateValue * 4), float16Bytes: templates * (perTemplateKey + perTemplateValue * 2) };
     });
     const backboneEngine = 'onnx' in backbone ? 'onnxruntime' : 'tfjs';
-    return { config: label, backbone: backbone.identity.architecture, parameters: network.parameterCount(), imageSize: config.imageSize, backboneEngine, trainStepMs, inference, onnxNetwork: onNetwork.rows, onnxNetworkSkipped: onNetwork.skipped, onnxPipeline: onPipeline.rows, onnxPipelineSkipped: onPipeline.skipped, peer, bankMemory };
+    return { config: label, backbone: backbone.identity.architecture, parameters: network.parameterCount(), imageSize: config.imageSize, backboneEngine, trainStepMs, inference, onnxNetwork: onNetwork.rows, onnxNetworkSkipped: onNetwork.skipped, onnxPipeline: onPipeline.rows, onnxPipelineSkipped: onPipeline.skipped, onnxPipelineProfile, peer, bankMemory };
   } finally {
     tf.dispose([images, ...features]);
     model.dispose();
+  }
+}
+
+/** Batch 1 of the one graph profiled by onnxruntime, and this machine's matrix peak at the same threads (ConfigBench.onnxPipelineProfile). */
+async function profilePipeline(bytes: Uint8Array, threads: number, output: Output): Promise<ConfigBench['onnxPipelineProfile']> {
+  const runs = 5;
+  output.note(`profiling the one onnxruntime graph (${threads} threads, ${runs} runs) and timing this machine's matrix peak`);
+  try {
+    const ort = await loadOnnxRuntimeNode();
+    const info = readPipelineOnnxInfo(bytes);
+    const side = info.imageSize;
+    const image = Float32Array.from({ length: side * side * 3 }, (_, i) => (i % 255) / 255);
+    const profile = await profileOnnxGraph(ort, bytes, { [info.input]: new ort.Tensor('float32', image, [1, side, side, 3]) }, threads, runs);
+    const peak = await measureMatrixPeak(ort, threads);
+    return { threads, batch: 1, runs, profile, peak, floorMs: profile.matrixFlops / (peak.bestGflops * 1e6) };
+  } catch (error) {
+    return { skipped: error instanceof Error ? error.message : String(error) };
   }
 }
 
@@ -246,6 +272,13 @@ function printConfigBench(row: ConfigBench, backend: string, output: Output): vo
   if (row.onnxNetworkSkipped) output.line(`  network on onnxruntime: skipped (${row.onnxNetworkSkipped})`);
   for (const r of row.onnxPipeline ?? []) output.line(`  inference, the whole of it as one onnxruntime graph (${r.threads} threads), batch ${r.batch}: ${r.msPerBatch.toFixed(0)} ms per batch (${(r.msPerBatch / r.batch).toFixed(0)} ms per image), ${r.imagesPerSecond.toFixed(2)} images/s${ratio(peerInference(r.batch), r.msPerBatch)}`);
   if (row.onnxPipelineSkipped) output.line(`  whole inference on onnxruntime: skipped (${row.onnxPipelineSkipped})`);
+  const profiled = row.onnxPipelineProfile;
+  if (profiled && 'skipped' in profiled) output.line(`  the one graph's profile: skipped (${profiled.skipped})`);
+  else if (profiled) {
+    const { profile, peak } = profiled;
+    output.line(`  the one graph's kernels (onnxruntime's profile, ${profiled.threads} threads, batch 1, ${profiled.runs} runs): ${profile.kernelMs.toFixed(0)} ms per image, of which convolutions and matrix products ${profile.matrixMs.toFixed(0)} ms for ${(profile.matrixFlops / 1e9).toFixed(2)} GFLOP (${(profile.matrixFlops / (profile.matrixMs * 1e6)).toFixed(0)} GFLOP/s); the rest ${(profile.kernelMs - profile.matrixMs).toFixed(0)} ms (${profile.operators.filter((o) => o.flops === 0).slice(0, 4).map((o) => `${o.op} ${o.ms.toFixed(1)}`).join(', ')})`);
+    output.line(`  this machine's float32 matrix peak on onnxruntime (${profiled.threads} threads, best of 10): MatMul 1024^3 ${peak.matMulGflops.toFixed(0)} GFLOP/s, conv 3x3 256 ch at 64 x 64 ${peak.convGflops.toFixed(0)} GFLOP/s: at that rate the graph's matrix products alone need ${profiled.floorMs.toFixed(0)} ms per image here, ${(profiled.floorMs + profile.kernelMs - profile.matrixMs).toFixed(0)} ms with the rest as profiled`);
+  }
   if (peer) {
     output.line(`  ${describePeer(peer)}, same network (${(peer.parameters / 1e6).toFixed(2)} M parameters; restored levels differ by ${peer.probeMaxRelativeDiff.toExponential(1)} relative): training step ${peer.trainStep.ms.toFixed(0)} ms; inference ${peer.inference.map((r) => `batch ${r.batch} ${r.msPerBatch.toFixed(0)} ms`).join(', ')}`);
   }
