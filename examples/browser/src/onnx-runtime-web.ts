@@ -5,8 +5,8 @@
 // convolutions run several times faster than tfjs-backend-wasm's on a CPU (docs/benchmarks.md measures the
 // Node builds of both); GPU backends keep tfjs, which already runs the convolutions on the GPU.
 import { ResNetBackbone, type FeatureExtractor } from '@thfr/backbone';
-import { OnnxAcceleratedBackbone, OnnxFeatureExtractor, exportResNetToOnnx, type OnnxRuntimeLike } from '@thfr/backbone-onnx';
-import { OnnxNetworkRunner, OnnxPipelineRunner, exportRestorationNetworkToOnnx, exportRestorationPipelineToOnnx } from '@thfr/restoration-onnx';
+import { OnnxAcceleratedBackbone, OnnxFeatureExtractor, exportResNetToOnnxAsync, type OnnxRuntimeLike } from '@thfr/backbone-onnx';
+import { OnnxNetworkRunner, OnnxPipelineRunner, exportRestorationNetworkToOnnxAsync, exportRestorationPipelineToOnnxAsync } from '@thfr/restoration-onnx';
 import type { ThfrModel } from '@thfr/model';
 import type { FeatureRuntime } from './worker-protocol.js';
 
@@ -42,7 +42,7 @@ export async function loadOnnxRuntimeWeb(): Promise<OnnxRuntimeWeb> {
 
 /** The tfjs ResNet `backbone` with its extraction on onnxruntime-web; it takes ownership of `backbone`. */
 export async function backboneOnOnnxRuntime(ort: OnnxRuntimeLike, backbone: ResNetBackbone): Promise<OnnxAcceleratedBackbone> {
-  const onnx = await OnnxFeatureExtractor.create(ort, exportResNetToOnnx(backbone));
+  const onnx = await OnnxFeatureExtractor.create(ort, await exportResNetToOnnxAsync(backbone));
   return new OnnxAcceleratedBackbone(backbone, onnx);
 }
 
@@ -60,10 +60,10 @@ export async function inferenceOnOnnxRuntime(ort: OnnxRuntimeLike, model: ThfrMo
   const spec = await model.inferenceSpec();
   const bankBytes = spec.templates ? (spec.templates.keys.length + spec.templates.values.values.length) * 4 : 0;
   if (bankBytes <= MAX_ONE_GRAPH_BANK_BYTES) {
-    const bytes = exportRestorationPipelineToOnnx(exportResNetToOnnx(backbone.tfjs, { imageSize: spec.imageSize }), spec);
+    const bytes = await exportRestorationPipelineToOnnxAsync(await exportResNetToOnnxAsync(backbone.tfjs, { imageSize: spec.imageSize }), spec);
     model.usePipelineRunner(await OnnxPipelineRunner.create(ort, bytes, { where: 'the model on onnxruntime-web (one graph)' }));
     return 'one graph';
   }
-  model.useNetworkRunner(await OnnxNetworkRunner.create(ort, exportRestorationNetworkToOnnx(model.network)));
+  model.useNetworkRunner(await OnnxNetworkRunner.create(ort, await exportRestorationNetworkToOnnxAsync(model.network)));
   return `backbone and network (the bank's ${(bankBytes / 2 ** 20).toFixed(0)} MiB stay on tfjs)`;
 }

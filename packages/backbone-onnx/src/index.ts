@@ -2,7 +2,9 @@
  * @thfr/backbone-onnx — the ResNet backbones of @thfr/backbone as ONNX models and a FeatureExtractor on onnxruntime
  * (browser-safe entry: pass the onnxruntime module yourself; '@thfr/backbone-onnx/node' brings onnxruntime-node).
  */
-export { exportResNetToOnnx, ONNX_OPSET } from './resnet-onnx.js';
+export { exportResNetToOnnx, exportResNetToOnnxAsync, ONNX_OPSET } from './resnet-onnx.js';
+export { readTensorValues, syncTensorValues, hwioToOihw } from './tensor-values.js';
+export type { TensorValues } from './tensor-values.js';
 export type { OnnxExportOptions } from './resnet-onnx.js';
 export { readOnnxBackboneInfo, ONNX_BACKBONE_FORMAT, ONNX_BACKBONE_FORMAT_VERSION } from './onnx-metadata.js';
 export type { OnnxBackboneInfo, OnnxBackboneInput } from './onnx-metadata.js';

@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { ResNetBackbone } from '@thfr/backbone';
 import { OnnxFeatureExtractor, type OnnxExtractorOptions } from './onnx-extractor.js';
-import { exportResNetToOnnx, type OnnxExportOptions } from './resnet-onnx.js';
+import { exportResNetToOnnxAsync, type OnnxExportOptions } from './resnet-onnx.js';
 import type { OnnxRuntimeLike } from './ort-types.js';
 import { OnnxAcceleratedBackbone } from './onnx-accelerated.js';
 
@@ -34,7 +34,7 @@ export function loadOnnxRuntimeNode(): Promise<OnnxRuntimeLike> {
  */
 export async function createOnnxFeatureExtractor(source: ResNetBackbone | Uint8Array, options: OnnxExtractorOptions & OnnxExportOptions = {}): Promise<OnnxFeatureExtractor> {
   const ort = await loadOnnxRuntimeNode();
-  const bytes = source instanceof ResNetBackbone ? exportResNetToOnnx(source, options) : source;
+  const bytes = source instanceof ResNetBackbone ? await exportResNetToOnnxAsync(source, options) : source;
   return OnnxFeatureExtractor.create(ort, bytes, options);
 }
 

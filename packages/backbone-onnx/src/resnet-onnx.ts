@@ -8,6 +8,7 @@ import { CAFFE_BGR_MEAN, IMAGENET_MEAN, IMAGENET_STD, ResNetBackbone, type ResNe
 import { attr, float32ValueInfo, OnnxGraphBuilder } from './onnx-graph.js';
 import { backboneMetadataProps, type OnnxBackboneInfo, type OnnxBackboneInput } from './onnx-metadata.js';
 import { encodeOnnxModel, type OnnxModel } from './onnx-schema.js';
+import { hwioToOihw, readTensorValues, syncTensorValues, type TensorValues } from './tensor-values.js';
 
 /** ONNX operator set of the exported graph (Conv, MaxPool, Relu, Add, Sub, Div, Mul, Gather, Transpose). */
 export const ONNX_OPSET = 13;
@@ -24,23 +25,11 @@ export interface OnnxExportOptions {
   batchSize?: number;
   /** Name of the graph input (default 'images'). */
   inputName?: string;
+  /** How the weights are read back (default: synchronously; `exportResNetToOnnxAsync` reads them ahead). */
+  values?: TensorValues;
 }
 
 type ConvBn = ResNetPlan['stem'];
-
-/** HWIO (tfjs) -> OIHW (ONNX Conv's weight layout). */
-function hwioToOihw(hwio: Float32Array, [kh, kw, cin, cout]: number[]): Float32Array {
-  const out = new Float32Array(hwio.length);
-  for (let h = 0; h < kh; h++) {
-    for (let w = 0; w < kw; w++) {
-      for (let i = 0; i < cin; i++) {
-        const from = ((h * kw + w) * cin + i) * cout;
-        for (let o = 0; o < cout; o++) out[((o * cin + i) * kh + h) * kw + w] = hwio[from + o];
-      }
-    }
-  }
-  return out;
-}
 
 /** torch's output size of a conv / pool: floor((n + 2p - k) / s) + 1. */
 const convOut = (n: number, kernel: number, stride: number, pad: number) => Math.floor((n + 2 * pad - kernel) / stride) + 1;
@@ -55,7 +44,8 @@ function checkSize(value: number, what: string): number {
  * float32 `[batch, height, width, 3]`, RGB in [0, 1]. Outputs: one per level of `backbone.levels`, named as the
  * level (`layer1`, ...), float32 NHWC `[batch, h, w, channels]`. The backbone's identity, levels, preprocessing and
  * the input's layout are stored in the model's metadata (see `readOnnxBackboneInfo`). Reads the weights back from
- * the backbone's tensors (synchronously), so the backbone must not be disposed yet.
+ * the backbone's tensors (synchronously: on tfjs-webgpu in Node use `exportResNetToOnnxAsync`), so the backbone must
+ * not be disposed yet.
  */
 export function exportResNetToOnnx(backbone: ResNetBackbone, options: OnnxExportOptions = {}): Uint8Array {
   if (!(backbone instanceof ResNetBackbone)) {
@@ -70,6 +60,7 @@ export function exportResNetToOnnx(backbone: ResNetBackbone, options: OnnxExport
   if (backbone.levels.some((l) => l.name === inputName)) throw new Error(`exportResNetToOnnx: the input name '${inputName}' is also a level name`);
 
   const convs = backbone.foldedConvs();
+  const read = options.values ?? syncTensorValues;
   const graph = new OnnxGraphBuilder([inputName]);
 
   const conv = (spec: ConvBn, x: string, relu: boolean): string => {
@@ -77,8 +68,8 @@ export function exportResNetToOnnx(backbone: ResNetBackbone, options: OnnxExport
     if (!folded) throw new Error(`exportResNetToOnnx: ${architecture} holds no folded conv '${spec.conv}' (built without this stage?)`);
     if (folded.filter.isDisposed) throw new Error(`exportResNetToOnnx: ${architecture} was disposed; export before dispose()`);
     const shape = folded.filter.shape;
-    const weight = graph.float32(`${spec.conv}.weight`, [shape[3], shape[2], shape[0], shape[1]], hwioToOihw(folded.filter.dataSync() as Float32Array, shape));
-    const bias = graph.float32(`${spec.conv}.bias`, [shape[3]], Float32Array.from(folded.bias.dataSync() as Float32Array));
+    const weight = graph.float32(`${spec.conv}.weight`, [shape[3], shape[2], shape[0], shape[1]], hwioToOihw(read(folded.filter), shape));
+    const bias = graph.float32(`${spec.conv}.bias`, [shape[3]], Float32Array.from(read(folded.bias)));
     const y = graph.node('Conv', spec.conv, [x, weight, bias], [
       attr.ints('kernel_shape', [spec.kernel, spec.kernel]),
       attr.ints('strides', [spec.stride, spec.stride]),
@@ -153,4 +144,14 @@ export function exportResNetToOnnx(backbone: ResNetBackbone, options: OnnxExport
     metadataProps: backboneMetadataProps(info),
   };
   return encodeOnnxModel(model);
+}
+
+/**
+ * `exportResNetToOnnx` for any tfjs backend: the folded weights are read back asynchronously first (all together),
+ * which tfjs-webgpu in Node needs (it has no synchronous read-back).
+ */
+export async function exportResNetToOnnxAsync(backbone: ResNetBackbone, options: Omit<OnnxExportOptions, 'values'> = {}): Promise<Uint8Array> {
+  if (!(backbone instanceof ResNetBackbone)) return exportResNetToOnnx(backbone, options); // its error, by name
+  const values = await readTensorValues([...backbone.foldedConvs().values()].flatMap((f) => [f.filter, f.bias]));
+  return exportResNetToOnnx(backbone, { ...options, values });
 }

@@ -8,7 +8,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { tf } from '@thfr/tensor';
 import { createRandomResNet, RESNET_SPECS, type ResNetBackbone, type ResNetSpec } from '@thfr/backbone';
 import { tinyBackbone } from '@thfr/backbone/testing';
-import { decodeOnnxModel, OnnxAttributeType, encodeOnnxModel, exportResNetToOnnx, ONNX_OPSET, readOnnxBackboneInfo, type OnnxValueInfo } from '../src/index.js';
+import { decodeOnnxModel, OnnxAttributeType, encodeOnnxModel, exportResNetToOnnx, exportResNetToOnnxAsync, hwioToOihw, ONNX_OPSET, readOnnxBackboneInfo, readTensorValues, type OnnxValueInfo } from '../src/index.js';
 
 const SMALL_BASIC: ResNetSpec = { ...RESNET_SPECS.resnet18, widths: [8, 16, 32, 64], stemWidth: 8 };
 
@@ -90,6 +90,34 @@ describe('exportResNetToOnnx', () => {
     const gone = createRandomResNet(SMALL_BASIC, { seed: 5 });
     gone.dispose();
     expect(() => exportResNetToOnnx(gone)).toThrow(/was disposed; export before dispose\(\)/);
+  });
+});
+
+describe('exportResNetToOnnxAsync and readTensorValues (backends without synchronous read-back: tfjs-webgpu in Node)', () => {
+  it('reads every folded weight ahead and writes the same bytes as the synchronous export', async () => {
+    const options = { imageSize: 48, batchSize: 2 };
+    expect(await exportResNetToOnnxAsync(backbone, options)).toEqual(exportResNetToOnnx(backbone, options));
+    // Every weight goes through the `values` reader: one that refuses fails the export.
+    expect(() => exportResNetToOnnx(backbone, { values: () => { throw new Error('synchronous read'); } })).toThrow(/synchronous read/);
+  });
+
+  it('reads each tensor once, refuses one it did not read and disposed ones, by shape', async () => {
+    const [a, b] = [tf.tensor2d([[1, 2, 3], [4, 5, 6]]), tf.tensor1d([7, 8])];
+    const read = await readTensorValues([a, b, a]);
+    expect(Array.from(read(a))).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(Array.from(read(b))).toEqual([7, 8]);
+    const other = tf.zeros([3, 1]);
+    expect(() => read(other)).toThrow(/the tensor of shape \[3, 1\] was not among those read ahead/);
+    other.dispose();
+    await expect(readTensorValues([other])).rejects.toThrow(/a tensor of shape \[3, 1\] was disposed; export before dispose\(\)/);
+    tf.dispose([a, b]);
+  });
+
+  it('hwioToOihw is the [3, 2, 0, 1] transpose', () => {
+    const hwio = tf.randomUniform([2, 3, 4, 5], -1, 1, 'float32', 9);
+    const expected = tf.transpose(hwio, [3, 2, 0, 1]);
+    expect(Array.from(hwioToOihw(hwio.dataSync() as Float32Array, hwio.shape))).toEqual(Array.from(expected.dataSync()));
+    tf.dispose([hwio, expected]);
   });
 });
 

@@ -13,11 +13,16 @@
  *     FusedConv2D, Conv2DBackpropInput, BatchMatMul) against tfjs' kernels for the training steps, inference and
  *     backbones at batch 16, and each Conv2D / BatchMatMul geometry of the paper step and FusedConv2D geometry of the
  *     WideResNet50-2 backbone; the batch norm's statistics split over row chunks, alone and with the GEMM; both on
- *     'auto' (per shape, the faster of each kernel and what it replaces, timed by a KernelTuner) with every choice.
+ *     'auto' (per shape, the faster of each kernel and what it replaces, timed by a KernelTuner) with every choice;
+ *  8. section 'onnx': each configuration's whole inference exported as one ONNX graph (@thfr/restoration-onnx's
+ *     pipeline) on onnxruntime-node's WebGPU execution provider (its own Dawn), at batch 1 and 16: checked against
+ *     tfjs' maps, then timed through the runner (tfjs tensors in and out) and as a bare session fed from CPU memory
+ *     (what a service decoding images gets: the map and the score fetched), k runs in flight; next to the PyTorch peer. Needs onnxruntime-node in
+ *     .gpu: packages/cli/bench/gpu-prepare-onnxruntime.sh after prepare.sh.
  * GPU timings are pipelined (k calls in flight, one read-back, as cuda.synchronize() timing); single-call latency
  * (a read-back after every call: Dawn's read-back round trip included) is reported beside them.
- * Bundle here and run there (see ../shared/device/README.md):
- *   ../shared/device/prepare.sh packages/cli/bench/gpu-checks.ts
+ * Bundle here and run there (see ../shared/device/README.md and docs/benchmarks.md's recipe):
+ *   ../shared/device/prepare.sh packages/cli/bench/gpu-checks.ts && packages/cli/bench/gpu-prepare-onnxruntime.sh
  *   bash .gpu/run.sh node .gpu/gpu-checks.mjs        (THFR_PEER_DIR=packages/cli/peer for the PyTorch peer)
  */
 import '@tensorflow/tfjs-backend-cpu';
@@ -34,6 +39,9 @@ import { benchNetworkAgainstPytorch } from '../src/commands/bench-network.js';
 import { benchBackboneAgainstPytorch } from '../src/commands/bench-peer.js';
 import type { Output } from '../src/output.js';
 import { concurrentMs, pipelinedMs } from '../src/commands/bench-timing.js';
+import { exportResNetToOnnxAsync, type OrtTensorLike } from '@thfr/backbone-onnx';
+import { loadOnnxRuntimeNode } from '@thfr/backbone-onnx/node';
+import { OnnxPipelineRunner, exportRestorationPipelineToOnnxAsync, readPipelineOnnxInfo } from '@thfr/restoration-onnx';
 
 const LIMIT_S = Number(process.env.GPU_CHECKS_LIMIT_S ?? 400);
 // GPU_CHECKS_SMALL=1: tiny shapes, to dry-run the script on SwiftShader before spending device time.
@@ -267,10 +275,74 @@ async function backboneBench(name: 'wide_resnet50_2' | 'resnet50'): Promise<Map<
 }
 
 /** Sections of the run (env GPU_CHECKS_SECTIONS). */
-const sections = (process.env.GPU_CHECKS_SECTIONS ?? 'paper,gemm,backbone,default,filter').split(',');
+const sections = (process.env.GPU_CHECKS_SECTIONS ?? 'paper,onnx,gemm,backbone,default,filter').split(',');
 
 /** The paper step's filter-gradient calls, timed per geometry at the end of the run. */
 let paperFilterCalls: KernelCall[] = [];
+
+/**
+ * Section 'onnx': `model`'s whole inference as one ONNX graph on onnxruntime-node's WebGPU execution provider, at
+ * batch 1 and BATCH: its maps against tfjs' (`predictTensors` on the webgpu backend), then timed through the runner
+ * (tfjs tensors in and out, as accelerateInferenceWithOnnx serves predict) and as a bare session fed from CPU memory
+ * (what a service decoding images gets), `inFlight` runs at once. Returns the bare session's ms per batch.
+ */
+async function onnxWebGpuInference(label: string, model: ThfrModel, backbone: ResNetBackbone, tfjsMs: Map<number, number>): Promise<Map<number, number>> {
+  const timings = new Map<number, number>();
+  try {
+    const ort = await loadOnnxRuntimeNode();
+    const exportStarted = performance.now();
+    const bytes = await exportRestorationPipelineToOnnxAsync(await exportResNetToOnnxAsync(backbone, { imageSize: SIZE }), await model.inferenceSpec());
+    const exportMs = performance.now() - exportStarted;
+    const sessionStarted = performance.now();
+    const runner = await OnnxPipelineRunner.create(ort, bytes, { executionProviders: ['webgpu'] });
+    log(`${label} one graph on onnxruntime-node's WebGPU EP`, { onnx_mb: +(bytes.length / 2 ** 20).toFixed(1), export_ms: round(exportMs), session_ms: round(performance.now() - sessionStarted), onnxruntime: (ort as unknown as { env?: { versions?: { node?: string } } }).env?.versions?.node });
+    try {
+      const probe = tf.randomUniform([2, SIZE, SIZE, 3], 0, 1, 'float32', 3) as tf.Tensor4D;
+      const [expected, got] = [await model.predictTensors(probe), await runner.run(probe)];
+      const [e, g] = [await expected.map.data(), await got.map.data()];
+      let worst = 0;
+      let scale = 0;
+      for (let i = 0; i < e.length; i++) { worst = Math.max(worst, Math.abs(e[i] - g[i])); scale = Math.max(scale, Math.abs(e[i])); }
+      log(`${label} one graph vs tfjs (batch 2)`, { map_max_abs_diff: +worst.toExponential(2), map_scale: +scale.toFixed(3), templates_equal: JSON.stringify(got.extras.map((x) => x.template)) === JSON.stringify(expected.extras.map((x) => x.template)) });
+      tf.dispose([probe, expected.map, expected.scores, ...expected.levelMaps, got.map, got.scores, ...got.levelMaps]);
+      const info = readPipelineOnnxInfo(bytes);
+      // A service fetches the map and the score; the level maps stay on the GPU.
+      const fetches = [info.outputs.map, info.outputs.score];
+      const session = await ort.InferenceSession.create(bytes, { executionProviders: ['webgpu'], graphOptimizationLevel: 'all' });
+      try {
+        for (const batch of [1, BATCH]) {
+          const x = tf.randomUniform([batch, SIZE, SIZE, 3], 0, 1, 'float32', 2) as tf.Tensor4D;
+          const viaRunner = async () => { const out = await runner.run(x); await out.scores.data(); tf.dispose([out.map, out.scores, ...out.levelMaps]); };
+          const runnerMs = await latency(inFlight(5), viaRunner);
+          const feeds: Record<string, OrtTensorLike> = { [info.input]: new ort.Tensor('float32', (await x.data()) as Float32Array, [batch, SIZE, SIZE, 3]) };
+          const bare = () => (session as unknown as { run(f: typeof feeds, names: string[]): Promise<unknown> }).run(feeds, fetches);
+          const bareLatency = await latency(inFlight(5), async () => { await bare(); });
+          const k = inFlight(4);
+          await Promise.all(Array.from({ length: k }, bare)); // warm-up at this concurrency
+          const started = performance.now();
+          const rounds = SMALL ? 1 : 3;
+          for (let r = 0; r < rounds; r++) await Promise.all(Array.from({ length: k }, bare));
+          const bareMs = (performance.now() - started) / (rounds * k);
+          timings.set(batch, bareMs);
+          const tfjs = tfjsMs.get(batch);
+          log(`${label} inference, one graph on onnxruntime's WebGPU EP`, {
+            batch, runner_latency_ms: round(runnerMs), bare_latency_ms: round(bareLatency), bare_in_flight: k, bare_ms_per_batch: round(bareMs),
+            images_per_s: +((batch * 1000) / bareMs).toFixed(1), speedup_vs_tfjs_pipelined: tfjs ? +(tfjs / bareMs).toFixed(2) : null,
+          });
+          x.dispose();
+        }
+      } finally {
+        await session.release();
+      }
+    } finally {
+      runner.dispose();
+      await runner.released;
+    }
+  } catch (error) {
+    log(`${label} one graph on onnxruntime's WebGPU EP failed`, { error: String(error).slice(0, 600) });
+  }
+  return timings;
+}
 
 async function configBench(label: string, config: ThfrConfig, arch: 'wide_resnet50_2' | 'resnet50'): Promise<void> {
   peakBytes = 0;
@@ -411,6 +483,7 @@ async function configBench(label: string, config: ThfrConfig, arch: 'wide_resnet
     }
     x.dispose();
   }
+  const onnxMs = sections.includes('onnx') ? await onnxWebGpuInference(label, model, backbone, inferenceMs) : new Map<number, number>();
   if (sections.includes('peer') || (!SMALL && process.env.GPU_CHECKS_PEER !== '0')) {
     const probeIdx = [0, 1];
     const probeFeatures = features.map((f) => tf.gather(f, probeIdx) as tf.Tensor4D);
@@ -425,7 +498,7 @@ async function configBench(label: string, config: ThfrConfig, arch: 'wide_resnet
         log(`${label} PyTorch peer (${peer.device}, ${peer.tf32 ? 'TF32' : 'fp32'})`, {
           torch: peer.torch, restored_levels_rel_diff: +peer.probeMaxRelativeDiff.toExponential(1),
           train_ms: round(peer.trainStep.ms), train_ratio_vs_pytorch: ratio(peer.trainStep.ms, stepMs),
-          inference: peer.inference.map((r) => ({ batch: r.batch, ms: round(r.msPerBatch), images_per_s: +((r.batch * 1000) / r.msPerBatch).toFixed(0), ratio_vs_pytorch: ratio(r.msPerBatch, inferenceMs.get(r.batch)) })),
+          inference: peer.inference.map((r) => ({ batch: r.batch, ms: round(r.msPerBatch), images_per_s: +((r.batch * 1000) / r.msPerBatch).toFixed(0), ratio_vs_pytorch: ratio(r.msPerBatch, inferenceMs.get(r.batch)), onnx_webgpu_ratio_vs_pytorch: ratio(r.msPerBatch, onnxMs.get(r.batch)) })),
         });
         if (peer.device !== 'cuda') break; // TF32 is a CUDA setting
       } catch (error) {

@@ -4,11 +4,11 @@
  * (backbone, template search, network, anomaly map) as one ONNX graph and its PipelineRunner (browser-safe entry:
  * pass the onnxruntime module yourself; '@thfr/restoration-onnx/node' brings onnxruntime-node).
  */
-export { exportNetworkGraphToOnnx, exportRestorationNetworkToOnnx, NETWORK_ONNX_OPSET, NETWORK_ONNX_METADATA_KEY } from './network-onnx.js';
+export { exportNetworkGraphToOnnx, exportRestorationNetworkToOnnx, exportRestorationNetworkToOnnxAsync, readNetworkValues, NETWORK_ONNX_OPSET, NETWORK_ONNX_METADATA_KEY } from './network-onnx.js';
 export type { NetworkOnnxInfo, NetworkOnnxOptions } from './network-onnx.js';
 export { OnnxNetworkRunner } from './onnx-network-runner.js';
 export type { OnnxNetworkRunnerOptions } from './onnx-network-runner.js';
-export { exportRestorationPipelineToOnnx, PIPELINE_ONNX_METADATA_KEY, PIPELINE_ONNX_FORMAT } from './pipeline-onnx.js';
+export { exportRestorationPipelineToOnnx, exportRestorationPipelineToOnnxAsync, PIPELINE_ONNX_METADATA_KEY, PIPELINE_ONNX_FORMAT } from './pipeline-onnx.js';
 export type { PipelineOnnxInfo, PipelineOnnxOptions } from './pipeline-onnx.js';
 export { OnnxPipelineRunner, readPipelineOnnxInfo } from './onnx-pipeline-runner.js';
 export type { OnnxPipelineRunnerOptions } from './onnx-pipeline-runner.js';

@@ -7,7 +7,7 @@
 import { tf } from '@thfr/tensor';
 import type { GraphNode, NetworkGraph } from '@thfr/nn';
 import type { RestorationNetwork } from '@thfr/restoration';
-import { OnnxGraphBuilder, encodeOnnxModel, float32ValueInfo, onnxAttribute as attr, type OnnxModel } from '@thfr/backbone-onnx';
+import { OnnxGraphBuilder, encodeOnnxModel, float32ValueInfo, hwioToOihw, onnxAttribute as attr, readTensorValues, syncTensorValues, type OnnxModel, type TensorValues } from '@thfr/backbone-onnx';
 import { batchNormAffine, foldIntoConv, foldableBatchNorms, type ChannelAffine } from './inference-folding.js';
 
 /** Operator set of the exported graphs (Conv, ConvTranspose, BatchNormalization where one is not folded, Slice with inputs, GlobalMaxPool, MatMul). */
@@ -29,6 +29,8 @@ export interface NetworkOnnxOptions {
   /** Output names, in the graph's output order (default: 'restored_<i>'). */
   outputNames?: string[];
   docString?: string;
+  /** How the weights are read back (default: synchronously; the `...Async` exports read them ahead). */
+  values?: TensorValues;
 }
 
 /**
@@ -56,17 +58,10 @@ export function networkGraphToOnnxModel(graph: NetworkGraph, state: Map<string, 
     if (value.isDisposed) throw new Error(`exportNetworkGraphToOnnx: weight '${key}' was disposed; export before dispose()`);
     return value;
   };
-  const values = (node: GraphNode, role: string): Float32Array => Float32Array.from(weight(node, role).dataSync() as Float32Array);
-  /** The weight with its axes reversed-and-swapped ([3, 2, 0, 1]: tfjs' HWIO / [k, k, out, in] to ONNX's layouts), read back. */
-  const transposedValues = (w: tf.Tensor): Float32Array => {
-    // Not tf.tidy(() => ....dataSync()): tidy walks a returned typed array element by element (24 s for this network).
-    const t = tf.transpose(w, [3, 2, 0, 1]);
-    try {
-      return t.dataSync() as Float32Array;
-    } finally {
-      t.dispose();
-    }
-  };
+  const read = options.values ?? syncTensorValues;
+  const values = (node: GraphNode, role: string): Float32Array => Float32Array.from(read(weight(node, role)));
+  /** The weight with its axes reversed-and-swapped ([3, 2, 0, 1]: tfjs' HWIO / [k, k, out, in] to ONNX's layouts). */
+  const transposedValues = (w: tf.Tensor): Float32Array => hwioToOihw(read(w), w.shape);
   const initializer = (node: GraphNode, role: string): string => b.float32(`${node.params![role]}`, weight(node, role).shape, values(node, role));
   const int64 = (name: string, values: number[]) => b.int64(name, [values.length], values);
   // Batch norms folded into the conv before them: the conv is written where its batch norm was, under the batch
@@ -177,4 +172,17 @@ export function exportRestorationNetworkToOnnx(network: RestorationNetwork, opti
   const graph = network.toGraph();
   const levelNames = graph.inputs.map((i) => i.name).filter((n) => n !== 'template');
   return exportNetworkGraphToOnnx(graph, network.stateDict() as Map<string, tf.Tensor>, { ...options, outputNames: graph.outputs.map((_, i) => `restored_${levelNames[i] ?? i}`) });
+}
+
+/**
+ * `exportRestorationNetworkToOnnx` for any tfjs backend: the weights are read back asynchronously first (all
+ * together), which tfjs-webgpu in Node needs (it has no synchronous read-back).
+ */
+export async function exportRestorationNetworkToOnnxAsync(network: RestorationNetwork, options: Omit<NetworkOnnxOptions, 'outputNames' | 'values'> = {}): Promise<Uint8Array> {
+  return exportRestorationNetworkToOnnx(network, { ...options, values: await readNetworkValues(network) });
+}
+
+/** Every weight of `network`'s state dict, read back asynchronously (for the `values` option of the exports). */
+export async function readNetworkValues(network: RestorationNetwork): Promise<TensorValues> {
+  return readTensorValues((network.stateDict() as Map<string, tf.Tensor>).values());
 }

@@ -2,13 +2,13 @@
  * @thfr/restoration-onnx/node — the network runner on onnxruntime-node (an optional peer dependency, as for
  * @thfr/backbone-onnx).
  */
-import { exportResNetToOnnx } from '@thfr/backbone-onnx';
+import { exportResNetToOnnxAsync } from '@thfr/backbone-onnx';
 import { loadOnnxRuntimeNode } from '@thfr/backbone-onnx/node';
 import type { ResNetBackbone } from '@thfr/backbone';
 import type { RestorationModel } from '@thfr/restoration';
-import { exportRestorationNetworkToOnnx } from './network-onnx.js';
+import { exportRestorationNetworkToOnnxAsync } from './network-onnx.js';
 import { OnnxNetworkRunner, type OnnxNetworkRunnerOptions } from './onnx-network-runner.js';
-import { exportRestorationPipelineToOnnx } from './pipeline-onnx.js';
+import { exportRestorationPipelineToOnnxAsync } from './pipeline-onnx.js';
 import { OnnxPipelineRunner, type OnnxPipelineRunnerOptions } from './onnx-pipeline-runner.js';
 
 export * from './index.js';
@@ -20,7 +20,7 @@ export * from './index.js';
  */
 export async function accelerateNetworkWithOnnx(model: RestorationModel, options: OnnxNetworkRunnerOptions = {}): Promise<OnnxNetworkRunner> {
   const ort = await loadOnnxRuntimeNode();
-  const runner = await OnnxNetworkRunner.create(ort, exportRestorationNetworkToOnnx(model.network), options);
+  const runner = await OnnxNetworkRunner.create(ort, await exportRestorationNetworkToOnnxAsync(model.network), options);
   model.useNetworkRunner(runner);
   return runner;
 }
@@ -30,7 +30,8 @@ export async function accelerateNetworkWithOnnx(model: RestorationModel, options
  * backbone (the tfjs ResNet the model's features come from, exported at the model's imageSize), the template search
  * over the bank, the network and the anomaly map, with the model's current weights, templates and map statistics,
  * so call it after training and calibration. The graph takes predict's excludeTemplates. Maps equal the model's
- * within float32 rounding; `model.usePipelineRunner(undefined)` goes back. Measured on 2 CPU cores: see
+ * within float32 rounding; `model.usePipelineRunner(undefined)` goes back. Works from any tfjs backend (the weights
+ * are read back asynchronously); `{ executionProviders: ['webgpu'] }` runs the graph on onnxruntime's WebGPU. Measured on 2 CPU cores: see
  * docs/benchmarks.md.
  */
 export async function accelerateInferenceWithOnnx(model: RestorationModel, backbone: ResNetBackbone, options: OnnxPipelineRunnerOptions = {}): Promise<OnnxPipelineRunner> {
@@ -39,7 +40,7 @@ export async function accelerateInferenceWithOnnx(model: RestorationModel, backb
     throw new Error(`accelerateInferenceWithOnnx: the backbone (${backbone.identity.architecture}, ${backbone.identity.weights}) is not the model's (${model.backbone.identity.architecture}, ${model.backbone.identity.weights})`);
   }
   const spec = await model.inferenceSpec();
-  const bytes = exportRestorationPipelineToOnnx(exportResNetToOnnx(backbone, { imageSize: spec.imageSize }), spec, { excludeInput: Boolean(spec.templates) });
+  const bytes = await exportRestorationPipelineToOnnxAsync(await exportResNetToOnnxAsync(backbone, { imageSize: spec.imageSize }), spec, { excludeInput: Boolean(spec.templates) });
   const runner = await OnnxPipelineRunner.create(ort, bytes, { where: `${model.constructor.name} on onnxruntime (one graph)`, ...options });
   model.usePipelineRunner(runner);
   return runner;

@@ -16,6 +16,12 @@ export interface OnnxRunnerOptions {
   allowSpinning?: boolean;
   /** How errors name the model (default: the runner's). */
   where?: string;
+  /**
+   * More onnxruntime session options, passed as they are after thfr's (e.g. `{ enableProfiling: true,
+   * profileFilePrefix: '/tmp/thfr' }`: onnxruntime writes the per-kernel profile when the runner is disposed, naming
+   * the execution provider that ran each node; or `logSeverityLevel`). The options above take precedence.
+   */
+  sessionOptions?: Record<string, unknown>;
 }
 
 /** What a runner's `read` gets: the session's outputs, checked by name, and `keep` for the tensors it makes. */
@@ -30,6 +36,7 @@ export interface SessionResults {
 export async function openRunnerSession(ort: OnnxRuntimeLike, model: Uint8Array, options: OnnxRunnerOptions, where: string): Promise<OrtSessionLike> {
   if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1)) throw new Error(`${where}: threads must be a positive integer, got ${options.threads}`);
   return ort.InferenceSession.create(model, {
+    ...options.sessionOptions,
     executionProviders: options.executionProviders ?? ['cpu'],
     graphOptimizationLevel: 'all',
     executionMode: 'sequential',

@@ -8,8 +8,8 @@
  */
 import { blurMatrixValues, gaussianKernel1d } from '@thfr/postprocess';
 import type { InferenceTemplateSearch, RestorationInferenceSpec } from '@thfr/restoration';
-import { OnnxGraphBuilder, decodeOnnxModel, encodeOnnxModel, float32ValueInfo, int64ValueInfo, onnxAttribute as attr, readOnnxBackboneInfo, type OnnxGraph, type OnnxModel, type OnnxNode } from '@thfr/backbone-onnx';
-import { networkGraphToOnnxModel, NETWORK_ONNX_OPSET } from './network-onnx.js';
+import { OnnxGraphBuilder, decodeOnnxModel, encodeOnnxModel, float32ValueInfo, int64ValueInfo, onnxAttribute as attr, readOnnxBackboneInfo, type OnnxGraph, type OnnxModel, type OnnxNode, type TensorValues } from '@thfr/backbone-onnx';
+import { networkGraphToOnnxModel, readNetworkValues, NETWORK_ONNX_OPSET } from './network-onnx.js';
 
 /** Metadata key holding the pipeline's description (PipelineOnnxInfo, JSON), read back by OnnxPipelineRunner. */
 export const PIPELINE_ONNX_METADATA_KEY = 'thfr.pipeline';
@@ -55,6 +55,8 @@ export interface PipelineOnnxOptions {
   excludeInput?: boolean;
   /** Name of the ONNX graph (default '<method>_inference'). */
   name?: string;
+  /** How the network's weights are read back (default: synchronously; `exportRestorationPipelineToOnnxAsync` reads them ahead). */
+  values?: TensorValues;
 }
 
 /** protobuf's limit on one message: a larger ModelProto needs external data files, which this export does not write. */
@@ -79,7 +81,7 @@ export function exportRestorationPipelineToOnnx(backboneOnnx: Uint8Array, spec: 
 
   const backbone = decodeOnnxModel(backboneOnnx, `${who}: the backbone`).graph;
   const networkGraph = spec.network.toGraph();
-  const network = networkGraphToOnnxModel(networkGraph, spec.network.stateDict() as Parameters<typeof networkGraphToOnnxModel>[1]).graph;
+  const network = networkGraphToOnnxModel(networkGraph, spec.network.stateDict() as Parameters<typeof networkGraphToOnnxModel>[1], { values: options.values }).graph;
   const images = backboneInfo.input.name;
   const exclude = options.excludeInput ? 'exclude_template' : undefined;
   const b = new OnnxGraphBuilder([images, ...(exclude ? [exclude] : [])]);
@@ -145,6 +147,14 @@ export function exportRestorationPipelineToOnnx(backboneOnnx: Uint8Array, spec: 
   const bytes = encodeOnnxModel(model);
   if (bytes.byteLength > MAX_MODEL_BYTES) throw new Error(`${who}: the model is ${(bytes.byteLength / 2 ** 30).toFixed(2)} GiB, over protobuf's 2 GiB; subsample the template bank (bankRatio) or export the parts separately`);
   return bytes;
+}
+
+/**
+ * `exportRestorationPipelineToOnnx` for any tfjs backend: the network's weights are read back asynchronously first
+ * (all together), which tfjs-webgpu in Node needs; export the backbone with `exportResNetToOnnxAsync` there too.
+ */
+export async function exportRestorationPipelineToOnnxAsync(backboneOnnx: Uint8Array, spec: RestorationInferenceSpec, options: Omit<PipelineOnnxOptions, 'values'> = {}): Promise<Uint8Array> {
+  return exportRestorationPipelineToOnnx(backboneOnnx, spec, { ...options, values: await readNetworkValues(spec.network) });
 }
 
 function isPerm(node: OnnxNode, perm: number[]): boolean {

@@ -7,7 +7,7 @@ import { Rd4adNetwork, resolveRd4adConfig } from '@thfr/rd4ad';
 import { tinyBackbone, toyImages } from '@thfr/backbone/testing';
 import { decodeOnnxModel, type OnnxRuntimeLike, type OrtSessionOptionsLike } from '@thfr/backbone-onnx';
 import { loadOnnxRuntimeNode } from '@thfr/backbone-onnx/node';
-import { OnnxNetworkRunner, exportRestorationNetworkToOnnx, accelerateNetworkWithOnnx } from '../src/node.js';
+import { OnnxNetworkRunner, exportRestorationNetworkToOnnx, exportRestorationNetworkToOnnxAsync, accelerateNetworkWithOnnx } from '../src/node.js';
 
 const backbone = tinyBackbone();
 const tiny: Partial<ThfrConfig> = { imageSize: 64, decoderBlocks: [1, 2, 1], epochs: 1, batchSize: 2, seed: 5 };
@@ -58,22 +58,27 @@ describe('restoration networks on onnxruntime', () => {
     tf.dispose([x, ...features]);
   });
 
-  it('passes the execution providers and the spinning choice to onnxruntime (no spinning by default)', async () => {
+  it('passes the execution providers, the spinning choice (no spinning by default) and more session options to onnxruntime', async () => {
     const ort = await loadOnnxRuntimeNode();
     const seen: Array<OrtSessionOptionsLike | undefined> = [];
     const recording: OnnxRuntimeLike = { Tensor: ort.Tensor, InferenceSession: { create: (model, options) => (seen.push(options), ort.InferenceSession.create(model, options)) } };
     const net = new ThfrNetwork(measureLevels(backbone, 64), resolveConfig({ ...tiny, template: false }));
     net.eval();
     const bytes = exportRestorationNetworkToOnnx(net);
-    for (const options of [{}, { allowSpinning: true, executionProviders: ['cpu'] }]) {
+    // The async export (weights read ahead, for tfjs-webgpu in Node) writes the same bytes.
+    expect(await exportRestorationNetworkToOnnxAsync(net)).toEqual(bytes);
+    // sessionOptions pass through; thfr's own options win over them.
+    const more = { logSeverityLevel: 3, executionProviders: ['nonexistent'], extra: { mine: '1' } };
+    for (const options of [{}, { allowSpinning: true, executionProviders: ['cpu'] }, { sessionOptions: more }]) {
       const runner = await OnnxNetworkRunner.create(recording, bytes, options);
       runner.dispose();
       await runner.released;
     }
     net.dispose();
-    expect(seen.map((o) => [o?.executionProviders, o?.extra])).toEqual([
-      [['cpu'], { session: { intra_op: { allow_spinning: '0' } } }],
-      [['cpu'], { session: { intra_op: { allow_spinning: '1' } } }],
+    expect(seen.map((o) => [o?.executionProviders, o?.extra, (o as { logSeverityLevel?: number } | undefined)?.logSeverityLevel])).toEqual([
+      [['cpu'], { session: { intra_op: { allow_spinning: '0' } } }, undefined],
+      [['cpu'], { session: { intra_op: { allow_spinning: '1' } } }, undefined],
+      [['cpu'], { session: { intra_op: { allow_spinning: '0' } } }, 3],
     ]);
   });
 

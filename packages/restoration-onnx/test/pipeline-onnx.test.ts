@@ -7,9 +7,9 @@ import { toyImages } from '@thfr/backbone/testing';
 import { imagesToTensor, trainThfr, type ThfrConfig, type ThfrModel } from '@thfr/model';
 import { trainRd4ad } from '@thfr/rd4ad';
 import type { RestorationModel } from '@thfr/restoration';
-import { decodeOnnxModel, exportResNetToOnnx } from '@thfr/backbone-onnx';
+import { decodeOnnxModel, exportResNetToOnnx, exportResNetToOnnxAsync } from '@thfr/backbone-onnx';
 import { loadOnnxRuntimeNode } from '@thfr/backbone-onnx/node';
-import { OnnxPipelineRunner, accelerateInferenceWithOnnx, exportRestorationPipelineToOnnx, readPipelineOnnxInfo } from '../src/node.js';
+import { OnnxPipelineRunner, accelerateInferenceWithOnnx, exportRestorationPipelineToOnnx, exportRestorationPipelineToOnnxAsync, readPipelineOnnxInfo } from '../src/node.js';
 
 const size = 64;
 // A narrow ResNet-50 v1 (the default backbone's kind: bottlenecks, stride on the 1x1 conv, conv biases), small enough
@@ -47,6 +47,8 @@ describe("a restoration model's whole inference as one ONNX graph", () => {
       const spec = await model.inferenceSpec();
       expect(spec.templates?.size).toBe(6);
       const bytes = exportRestorationPipelineToOnnx(exportResNetToOnnx(backbone, { imageSize: size }), spec, { excludeInput: true });
+      // The async export (weights read ahead, for tfjs-webgpu in Node) writes the same bytes.
+      expect(await exportRestorationPipelineToOnnxAsync(await exportResNetToOnnxAsync(backbone, { imageSize: size }), spec, { excludeInput: true })).toEqual(bytes);
       const info = readPipelineOnnxInfo(bytes);
       expect(info).toMatchObject({ method: 'ThfrModel', imageSize: size, templates: 6, standardized: false, levels: ['layer1', 'layer2', 'layer3'], excludeInput: 'exclude_template' });
       const graph = decodeOnnxModel(bytes).graph;

@@ -1,6 +1,6 @@
 import { tf } from '@thfr/tensor';
 import type { ResNetBackbone } from '@thfr/backbone';
-import { exportResNetToOnnx } from '@thfr/backbone-onnx';
+import { exportResNetToOnnxAsync } from '@thfr/backbone-onnx';
 import { createOnnxFeatureExtractor, loadOnnxRuntimeNode } from '@thfr/backbone-onnx/node';
 import type { PeerResult } from './bench-peer.js';
 import { latencyMs } from './bench-timing.js';
@@ -35,7 +35,7 @@ export async function benchBackboneOnOnnxRuntime(
     output.line(`backbone ${backbone.identity.architecture} on onnxruntime-node: skipped (${(error as Error).message})`);
     return { skipped: (error as Error).message };
   }
-  const bytes = exportResNetToOnnx(backbone);
+  const bytes = await exportResNetToOnnxAsync(backbone);
   const name = backbone.identity.architecture;
   const rows: OnnxBenchRow[] = [];
   for (const threadCount of threads) {

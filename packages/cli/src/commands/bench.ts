@@ -8,9 +8,9 @@ import { benchBackboneOnOnnxRuntime, type OnnxBenchRow } from './bench-onnx.js';
 import { benchNetworkAgainstPytorch, type NetworkPeerResult } from './bench-network.js';
 import { concurrentMs, latencyMs, pipelinedMs } from './bench-timing.js';
 import { DISPATCH_TWIN_WIDTH_DIVISOR, countDispatches, countTrainingStepDispatches } from './bench-dispatches.js';
-import { OnnxNetworkRunner, OnnxPipelineRunner, exportRestorationNetworkToOnnx, exportRestorationPipelineToOnnx, readPipelineOnnxInfo } from '@thfr/restoration-onnx';
+import { OnnxNetworkRunner, OnnxPipelineRunner, exportRestorationNetworkToOnnxAsync, exportRestorationPipelineToOnnxAsync, readPipelineOnnxInfo } from '@thfr/restoration-onnx';
 import { measureMatrixPeak, profileOnnxGraph, type GraphProfile, type MatrixPeak } from './bench-roofline.js';
-import { OnnxAcceleratedBackbone, exportResNetToOnnx, type OnnxRuntimeLike } from '@thfr/backbone-onnx';
+import { OnnxAcceleratedBackbone, exportResNetToOnnxAsync, type OnnxRuntimeLike } from '@thfr/backbone-onnx';
 import { loadOnnxRuntimeNode } from '@thfr/backbone-onnx/node';
 import { activeOrtKernels, withOrtKernels } from '@thfr/ort-kernels';
 import { numberOption, type CommandSpec } from '../command.js';
@@ -18,8 +18,14 @@ import { DEFAULT_BACKBONE_NAME, openBackbone } from '../backbones.js';
 import { setupRuntime } from '../runtime.js';
 import type { Output } from '../output.js';
 
-/** Inference timed with an onnxruntime engine at one thread count and batch size. */
-interface OnnxInferenceRow { threads: number; batch: number; msPerBatch: number; imagesPerSecond: number; pipelinedMsPerBatch?: number }
+/**
+ * Inference timed with an onnxruntime engine and batch size: onnxruntime's CPU at `threads`, or the execution
+ * provider `executionProvider` ('webgpu': onnxruntime-node's own Dawn) when the bench runs on a GPU backend.
+ */
+interface OnnxInferenceRow { engine: string; threads?: number; executionProvider: string; batch: number; msPerBatch: number; imagesPerSecond: number; pipelinedMsPerBatch?: number }
+
+/** How the bench opens an onnxruntime engine (OnnxRunnerOptions' part that differs between rows). */
+interface OnnxEngine { label: string; threads?: number; executionProvider: 'cpu' | 'webgpu' }
 
 interface ConfigBench {
   config: string;
@@ -102,8 +108,8 @@ interface BackboneRow {
 
 /** Random images through a random-weight network: the timings do not depend on the values. */
 interface ConfigBenchOptions {
-  /** onnxruntime thread counts for the network ([] = skip). */
-  onnxThreads: number[];
+  /** onnxruntime engines for the network and the one graph ([] = skip): CPU at each --onnx-threads, or WebGPU. */
+  onnxEngines: OnnxEngine[];
   /** Python with torch, for the PyTorch peer of the network. */
   peerPython?: string;
   /** A GPU backend: time k calls in flight with one read-back too. */
@@ -146,14 +152,14 @@ async function benchConfig(label: string, config: ThfrConfig, backbone: FeatureE
      * The same inference with an onnxruntime engine installed on the model, at each of --onnx-threads: `prepare`
      * exports what the engine runs (once) and returns how to install it at a thread count; `uninstall` goes back.
      */
-    const timeOnOnnxRuntime = async (what: string, prepare: (ort: OnnxRuntimeLike) => Promise<(threads: number) => Promise<void>>, uninstall: () => void) => {
-      if (options.onnxThreads.length === 0) return {};
+    const timeOnOnnxRuntime = async (what: string, prepare: (ort: OnnxRuntimeLike) => Promise<(engine: OnnxEngine) => Promise<void>>, uninstall: () => void) => {
+      if (options.onnxEngines.length === 0) return {};
       try {
         const install = await prepare(await loadOnnxRuntimeNode());
         const rows: OnnxInferenceRow[] = [];
-        for (const threads of options.onnxThreads) {
-          await install(threads);
-          for (const batch of batches) rows.push({ threads, ...(await timeInference(batch, `${what} (${threads} threads)`)) });
+        for (const engine of options.onnxEngines) {
+          await install(engine);
+          for (const batch of batches) rows.push({ engine: engine.label, threads: engine.threads, executionProvider: engine.executionProvider, ...(await timeInference(batch, `${what} (${engine.label})`)) });
           uninstall();
         }
         return { rows };
@@ -162,20 +168,23 @@ async function benchConfig(label: string, config: ThfrConfig, backbone: FeatureE
         return { skipped: error instanceof Error ? error.message : String(error) };
       }
     };
+    const runnerOptions = (engine: OnnxEngine) => ({ threads: engine.threads, executionProviders: [engine.executionProvider] });
     // The network on onnxruntime (everything else unchanged).
     const onNetwork = await timeOnOnnxRuntime('onnxruntime', async (ort) => {
-      const bytes = exportRestorationNetworkToOnnx(network);
-      return async (threads) => model.useNetworkRunner(await OnnxNetworkRunner.create(ort, bytes, { threads }));
+      const bytes = await exportRestorationNetworkToOnnxAsync(network);
+      return async (engine) => model.useNetworkRunner(await OnnxNetworkRunner.create(ort, bytes, runnerOptions(engine)));
     }, () => model.useNetworkRunner(undefined));
     // The whole inference as one onnxruntime graph: the ResNet exported at this size, the bank, the network, the map.
     const resnet = backbone instanceof OnnxAcceleratedBackbone ? backbone.tfjs : backbone instanceof ResNetBackbone ? backbone : undefined;
     let pipelineBytes: Uint8Array | undefined;
     const onPipeline = resnet ? await timeOnOnnxRuntime('one onnxruntime graph', async (ort) => {
-      const bytes = exportRestorationPipelineToOnnx(exportResNetToOnnx(resnet, { imageSize: config.imageSize }), await model.inferenceSpec());
+      const bytes = await exportRestorationPipelineToOnnxAsync(await exportResNetToOnnxAsync(resnet, { imageSize: config.imageSize }), await model.inferenceSpec());
       pipelineBytes = bytes;
-      return async (threads) => model.usePipelineRunner(await OnnxPipelineRunner.create(ort, bytes, { threads }));
+      return async (engine) => model.usePipelineRunner(await OnnxPipelineRunner.create(ort, bytes, runnerOptions(engine)));
     }, () => model.usePipelineRunner(undefined)) : {};
-    const onnxPipelineProfile = pipelineBytes && onPipeline.rows ? await profilePipeline(pipelineBytes, Math.max(...options.onnxThreads), output) : undefined;
+    // The floor under the one graph's time on this machine's CPU (the roofline of bench-roofline.ts).
+    const cpuThreads = options.onnxEngines.filter((e) => e.executionProvider === 'cpu').map((e) => e.threads ?? 1);
+    const onnxPipelineProfile = pipelineBytes && onPipeline.rows && cpuThreads.length > 0 ? await profilePipeline(pipelineBytes, Math.max(...cpuThreads), output) : undefined;
     // The same network and weights in PyTorch, before the training step: a step that exhausts the wasm heap
     // leaves the backend unusable.
     let peer: NetworkPeerResult | undefined;
@@ -268,9 +277,9 @@ function printConfigBench(row: ConfigBench, backend: string, output: Output): vo
   output.line(`  training step, batch ${t.batch}: ${t.error ? `not measured: ${t.error}` : `${t.ms.toFixed(0)} ms${ratio(peer?.trainStep.ms, t.ms)}${t.pipelinedMs === undefined ? '' : ` (pipelined: ${t.pipelinedMs.toFixed(0)} ms${ratio(peer?.trainStep.ms, t.pipelinedMs)})`}, ${t.dispatches} kernel dispatches (with tf.train.adam: ${t.unfusedDispatches})${t.wasmOnlyMs ? `; convolutions on onnxruntime (@thfr/ort-kernels), on wasm: ${t.wasmOnlyMs.toFixed(0)} ms (${(t.wasmOnlyMs / t.ms).toFixed(2)}x slower)` : ''}`}`);
   const peerInference = (batch: number) => peer?.inference.find((r) => r.batch === batch)?.msPerBatch;
   for (const r of row.inference) output.line(`  inference, network on tfjs, batch ${r.batch}: ${r.msPerBatch.toFixed(0)} ms per batch (${(r.msPerBatch / r.batch).toFixed(0)} ms per image), ${r.imagesPerSecond.toFixed(2)} images/s${ratio(peerInference(r.batch), r.msPerBatch)}${r.pipelinedMsPerBatch === undefined ? '' : `; pipelined ${r.pipelinedMsPerBatch.toFixed(1)} ms per batch, ${((r.batch * 1000) / r.pipelinedMsPerBatch).toFixed(1)} images/s${ratio(peerInference(r.batch), r.pipelinedMsPerBatch)}`}`);
-  for (const r of row.onnxNetwork ?? []) output.line(`  inference, network on onnxruntime (${r.threads} threads), batch ${r.batch}: ${r.msPerBatch.toFixed(0)} ms per batch (${(r.msPerBatch / r.batch).toFixed(0)} ms per image), ${r.imagesPerSecond.toFixed(2)} images/s${ratio(peerInference(r.batch), r.msPerBatch)}`);
+  for (const r of row.onnxNetwork ?? []) output.line(`  inference, network on onnxruntime (${r.engine}), batch ${r.batch}: ${r.msPerBatch.toFixed(0)} ms per batch (${(r.msPerBatch / r.batch).toFixed(0)} ms per image), ${r.imagesPerSecond.toFixed(2)} images/s${ratio(peerInference(r.batch), r.msPerBatch)}`);
   if (row.onnxNetworkSkipped) output.line(`  network on onnxruntime: skipped (${row.onnxNetworkSkipped})`);
-  for (const r of row.onnxPipeline ?? []) output.line(`  inference, the whole of it as one onnxruntime graph (${r.threads} threads), batch ${r.batch}: ${r.msPerBatch.toFixed(0)} ms per batch (${(r.msPerBatch / r.batch).toFixed(0)} ms per image), ${r.imagesPerSecond.toFixed(2)} images/s${ratio(peerInference(r.batch), r.msPerBatch)}`);
+  for (const r of row.onnxPipeline ?? []) output.line(`  inference, the whole of it as one onnxruntime graph (${r.engine}), batch ${r.batch}: ${r.msPerBatch.toFixed(0)} ms per batch (${(r.msPerBatch / r.batch).toFixed(0)} ms per image), ${r.imagesPerSecond.toFixed(2)} images/s${ratio(peerInference(r.batch), r.msPerBatch)}${r.pipelinedMsPerBatch === undefined ? '' : `; pipelined ${r.pipelinedMsPerBatch.toFixed(1)} ms per batch, ${((r.batch * 1000) / r.pipelinedMsPerBatch).toFixed(1)} images/s${ratio(peerInference(r.batch), r.pipelinedMsPerBatch)}`}`);
   if (row.onnxPipelineSkipped) output.line(`  whole inference on onnxruntime: skipped (${row.onnxPipelineSkipped})`);
   const profiled = row.onnxPipelineProfile;
   if (profiled && 'skipped' in profiled) output.line(`  the one graph's profile: skipped (${profiled.skipped})`);
@@ -316,7 +325,7 @@ export const benchCommand: CommandSpec = {
     backbone: { type: 'string', help: 'backbone of the default config (default: resnet50_imagenet_v1)', valueName: 'NAME' },
     backbones: { type: 'string', help: "pretrained backbones whose forward time is measured at 256 px ('' to skip)", default: 'resnet50_imagenet_v1,mobilenet_v2', valueName: 'LIST' },
     peer: { type: 'string', help: "'pytorch': also time the ResNet backbones in PyTorch with the same weights (Debian python3-torch) and print the ratios", valueName: 'NAME' },
-    'onnx-threads': { type: 'string', help: "onnxruntime-node intra-op thread counts for the ResNet backbones exported to ONNX (when onnxruntime-node is installed; '' to skip)", default: '1,2', valueName: 'LIST' },
+    'onnx-threads': { type: 'string', help: "onnxruntime-node intra-op thread counts for the ResNet backbones exported to ONNX and, on wasm/cpu, for the network and the whole inference as one graph (when onnxruntime-node is installed; on webgpu those two run on onnxruntime's WebGPU execution provider; '' to skip)", default: '1,2', valueName: 'LIST' },
     python: { type: 'string', help: 'the Python with torch for --peer pytorch', default: '/usr/bin/python3', valueName: 'PATH' },
     'train-batch': { type: 'string', help: "batch size of the timed training step (default: each configuration's batch size)", valueName: 'N' },
     'image-size': { type: 'string', help: "input size of the configurations' inference and training step (default: each configuration's own: 256 px for default and paper, 128 for fast)", valueName: 'PX' },
@@ -341,6 +350,10 @@ export const benchCommand: CommandSpec = {
     const peer = values.peer === 'pytorch' ? { python: String(values.python ?? '/usr/bin/python3'), results: [] as PeerResult[] } : undefined;
     const onnx = { threads: onnxThreads, rows: [] as OnnxBenchRow[], skipped: undefined as string | undefined };
     const gpu = backend === 'webgpu' || backend === 'webgl';
+    // The network and the one graph on onnxruntime: its CPU next to tfjs' wasm/cpu; its WebGPU next to tfjs' webgpu.
+    const onnxEngines: OnnxEngine[] = backend === 'wasm' || backend === 'cpu'
+      ? onnxThreads.map((threads) => ({ label: `${threads} thread${threads === 1 ? '' : 's'}`, threads, executionProvider: 'cpu' }))
+      : backend === 'webgpu' && onnxThreads.length > 0 ? [{ label: 'webgpu', executionProvider: 'webgpu' }] : [];
     const backbones = await benchBackbones(backboneNames, [1, 8], 256, repeats, output, gpu, peer, onnx);
     const search = await benchSearch(sizes, keyDim, output);
     for (const s of search) output.line(`template search, N = ${s.templates}, D = ${s.keyDim}: ${s.msPerQuery.toFixed(2)} ms per query`);
@@ -362,7 +375,7 @@ export const benchCommand: CommandSpec = {
       try {
         let row: ConfigBench;
         try {
-          row = await benchConfig(label, config, backbone, batches, numberOption(values, 'train-batch', { integer: true, min: 1 }) ?? config.batchSize, repeats, output, { onnxThreads: backend === 'wasm' || backend === 'cpu' ? onnxThreads : [], peerPython: peer?.python, gpu });
+          row = await benchConfig(label, config, backbone, batches, numberOption(values, 'train-batch', { integer: true, min: 1 }) ?? config.batchSize, repeats, output, { onnxEngines, peerPython: peer?.python, gpu });
         } catch (error) {
           // e.g. the paper network (166 M parameters + Adam state) does not fit the wasm backend's 4 GiB heap.
           const message = error instanceof Error ? error.message : String(error);

@@ -2,10 +2,10 @@ import { stat } from 'node:fs/promises';
 import { tf } from '@thfr/tensor';
 import { closeness } from '@thfr/tensor/testing';
 import { ResNetBackbone } from '@thfr/backbone';
-import { exportResNetToOnnx, readOnnxBackboneInfo, type OnnxBackboneInfo } from '@thfr/backbone-onnx';
+import { exportResNetToOnnxAsync, readOnnxBackboneInfo, type OnnxBackboneInfo } from '@thfr/backbone-onnx';
 import { createOnnxFeatureExtractor, loadOnnxRuntimeNode } from '@thfr/backbone-onnx/node';
 import { RestorationModel } from '@thfr/restoration';
-import { exportRestorationNetworkToOnnx, exportRestorationPipelineToOnnx, OnnxNetworkRunner, OnnxPipelineRunner, readPipelineOnnxInfo } from '@thfr/restoration-onnx';
+import { exportRestorationNetworkToOnnxAsync, exportRestorationPipelineToOnnxAsync, OnnxNetworkRunner, OnnxPipelineRunner, readPipelineOnnxInfo } from '@thfr/restoration-onnx';
 import { numberOption, type CommandSpec } from '../command.js';
 import type { Output } from '../output.js';
 import { inspectModel, openModel } from '../open-model.js';
@@ -65,7 +65,7 @@ async function exportModelNetwork(dir: string, out: string, values: Record<strin
     const model = (detector as { model?: unknown }).model;
     if (!(model instanceof RestorationModel)) throw noNetworkError(dir, detector.method);
     model.network.eval();
-    const bytes = exportRestorationNetworkToOnnx(model.network, { name: `${detector.method}_restoration_network` });
+    const bytes = await exportRestorationNetworkToOnnxAsync(model.network, { name: `${detector.method}_restoration_network` });
     await writeFileAtomically(out, bytes);
     const graph = model.network.toGraph!();
     const shape = (dims: Array<number | null>) => `[${dims.map((d) => d ?? 'batch').join(', ')}]`;
@@ -110,7 +110,7 @@ async function exportModelPipeline(dir: string, out: string, values: Record<stri
     if (!(model instanceof RestorationModel)) throw noNetworkError(dir, detector.method);
     if (!(backbone instanceof ResNetBackbone)) throw new Error(`--pipeline: ${dir}'s backbone ${backbone.identity.architecture} is not a ResNet; only the ResNets export to ONNX`);
     const spec = await model.inferenceSpec();
-    const bytes = exportRestorationPipelineToOnnx(exportResNetToOnnx(backbone, { imageSize: spec.imageSize }), spec, { name: `${detector.method}_inference` });
+    const bytes = await exportRestorationPipelineToOnnxAsync(await exportResNetToOnnxAsync(backbone, { imageSize: spec.imageSize }), spec, { name: `${detector.method}_inference` });
     await writeFileAtomically(out, bytes);
     const info = readPipelineOnnxInfo(bytes, out);
     const size = info.imageSize;
@@ -191,7 +191,7 @@ export const exportOnnxCommand: CommandSpec = {
     try {
       if (!(backbone instanceof ResNetBackbone)) throw new Error(`--backbone ${name} did not load as a ResNet`);
       output.note(`exporting ${backbone.identity.architecture} (${backbone.levels.map((l) => l.name).join(', ')})`);
-      const bytes = exportResNetToOnnx(backbone, { imageSize, batchSize });
+      const bytes = await exportResNetToOnnxAsync(backbone, { imageSize, batchSize });
       await writeFileAtomically(out, bytes);
       const info = readOnnxBackboneInfo(bytes, out);
       const text = describeArtifact(info);
