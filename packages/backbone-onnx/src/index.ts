@@ -3,7 +3,7 @@
  * (browser-safe entry: pass the onnxruntime module yourself; '@thfr/backbone-onnx/node' brings onnxruntime-node).
  */
 export { exportResNetToOnnx, exportResNetToOnnxAsync, ONNX_OPSET } from './resnet-onnx.js';
-export { readTensorValues, syncTensorValues, hwioToOihw } from './tensor-values.js';
+export { readTensorValues, syncTensorValues } from './tensor-values.js';
 export type { TensorValues } from './tensor-values.js';
 export type { OnnxExportOptions } from './resnet-onnx.js';
 export { readOnnxBackboneInfo, ONNX_BACKBONE_FORMAT, ONNX_BACKBONE_FORMAT_VERSION } from './onnx-metadata.js';

@@ -4,11 +4,11 @@
  * normalisation on an NHWC float32 input in [0, 1], then the stem, max pool and residual stages with the BatchNorms
  * already folded into the convs (the backbone folded them at load), and one NHWC output per tapped level.
  */
-import { CAFFE_BGR_MEAN, IMAGENET_MEAN, IMAGENET_STD, ResNetBackbone, type ResNetPlan } from '@thfr/backbone';
+import { CAFFE_BGR_MEAN, IMAGENET_MEAN, IMAGENET_STD, ResNetBackbone, hwioToOihw, type ResNetPlan } from '@thfr/backbone';
 import { attr, float32ValueInfo, OnnxGraphBuilder } from './onnx-graph.js';
 import { backboneMetadataProps, type OnnxBackboneInfo, type OnnxBackboneInput } from './onnx-metadata.js';
 import { encodeOnnxModel, type OnnxModel } from './onnx-schema.js';
-import { hwioToOihw, readTensorValues, syncTensorValues, type TensorValues } from './tensor-values.js';
+import { readTensorValues, syncTensorValues, type TensorValues } from './tensor-values.js';
 
 /** ONNX operator set of the exported graph (Conv, MaxPool, Relu, Add, Sub, Div, Mul, Gather, Transpose). */
 export const ONNX_OPSET = 13;

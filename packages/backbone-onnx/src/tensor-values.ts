@@ -28,20 +28,3 @@ export async function readTensorValues(tensors: Iterable<tf.Tensor>): Promise<Te
     return found;
   };
 }
-
-/**
- * [a, b, c, d] -> [d, c, a, b]: tfjs' conv filter HWIO to ONNX Conv's OIHW, and tfjs' transposed-conv filter
- * [k, k, out, in] to ONNX ConvTranspose's [in, out, k, k].
- */
-export function hwioToOihw(hwio: Float32Array, [kh, kw, cin, cout]: readonly number[]): Float32Array {
-  const out = new Float32Array(hwio.length);
-  for (let h = 0; h < kh; h++) {
-    for (let w = 0; w < kw; w++) {
-      for (let i = 0; i < cin; i++) {
-        const from = ((h * kw + w) * cin + i) * cout;
-        for (let o = 0; o < cout; o++) out[((o * cin + i) * kh + h) * kw + w] = hwio[from + o];
-      }
-    }
-  }
-  return out;
-}

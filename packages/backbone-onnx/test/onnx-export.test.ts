@@ -6,9 +6,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '@tensorflow/tfjs-backend-cpu';
 import { tf } from '@thfr/tensor';
-import { createRandomResNet, RESNET_SPECS, type ResNetBackbone, type ResNetSpec } from '@thfr/backbone';
+import { createRandomResNet, hwioToOihw, RESNET_SPECS, type ResNetBackbone, type ResNetSpec } from '@thfr/backbone';
 import { tinyBackbone } from '@thfr/backbone/testing';
-import { decodeOnnxModel, OnnxAttributeType, encodeOnnxModel, exportResNetToOnnx, exportResNetToOnnxAsync, hwioToOihw, ONNX_OPSET, readOnnxBackboneInfo, readTensorValues, type OnnxValueInfo } from '../src/index.js';
+import { decodeOnnxModel, OnnxAttributeType, encodeOnnxModel, exportResNetToOnnx, exportResNetToOnnxAsync, ONNX_OPSET, readOnnxBackboneInfo, readTensorValues, type OnnxValueInfo } from '../src/index.js';
 
 const SMALL_BASIC: ResNetSpec = { ...RESNET_SPECS.resnet18, widths: [8, 16, 32, 64], stemWidth: 8 };
 
@@ -113,7 +113,7 @@ describe('exportResNetToOnnxAsync and readTensorValues (backends without synchro
     tf.dispose([a, b]);
   });
 
-  it('hwioToOihw is the [3, 2, 0, 1] transpose', () => {
+  it("the exports' filter reorder (@thfr/backbone's hwioToOihw) is the [3, 2, 0, 1] transpose", () => {
     const hwio = tf.randomUniform([2, 3, 4, 5], -1, 1, 'float32', 9);
     const expected = tf.transpose(hwio, [3, 2, 0, 1]);
     expect(Array.from(hwioToOihw(hwio.dataSync() as Float32Array, hwio.shape))).toEqual(Array.from(expected.dataSync()));

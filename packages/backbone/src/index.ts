@@ -8,7 +8,7 @@ export { RESNET_SPECS, RESNET_LAYER_NAMES, planResNet, resolveResNetSpec } from 
 export type { ResNetArchitecture, ResNetSpec, ResNetBlock, ResNetLayerName, ResNetPlan } from './resnet-spec.js';
 export { ResNetBackbone, buildResNet, IMAGENET_MEAN, IMAGENET_STD, CAFFE_BGR_MEAN } from './resnet.js';
 export type { ResNetOptions, ResNetPreprocessing } from './resnet.js';
-export { KerasResNetWeights, kerasToTorchName } from './keras-resnet-weights.js';
+export { KerasResNetWeights, kerasToTorchName, hwioToOihw } from './keras-resnet-weights.js';
 export { RESNET50_IMAGENET_V1, buildResNet50ImagenetV1, resnet50ImagenetWeightsId } from './resnet50-imagenet.js';
 export type { KerasResNet50Artifacts } from './resnet50-imagenet.js';
 export { serializeResNetBackbone, resnetBackboneFromExport, loadResNetBackboneFromUrl, parseResNetExportManifest, RESNET_EXPORT_FORMAT } from './resnet-export.js';

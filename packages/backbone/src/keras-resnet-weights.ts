@@ -92,7 +92,11 @@ function torchShape(kerasName: string, shape: number[]): number[] {
   return shape;
 }
 
-function hwioToOihw(values: Float32Array, [H, W, I, O]: [number, number, number, number]): Float32Array {
+/**
+ * [a, b, c, d] -> [d, c, a, b]: a conv filter HWIO (Keras, tfjs) to OIHW (torch, ONNX's Conv); the same reorder takes
+ * tfjs' transposed-conv filter [k, k, out, in] to ONNX ConvTranspose's [in, out, k, k].
+ */
+export function hwioToOihw(values: Float32Array, [H, W, I, O]: readonly number[]): Float32Array {
   const out = new Float32Array(values.length);
   for (let h = 0; h < H; h++) {
     for (let w = 0; w < W; w++) {

@@ -7,7 +7,8 @@
 import { tf } from '@thfr/tensor';
 import type { GraphNode, NetworkGraph } from '@thfr/nn';
 import type { RestorationNetwork } from '@thfr/restoration';
-import { OnnxGraphBuilder, encodeOnnxModel, float32ValueInfo, hwioToOihw, onnxAttribute as attr, readTensorValues, syncTensorValues, type OnnxModel, type TensorValues } from '@thfr/backbone-onnx';
+import { hwioToOihw } from '@thfr/backbone';
+import { OnnxGraphBuilder, encodeOnnxModel, float32ValueInfo, onnxAttribute as attr, readTensorValues, syncTensorValues, type OnnxModel, type TensorValues } from '@thfr/backbone-onnx';
 import { batchNormAffine, foldIntoConv, foldableBatchNorms, type ChannelAffine } from './inference-folding.js';
 
 /** Operator set of the exported graphs (Conv, ConvTranspose, BatchNormalization where one is not folded, Slice with inputs, GlobalMaxPool, MatMul). */
