@@ -17,7 +17,8 @@
  *  8. section 'onnx': each configuration's whole inference exported as one ONNX graph (@thfr/restoration-onnx's
  *     pipeline) on onnxruntime-node's WebGPU execution provider (its own Dawn), at batch 1 and 16: checked against
  *     tfjs' maps, then timed through the runner (tfjs tensors in and out) and as a bare session fed from CPU memory
- *     (what a service decoding images gets: the map and the score fetched), k runs in flight; next to the PyTorch peer. Needs onnxruntime-node in
+ *     (what a service decoding images gets: the map and the score fetched; onnxruntime-node runs one call of a session
+ *     at a time, so these are sequential calls); next to the PyTorch peer. Needs onnxruntime-node in
  *     .gpu: packages/cli/bench/gpu-prepare-onnxruntime.sh after prepare.sh.
  * GPU timings are pipelined (k calls in flight, one read-back, as cuda.synchronize() timing); single-call latency
  * (a read-back after every call: Dawn's read-back round trip included) is reported beside them.
@@ -284,7 +285,8 @@ let paperFilterCalls: KernelCall[] = [];
  * Section 'onnx': `model`'s whole inference as one ONNX graph on onnxruntime-node's WebGPU execution provider, at
  * batch 1 and BATCH: its maps against tfjs' (`predictTensors` on the webgpu backend), then timed through the runner
  * (tfjs tensors in and out, as accelerateInferenceWithOnnx serves predict) and as a bare session fed from CPU memory
- * (what a service decoding images gets), `inFlight` runs at once. Returns the bare session's ms per batch.
+ * (what a service decoding images gets), median of sequential calls: onnxruntime-node runs one call of a session at a
+ * time. Returns the bare session's ms per batch.
  */
 async function onnxWebGpuInference(label: string, model: ThfrModel, backbone: ResNetBackbone, tfjsMs: Map<number, number>): Promise<Map<number, number>> {
   const timings = new Map<number, number>();
@@ -303,7 +305,8 @@ async function onnxWebGpuInference(label: string, model: ThfrModel, backbone: Re
       let worst = 0;
       let scale = 0;
       for (let i = 0; i < e.length; i++) { worst = Math.max(worst, Math.abs(e[i] - g[i])); scale = Math.max(scale, Math.abs(e[i])); }
-      log(`${label} one graph vs tfjs (batch 2)`, { map_max_abs_diff: +worst.toExponential(2), map_scale: +scale.toFixed(3), templates_equal: JSON.stringify(got.extras.map((x) => x.template)) === JSON.stringify(expected.extras.map((x) => x.template)) });
+      const templatesEqual = JSON.stringify(got.extras.map((x) => x.template)) === JSON.stringify(expected.extras.map((x) => x.template));
+      log(`${label} one graph vs tfjs (batch 2)`, { map_max_abs_diff: +worst.toExponential(2), map_scale: +scale.toFixed(3), templates_equal: templatesEqual, verdict: worst <= 1e-4 * Math.max(scale, 1) && templatesEqual ? 'same' : 'DIFFERENT' });
       tf.dispose([probe, expected.map, expected.scores, ...expected.levelMaps, got.map, got.scores, ...got.levelMaps]);
       const info = readPipelineOnnxInfo(bytes);
       // A service fetches the map and the score; the level maps stay on the GPU.
@@ -316,17 +319,11 @@ async function onnxWebGpuInference(label: string, model: ThfrModel, backbone: Re
           const runnerMs = await latency(inFlight(5), viaRunner);
           const feeds: Record<string, OrtTensorLike> = { [info.input]: new ort.Tensor('float32', (await x.data()) as Float32Array, [batch, SIZE, SIZE, 3]) };
           const bare = () => (session as unknown as { run(f: typeof feeds, names: string[]): Promise<unknown> }).run(feeds, fetches);
-          const bareLatency = await latency(inFlight(5), async () => { await bare(); });
-          const k = inFlight(4);
-          await Promise.all(Array.from({ length: k }, bare)); // warm-up at this concurrency
-          const started = performance.now();
-          const rounds = SMALL ? 1 : 3;
-          for (let r = 0; r < rounds; r++) await Promise.all(Array.from({ length: k }, bare));
-          const bareMs = (performance.now() - started) / (rounds * k);
+          const bareMs = await latency(inFlight(10), async () => { await bare(); });
           timings.set(batch, bareMs);
           const tfjs = tfjsMs.get(batch);
           log(`${label} inference, one graph on onnxruntime's WebGPU EP`, {
-            batch, runner_latency_ms: round(runnerMs), bare_latency_ms: round(bareLatency), bare_in_flight: k, bare_ms_per_batch: round(bareMs),
+            batch, runner_latency_ms: round(runnerMs), bare_ms_per_batch: round(bareMs),
             images_per_s: +((batch * 1000) / bareMs).toFixed(1), speedup_vs_tfjs_pipelined: tfjs ? +(tfjs / bareMs).toFixed(2) : null,
           });
           x.dispose();

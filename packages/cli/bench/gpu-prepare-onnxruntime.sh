@@ -7,10 +7,12 @@
 set -euo pipefail
 top=$(git rev-parse --show-toplevel); cd "$top"
 [ -f .gpu/run.sh ] || { echo "run ../shared/device/prepare.sh packages/cli/bench/gpu-checks.ts first" >&2; exit 1; }
-ort=$(find node_modules/.pnpm -maxdepth 4 -path '*/node_modules/onnxruntime-node/package.json' | head -1)
-common=$(find node_modules/.pnpm -maxdepth 4 -path '*/node_modules/onnxruntime-common/package.json' | head -1)
-[ -n "$ort" ] && [ -n "$common" ] || { echo "onnxruntime-node is not installed in the workspace (pnpm install)" >&2; exit 1; }
-ort=$(dirname "$ort"); common=$(dirname "$common")
+ort=$(find node_modules/.pnpm -maxdepth 4 -path '*/node_modules/onnxruntime-node/package.json' -print -quit)
+[ -n "$ort" ] || { echo "onnxruntime-node is not installed in the workspace (pnpm install)" >&2; exit 1; }
+ort=$(dirname "$ort")
+# The onnxruntime-common that this onnxruntime-node resolves (pnpm links it beside the package).
+common=$(realpath "$(dirname "$ort")/onnxruntime-common")
+[ -f "$common/package.json" ] || { echo "no onnxruntime-common beside $ort" >&2; exit 1; }
 native=bin/napi-v6/linux/x64
 rm -rf .gpu/node_modules/onnxruntime-node .gpu/node_modules/onnxruntime-common
 mkdir -p ".gpu/node_modules/onnxruntime-node/$native" .gpu/node_modules/onnxruntime-common

@@ -111,8 +111,9 @@ def set_precision():
 
 
 def timed_ms(repeats, fn, device):
-    """ms per call after one warm-up: on the CPU the median of `repeats` calls (each synchronous), on CUDA the mean of
-    `repeats` calls queued with one torch.cuda.synchronize() at the end (what the GPU sustains)."""
+    """ms per call after one warm-up: on the CPU the median of `repeats` calls (each synchronous; the lower median for
+    an even count, as the tfjs side's latencyMs), on CUDA the mean of `repeats` calls queued with one
+    torch.cuda.synchronize() at the end (what the GPU sustains)."""
     fn()
     if device == 'cuda':
         torch.cuda.synchronize()
@@ -126,7 +127,7 @@ def timed_ms(repeats, fn, device):
         started = time.perf_counter()
         fn()
         times.append((time.perf_counter() - started) * 1000)
-    return float(np.median(times))
+    return float(sorted(times)[(len(times) - 1) // 2])
 
 
 def blas_library():

@@ -8,11 +8,10 @@ import { matrixFlops, measureMatrixPeak, profileOnnxGraph, summarizeOrtProfile, 
 const ortMissing = await loadOnnxRuntimeNode().then(() => false, () => true);
 
 describe('matrixFlops', () => {
-  it('counts a convolution by its output positions and weight (groups and NCHWc-padded outputs included)', () => {
+  it('counts a convolution by its output positions and weight (groups included)', () => {
     // 2 images, 8 -> 8 channels in 4 groups (weight [8, 2, 3, 3]), 5 x 5 output: each output element takes 2 x 3 x 3.
     expect(matrixFlops('Conv', [[2, 8, 9, 9], [8, 2, 3, 3]], [[2, 8, 5, 5]])).toBe(2 * (2 * 8 * 25) * (2 * 9));
-    // The NCHWc layout pads 5 output channels to 8: the weight's 5 count, not the output's 8.
-    expect(matrixFlops('FusedConv', [[1, 3, 4, 4], [5, 3, 1, 1]], [[1, 8, 4, 4]])).toBe(2 * 16 * 15);
+    expect(matrixFlops('FusedConv', [[1, 3, 4, 4], [8, 3, 1, 1]], [[1, 8, 4, 4]])).toBe(2 * 16 * 24);
   });
 
   it('counts a transposed convolution by its input positions and weight, or with kernel = stride without the weight', () => {
@@ -24,6 +23,8 @@ describe('matrixFlops', () => {
   it('counts a matrix product by its output and shared axis, and nothing for other operators', () => {
     expect(matrixFlops('MatMul', [[3, 10, 7], [7, 5]], [[3, 10, 5]])).toBe(2 * 150 * 7);
     expect(matrixFlops('Gemm', [[10, 7]], [[10, 5]])).toBe(2 * 50 * 7);
+    // A transposed into the product (FusedMatMul with transA: A [3, 7, 10] read as [3, 10, 7]): still K = 7.
+    expect(matrixFlops('FusedMatMul', [[3, 7, 10], [3, 7, 5]], [[3, 10, 5]])).toBe(2 * 150 * 7);
     expect(matrixFlops('Relu', [[1, 4, 4]], [[1, 4, 4]])).toBe(0);
   });
 

@@ -45,16 +45,20 @@ describe('bench timing helpers', () => {
 
   it('latencyMs is the median call: one slow call (a burst of load on the host) does not move it', async () => {
     let calls = 0;
-    // Warm-up, then calls of 2, 300, 2, 2, 2 ms: the mean would be ~62 ms, the median is ~2.
-    const ms = await latencyMs(5, async () => { calls++; await new Promise((resolve) => setTimeout(resolve, calls === 3 ? 300 : 2)); });
+    // Warm-up, then calls of 2, 600, 2, 2, 2 ms: the mean would be ~122 ms, the median is ~2.
+    const ms = await latencyMs(5, async () => { calls++; await new Promise((resolve) => setTimeout(resolve, calls === 3 ? 600 : 2)); });
     expect(calls).toBe(6);
     expect(ms).toBeGreaterThanOrEqual(1);
-    expect(ms).toBeLessThan(100);
+    expect(ms).toBeLessThan(60);
+    // Two calls, one slow: the lower median is the fast one (a mean would be ~301 ms).
+    let pair = 0;
+    expect(await latencyMs(2, async () => { pair++; await new Promise((resolve) => setTimeout(resolve, pair === 2 ? 600 : 2)); })).toBeLessThan(60);
   });
 
-  it('median takes the middle value, or the mean of the two middle ones', () => {
+  it('median takes the middle value, or the lower of the two middle ones', () => {
     expect(median([5, 1, 3])).toBe(3);
-    expect(median([4, 1, 3, 100])).toBe(3.5);
+    expect(median([4, 1, 3, 100])).toBe(3);
+    expect(median([7, 2])).toBe(2);
     expect(() => median([])).toThrow(RangeError);
   });
 

@@ -19,7 +19,9 @@ export interface OnnxRunnerOptions {
   /**
    * More onnxruntime session options, passed as they are after thfr's (e.g. `{ enableProfiling: true,
    * profileFilePrefix: '/tmp/thfr' }`: onnxruntime writes the per-kernel profile when the runner is disposed, naming
-   * the execution provider that ran each node; or `logSeverityLevel`). The options above take precedence.
+   * the execution provider that ran each node; `extra: { session: { disable_cpu_ep_fallback: '1' } }` to refuse a
+   * graph the chosen provider cannot run whole; or `logSeverityLevel`). The options above take precedence, and
+   * `extra` is merged with thfr's spinning setting.
    */
   sessionOptions?: Record<string, unknown>;
 }
@@ -42,8 +44,15 @@ export async function openRunnerSession(ort: OnnxRuntimeLike, model: Uint8Array,
     executionMode: 'sequential',
     interOpNumThreads: 1,
     ...(options.threads !== undefined ? { intraOpNumThreads: options.threads } : {}),
-    extra: ortSpinningConfig(options.allowSpinning ?? false),
+    extra: withSpinning(options.sessionOptions?.extra, options.allowSpinning ?? false),
   });
+}
+
+/** The caller's session config entries with thfr's intra-op spinning setting put in (it wins). */
+function withSpinning(extra: unknown, allowSpinning: boolean): Record<string, unknown> {
+  const mine = ortSpinningConfig(allowSpinning) as { session: { intra_op: Record<string, string> } };
+  const theirs = (extra ?? {}) as { session?: { intra_op?: Record<string, unknown> } & Record<string, unknown> } & Record<string, unknown>;
+  return { ...theirs, session: { ...theirs.session, intra_op: { ...theirs.session?.intra_op, ...mine.session.intra_op } } };
 }
 
 export abstract class OnnxSessionRunner {

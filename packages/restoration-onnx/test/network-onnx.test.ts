@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import '@tensorflow/tfjs-backend-cpu';
 import { tf } from '@thfr/tensor';
 import { closeness, expectNoLeak } from '@thfr/tensor/testing';
@@ -65,10 +65,16 @@ describe('restoration networks on onnxruntime', () => {
     const net = new ThfrNetwork(measureLevels(backbone, 64), resolveConfig({ ...tiny, template: false }));
     net.eval();
     const bytes = exportRestorationNetworkToOnnx(net);
-    // The async export (weights read ahead, for tfjs-webgpu in Node) writes the same bytes.
-    expect(await exportRestorationNetworkToOnnxAsync(net)).toEqual(bytes);
+    // The async export (weights read ahead, for tfjs-webgpu in Node) writes the same bytes without one synchronous read.
+    const dataSync = vi.spyOn(tf.Tensor.prototype, 'dataSync');
+    try {
+      expect(await exportRestorationNetworkToOnnxAsync(net)).toEqual(bytes);
+      expect(dataSync).not.toHaveBeenCalled();
+    } finally {
+      dataSync.mockRestore();
+    }
     // sessionOptions pass through; thfr's own options win over them.
-    const more = { logSeverityLevel: 3, executionProviders: ['nonexistent'], extra: { mine: '1' } };
+    const more = { logSeverityLevel: 3, executionProviders: ['nonexistent'], extra: { session: { disable_cpu_ep_fallback: '0', intra_op: { allow_spinning: '1' } } } };
     for (const options of [{}, { allowSpinning: true, executionProviders: ['cpu'] }, { sessionOptions: more }]) {
       const runner = await OnnxNetworkRunner.create(recording, bytes, options);
       runner.dispose();
@@ -78,7 +84,7 @@ describe('restoration networks on onnxruntime', () => {
     expect(seen.map((o) => [o?.executionProviders, o?.extra, (o as { logSeverityLevel?: number } | undefined)?.logSeverityLevel])).toEqual([
       [['cpu'], { session: { intra_op: { allow_spinning: '0' } } }, undefined],
       [['cpu'], { session: { intra_op: { allow_spinning: '1' } } }, undefined],
-      [['cpu'], { session: { intra_op: { allow_spinning: '0' } } }, 3],
+      [['cpu'], { session: { disable_cpu_ep_fallback: '0', intra_op: { allow_spinning: '0' } } }, 3],
     ]);
   });
 

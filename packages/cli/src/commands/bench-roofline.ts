@@ -9,7 +9,7 @@
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { OnnxGraphBuilder, encodeOnnxModel, float32ValueInfo, onnxAttribute as attr, type OnnxRuntimeLike, type OrtSessionLike, type OrtSessionOptionsLike, type OrtTensorLike } from '@thfr/backbone-onnx';
+import { OnnxGraphBuilder, encodeOnnxModel, float32ValueInfo, onnxAttribute as attr, ortSpinningConfig, type OnnxRuntimeLike, type OrtSessionLike, type OrtSessionOptionsLike, type OrtTensorLike } from '@thfr/backbone-onnx';
 
 /** The operators whose work is multiply-adds of a matrix product (onnxruntime's fused and NCHWc forms included). */
 const MATRIX_OPS = new Set(['Conv', 'FusedConv', 'ConvTranspose', 'MatMul', 'FusedMatMul', 'Gemm', 'FusedGemm']);
@@ -17,12 +17,13 @@ const MATRIX_OPS = new Set(['Conv', 'FusedConv', 'ConvTranspose', 'MatMul', 'Fus
 /**
  * Floating-point operations (2 per multiply-add) of one run of a node, from the input and output shapes in
  * onnxruntime's profile; 0 for operators that are not matrix products.
- * - Conv (weight [out, in / group, kh, kw]): every output position of every image takes the whole weight once
- *   (the output's channel axis may be padded by the NCHWc layout, so the weight's count is used, not the output's).
+ * - Conv (weight [out, in / group, kh, kw]): every output position of every image takes the whole weight once (as
+ *   the profile records it: onnxruntime's NCHWc layout pads channels to its block, and that padded work is done).
  * - ConvTranspose (weight [in, out / group, kh, kw]): every input position of every image takes the whole weight once;
  *   without the weight in the profile, kernel = stride is assumed (below).
- * - MatMul / Gemm: output elements x the shared axis, A's last (the profile leaves out a constant B that onnxruntime
- *   has pre-packed, and does not record Gemm's transA: the graphs here never transpose A).
+ * - MatMul / Gemm: output elements x the shared axis K. The profile leaves out a constant B that onnxruntime has
+ *   pre-packed and does not record a transposed A (onnxruntime fuses a Transpose into FusedMatMul's transA), so K is
+ *   A's last two axes' product over the output's rows: M x K / M either way.
  */
 export function matrixFlops(op: string, inputs: readonly (readonly number[])[], outputs: readonly (readonly number[])[]): number {
   if (!MATRIX_OPS.has(op)) return 0;
@@ -42,7 +43,8 @@ export function matrixFlops(op: string, inputs: readonly (readonly number[])[], 
     // per input channel.
     return 2 * count(y) * x[1];
   }
-  return 2 * count(y) * x[x.length - 1];
+  const shared = x.length >= 2 && y.length >= 2 ? (x[x.length - 1] * x[x.length - 2]) / y[y.length - 2] : x[x.length - 1];
+  return 2 * count(y) * shared;
 }
 
 /** One of onnxruntime's profile events (the Chrome trace format it writes): the kernel-time events are used. */
@@ -102,7 +104,8 @@ export function summarizeOrtProfile(events: readonly OrtProfileEvent[], runs: nu
 interface ProfilingOptions extends OrtSessionOptionsLike { enableProfiling: boolean; profileFilePrefix: string }
 interface ProfilingSession extends OrtSessionLike { endProfiling(): unknown }
 
-const sessionOptions = (threads: number): OrtSessionOptionsLike => ({ executionProviders: ['cpu'], graphOptimizationLevel: 'all', executionMode: 'sequential', interOpNumThreads: 1, intraOpNumThreads: threads });
+/** As thfr's runners open their sessions (threads not spinning between runs), so the figures compare with their rows. */
+const sessionOptions = (threads: number): OrtSessionOptionsLike => ({ executionProviders: ['cpu'], graphOptimizationLevel: 'all', executionMode: 'sequential', interOpNumThreads: 1, intraOpNumThreads: threads, extra: ortSpinningConfig(false) });
 
 /**
  * Profiles `runs` runs of `model` on onnxruntime-node after two warm-up runs and returns the per-run summary. The

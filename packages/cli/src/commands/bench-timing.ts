@@ -9,7 +9,8 @@ import { tf, tunePendingKernels } from '@thfr/tensor';
 
 /**
  * Median ms of `repeats` awaited calls after one warm-up (kernel compilation, weight uploads): on a shared host a
- * burst of load lands on one call or two, which a mean spreads over the figure and a median leaves out.
+ * burst of load lands on one call or two, which a mean spreads over the figure and a median leaves out (the lower
+ * median for an even count, so that of 2 calls the burst-free one counts).
  */
 export async function latencyMs(repeats: number, fn: () => Promise<void>): Promise<number> {
   await fn();
@@ -23,12 +24,10 @@ export async function latencyMs(repeats: number, fn: () => Promise<void>): Promi
   return median(times);
 }
 
-/** The middle value (the mean of the two middle values for an even count). */
+/** The middle value; for an even count the lower of the two middle ones. */
 export function median(values: readonly number[]): number {
   if (values.length === 0) throw new RangeError('median: no values');
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+  return [...values].sort((a, b) => a - b)[(values.length - 1) >> 1];
 }
 
 /**
