@@ -60,7 +60,7 @@ export async function inferenceOnOnnxRuntime(ort: OnnxRuntimeLike, model: ThfrMo
   const spec = await model.inferenceSpec();
   const bankBytes = spec.templates ? (spec.templates.keys.length + spec.templates.values.values.length) * 4 : 0;
   if (bankBytes <= MAX_ONE_GRAPH_BANK_BYTES) {
-    const bytes = await exportRestorationPipelineToOnnxAsync(await exportResNetToOnnxAsync(backbone.tfjs, { imageSize: spec.imageSize }), spec);
+    const bytes = await exportRestorationPipelineToOnnxAsync(backbone.tfjs, spec);
     model.usePipelineRunner(await OnnxPipelineRunner.create(ort, bytes, { where: 'the model on onnxruntime-web (one graph)' }));
     return 'one graph';
   }

@@ -2,7 +2,6 @@
  * @thfr/restoration-onnx/node — the network runner on onnxruntime-node (an optional peer dependency, as for
  * @thfr/backbone-onnx).
  */
-import { exportResNetToOnnxAsync } from '@thfr/backbone-onnx';
 import { loadOnnxRuntimeNode } from '@thfr/backbone-onnx/node';
 import type { ResNetBackbone } from '@thfr/backbone';
 import type { RestorationModel } from '@thfr/restoration';
@@ -40,7 +39,7 @@ export async function accelerateInferenceWithOnnx(model: RestorationModel, backb
     throw new Error(`accelerateInferenceWithOnnx: the backbone (${backbone.identity.architecture}, ${backbone.identity.weights}) is not the model's (${model.backbone.identity.architecture}, ${model.backbone.identity.weights})`);
   }
   const spec = await model.inferenceSpec();
-  const bytes = await exportRestorationPipelineToOnnxAsync(await exportResNetToOnnxAsync(backbone, { imageSize: spec.imageSize }), spec, { excludeInput: Boolean(spec.templates) });
+  const bytes = await exportRestorationPipelineToOnnxAsync(backbone, spec, { excludeInput: Boolean(spec.templates) });
   const runner = await OnnxPipelineRunner.create(ort, bytes, { where: `${model.constructor.name} on onnxruntime (one graph)`, ...options });
   model.usePipelineRunner(runner);
   return runner;

@@ -8,7 +8,8 @@
  */
 import { blurMatrixValues, gaussianKernel1d } from '@thfr/postprocess';
 import type { InferenceTemplateSearch, RestorationInferenceSpec } from '@thfr/restoration';
-import { OnnxGraphBuilder, decodeOnnxModel, encodeOnnxModel, float32ValueInfo, int64ValueInfo, onnxAttribute as attr, readOnnxBackboneInfo, type OnnxGraph, type OnnxModel, type OnnxNode, type TensorValues } from '@thfr/backbone-onnx';
+import type { ResNetBackbone } from '@thfr/backbone';
+import { OnnxGraphBuilder, decodeOnnxModel, encodeOnnxModel, exportResNetToOnnxAsync, float32ValueInfo, int64ValueInfo, onnxAttribute as attr, readOnnxBackboneInfo, type OnnxGraph, type OnnxModel, type OnnxNode, type TensorValues } from '@thfr/backbone-onnx';
 import { networkGraphToOnnxModel, readNetworkValues, NETWORK_ONNX_OPSET } from './network-onnx.js';
 
 /** Metadata key holding the pipeline's description (PipelineOnnxInfo, JSON), read back by OnnxPipelineRunner. */
@@ -151,9 +152,11 @@ export function exportRestorationPipelineToOnnx(backboneOnnx: Uint8Array, spec: 
 
 /**
  * `exportRestorationPipelineToOnnx` for any tfjs backend: the network's weights are read back asynchronously first
- * (all together), which tfjs-webgpu in Node needs; export the backbone with `exportResNetToOnnxAsync` there too.
+ * (all together), which tfjs-webgpu in Node needs. `backbone` is the exported backbone's bytes, or the tfjs ResNet
+ * itself, then exported here at the model's imageSize (`exportResNetToOnnxAsync`).
  */
-export async function exportRestorationPipelineToOnnxAsync(backboneOnnx: Uint8Array, spec: RestorationInferenceSpec, options: Omit<PipelineOnnxOptions, 'values'> = {}): Promise<Uint8Array> {
+export async function exportRestorationPipelineToOnnxAsync(backbone: Uint8Array | ResNetBackbone, spec: RestorationInferenceSpec, options: Omit<PipelineOnnxOptions, 'values'> = {}): Promise<Uint8Array> {
+  const backboneOnnx = backbone instanceof Uint8Array ? backbone : await exportResNetToOnnxAsync(backbone, { imageSize: spec.imageSize });
   return exportRestorationPipelineToOnnx(backboneOnnx, spec, { ...options, values: await readNetworkValues(spec.network) });
 }
 

@@ -10,7 +10,7 @@ import { concurrentMs, latencyMs, pipelinedMs } from './bench-timing.js';
 import { DISPATCH_TWIN_WIDTH_DIVISOR, countDispatches, countTrainingStepDispatches } from './bench-dispatches.js';
 import { OnnxNetworkRunner, OnnxPipelineRunner, exportRestorationNetworkToOnnxAsync, exportRestorationPipelineToOnnxAsync, readPipelineOnnxInfo } from '@thfr/restoration-onnx';
 import { measureMatrixPeak, profileOnnxGraph, type GraphProfile, type MatrixPeak } from './bench-roofline.js';
-import { OnnxAcceleratedBackbone, exportResNetToOnnxAsync, type OnnxRuntimeLike } from '@thfr/backbone-onnx';
+import { OnnxAcceleratedBackbone, type OnnxRuntimeLike } from '@thfr/backbone-onnx';
 import { loadOnnxRuntimeNode } from '@thfr/backbone-onnx/node';
 import { activeOrtKernels, withOrtKernels } from '@thfr/ort-kernels';
 import { numberOption, type CommandSpec } from '../command.js';
@@ -129,8 +129,11 @@ async function benchConfig(label: string, config: ThfrConfig, backbone: FeatureE
   try {
     // Inference first: a training step that exhausts the backend's memory must not cost these figures.
     network.eval();
-    /** Full inference (backbone, template search, network, anomaly map, read-back of the scores) at one batch size. */
-    const timeInference = async (batch: number, engine: string) => {
+    /**
+     * Full inference (backbone, template search, network, anomaly map, read-back of the scores) at one batch size;
+     * on a GPU backend also with calls in flight, unless `pipelined` is false.
+     */
+    const timeInference = async (batch: number, engine: string, pipelined = options.gpu) => {
       output.note(`${label}: timing inference with the network on ${engine} at batch ${batch}`);
       const x = tf.randomUniform([batch, config.imageSize, config.imageSize, 3], 0, 1, 'float32', 2) as tf.Tensor4D;
       const ms = await latencyMs(repeats, async () => {
@@ -138,13 +141,13 @@ async function benchConfig(label: string, config: ThfrConfig, backbone: FeatureE
         await out.scores.data();
         tf.dispose([out.map, out.scores, ...out.levelMaps]);
       });
-      const pipelined = options.gpu ? await concurrentMs(Math.max(repeats, 5), async () => {
+      const pipelinedMs = pipelined ? await concurrentMs(Math.max(repeats, 5), async () => {
         const out = await model.predictTensors(x);
         tf.dispose(out.levelMaps);
         return [out.map, out.scores];
       }) : undefined;
       x.dispose();
-      return { batch, msPerBatch: ms, imagesPerSecond: (batch * 1000) / ms, pipelinedMsPerBatch: pipelined };
+      return { batch, msPerBatch: ms, imagesPerSecond: (batch * 1000) / ms, pipelinedMsPerBatch: pipelinedMs };
     };
     const inference = [];
     for (const batch of batches) inference.push(await timeInference(batch, 'tfjs'));
@@ -161,7 +164,7 @@ async function benchConfig(label: string, config: ThfrConfig, backbone: FeatureE
           await install(engine);
           for (const batch of batches) {
             // No 'pipelined' figure: onnxruntime-node runs one call of a session at a time, so calls in flight queue.
-            const { pipelinedMsPerBatch: _queued, ...timed } = await timeInference(batch, `${what} (${engine.label})`);
+            const { pipelinedMsPerBatch: _none, ...timed } = await timeInference(batch, `${what} (${engine.label})`, false);
             rows.push({ engine: engine.label, threads: engine.threads, executionProvider: engine.executionProvider, ...timed });
           }
           uninstall();
@@ -182,7 +185,7 @@ async function benchConfig(label: string, config: ThfrConfig, backbone: FeatureE
     const resnet = backbone instanceof OnnxAcceleratedBackbone ? backbone.tfjs : backbone instanceof ResNetBackbone ? backbone : undefined;
     let pipelineBytes: Uint8Array | undefined;
     const onPipeline = resnet ? await timeOnOnnxRuntime('one onnxruntime graph', async (ort) => {
-      const bytes = await exportRestorationPipelineToOnnxAsync(await exportResNetToOnnxAsync(resnet, { imageSize: config.imageSize }), await model.inferenceSpec());
+      const bytes = await exportRestorationPipelineToOnnxAsync(resnet, await model.inferenceSpec());
       pipelineBytes = bytes;
       return async (engine) => model.usePipelineRunner(await OnnxPipelineRunner.create(ort, bytes, runnerOptions(engine)));
     }, () => model.usePipelineRunner(undefined)) : {};

@@ -110,7 +110,7 @@ async function exportModelPipeline(dir: string, out: string, values: Record<stri
     if (!(model instanceof RestorationModel)) throw noNetworkError(dir, detector.method);
     if (!(backbone instanceof ResNetBackbone)) throw new Error(`--pipeline: ${dir}'s backbone ${backbone.identity.architecture} is not a ResNet; only the ResNets export to ONNX`);
     const spec = await model.inferenceSpec();
-    const bytes = await exportRestorationPipelineToOnnxAsync(await exportResNetToOnnxAsync(backbone, { imageSize: spec.imageSize }), spec, { name: `${detector.method}_inference` });
+    const bytes = await exportRestorationPipelineToOnnxAsync(backbone, spec, { name: `${detector.method}_inference` });
     await writeFileAtomically(out, bytes);
     const info = readPipelineOnnxInfo(bytes, out);
     const size = info.imageSize;
