@@ -39,7 +39,7 @@ import { countDispatches } from '../src/commands/bench-dispatches.js';
 import { benchNetworkAgainstPytorch } from '../src/commands/bench-network.js';
 import { benchBackboneAgainstPytorch } from '../src/commands/bench-peer.js';
 import type { Output } from '../src/output.js';
-import { concurrentMs, pipelinedMs } from '../src/commands/bench-timing.js';
+import { concurrentMs, latencyMs, pipelinedMs } from '../src/commands/bench-timing.js';
 import type { OrtTensorLike } from '@thfr/backbone-onnx';
 import { closeness } from '@thfr/tensor/testing';
 import { loadOnnxRuntimeNode } from '@thfr/backbone-onnx/node';
@@ -66,19 +66,6 @@ let peakBytes = 0;
 function notePeak(): void {
   const m = tf.memory() as unknown as { numBytes: number; numBytesInGPUAllocated?: number; numBytesInGPU?: number };
   peakBytes = Math.max(peakBytes, m.numBytesInGPUAllocated ?? m.numBytesInGPU ?? m.numBytes);
-}
-
-/** Median ms of `repeats` awaited calls (a read-back after each: single-call latency). */
-async function latency(repeats: number, fn: () => Promise<void>): Promise<number> {
-  await fn();
-  const times: number[] = [];
-  for (let i = 0; i < repeats; i++) {
-    const start = performance.now();
-    await fn();
-    times.push(performance.now() - start);
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
 }
 
 async function opSuite(): Promise<number> {
@@ -249,7 +236,7 @@ async function backboneBench(name: 'wide_resnet50_2' | 'resnet50'): Promise<Map<
   const msByBatch = new Map<number, number>();
   for (const batch of [1, BATCH]) {
     const images = tf.randomUniform([batch, SIZE, SIZE, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
-    const single = await latency(5, async () => { const f = backbone.extract(images); await Promise.all(f.map((t) => t.data())); tf.dispose(f); });
+    const single = await latencyMs(5, async () => { const f = backbone.extract(images); await Promise.all(f.map((t) => t.data())); tf.dispose(f); });
     const ms = await pipelinedMs(10, () => backbone.extract(images));
     msByBatch.set(batch, ms);
     log(`backbone ${name} (layer1..3)`, { batch, pipelined_ms: round(ms), images_per_s: +((batch * 1000) / ms).toFixed(0), latency_ms: round(single) });
@@ -314,10 +301,10 @@ async function onnxWebGpuInference(label: string, model: ThfrModel, backbone: Re
         for (const batch of [1, BATCH]) {
           const x = tf.randomUniform([batch, SIZE, SIZE, 3], 0, 1, 'float32', 2) as tf.Tensor4D;
           const viaRunner = async () => { const out = await runner.run(x); await out.scores.data(); tf.dispose([out.map, out.scores, ...out.levelMaps]); };
-          const runnerMs = await latency(inFlight(5), viaRunner);
+          const runnerMs = await latencyMs(inFlight(5), viaRunner);
           const feeds: Record<string, OrtTensorLike> = { [info.input]: new ort.Tensor('float32', (await x.data()) as Float32Array, [batch, SIZE, SIZE, 3]) };
           const bare = () => (session as unknown as { run(f: typeof feeds, names: string[]): Promise<unknown> }).run(feeds, fetches);
-          const bareMs = await latency(inFlight(10), async () => { await bare(); });
+          const bareMs = await latencyMs(inFlight(10), async () => { await bare(); });
           timings.set(batch, bareMs);
           const tfjs = tfjsMs.get(batch);
           log(`${label} inference, one graph on onnxruntime's WebGPU EP`, {
@@ -357,7 +344,7 @@ async function configBench(label: string, config: ThfrConfig, arch: 'wide_resnet
   const step = () => { const loss = optimizer.minimize(() => restorationLoss(features, network.forward(features, template), config.lossForm)); notePeak(); return loss; };
   const counted = await countDispatches(step);
   log(`${label} training step dispatches`, { kernels: counted.dispatches, compute_shaders: counted.shaders });
-  const stepLatency = await latency(inFlight(3), async () => { const l = step(); await l.data(); l.dispose(); });
+  const stepLatency = await latencyMs(inFlight(3), async () => { const l = step(); await l.data(); l.dispose(); });
   const stepMs = await pipelinedMs(inFlight(5), () => [step()]);
   log(`${label} training step (batch ${BATCH}, ${SIZE}px, cached features, split-K filter gradient)`, { pipelined_ms: round(stepMs), images_per_s: +((BATCH * 1000) / stepMs).toFixed(1), latency_ms: round(stepLatency), peak_bytes: peakBytes });
   if (sections.includes('gemm')) {
@@ -451,7 +438,7 @@ async function configBench(label: string, config: ThfrConfig, arch: 'wide_resnet
   for (const batch of [1, BATCH]) {
     const x = tf.randomUniform([batch, SIZE, SIZE, 3], 0, 1, 'float32', 2) as tf.Tensor4D;
     const once = async () => { const out = await model.predictTensors(x); notePeak(); await out.scores.data(); tf.dispose([out.map, out.scores, ...out.levelMaps]); };
-    const single = await latency(inFlight(5), once);
+    const single = await latencyMs(inFlight(5), once);
     // k predictions in flight: each awaits only its template search's read-back, so the queue stays full.
     const queued = inFlight(8);
     const predict = async () => { const o = await model.predictTensors(x); tf.dispose(o.levelMaps); return [o.map, o.scores]; };
