@@ -7,6 +7,7 @@ import { tf, ShapeError } from '@thfr/tensor';
 import { imagesToUnitRange, type BackboneIdentity, type FeatureExtractor, type FeatureLevel } from '@thfr/backbone';
 import { readOnnxBackboneInfo, type OnnxBackboneInfo } from './onnx-metadata.js';
 import type { ExecutionProviderLike, OnnxRuntimeLike, OrtSessionLike, OrtTensorLike } from './ort-types.js';
+import { ortSessionOptions } from './session-options.js';
 
 export interface OnnxExtractorOptions {
   /** onnxruntime's intra-op threads (default: onnxruntime's choice, one per physical core). */
@@ -22,6 +23,11 @@ export interface OnnxExtractorOptions {
   allowSpinning?: boolean;
   /** How errors name the model (default: 'ONNX backbone <architecture>'). */
   where?: string;
+  /**
+   * More onnxruntime session options, underneath thfr's (e.g. `{ enableProfiling: true, profileFilePrefix }`); the
+   * options above win, and `extra`'s config entries are merged with the spinning setting (see ortSessionOptions).
+   */
+  sessionOptions?: Record<string, unknown>;
 }
 
 export class OnnxFeatureExtractor implements FeatureExtractor {
@@ -49,15 +55,7 @@ export class OnnxFeatureExtractor implements FeatureExtractor {
   static async create(ort: OnnxRuntimeLike, model: Uint8Array, options: OnnxExtractorOptions = {}): Promise<OnnxFeatureExtractor> {
     const info = readOnnxBackboneInfo(model, options.where ?? 'model.onnx');
     const where = options.where ?? `ONNX backbone ${info.identity.architecture}`;
-    if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1)) throw new Error(`${where}: threads must be a positive integer, got ${options.threads}`);
-    const session = await ort.InferenceSession.create(model, {
-      executionProviders: options.executionProviders ?? ['cpu'],
-      graphOptimizationLevel: 'all',
-      executionMode: 'sequential', // one chain of convs: inter-op parallelism has nothing to overlap
-      interOpNumThreads: 1,
-      ...(options.threads !== undefined ? { intraOpNumThreads: options.threads } : {}),
-      extra: ortSpinningConfig(options.allowSpinning ?? false),
-    });
+    const session = await ort.InferenceSession.create(model, ortSessionOptions(options, where));
     const missing = [info.input.name, ...info.levels.map((l) => l.name)].filter((n) => !session.inputNames.includes(n) && !session.outputNames.includes(n));
     if (missing.length > 0) {
       await session.release();
@@ -139,9 +137,4 @@ export class OnnxFeatureExtractor implements FeatureExtractor {
     // Marked as handled: dispose() cannot throw later; whoever awaits `released` still sees a failure.
     this.released.catch(() => undefined);
   }
-}
-
-/** onnxruntime's session config entry for spinning ('session.intra_op.allow_spinning'). */
-export function ortSpinningConfig(allow: boolean): Record<string, unknown> {
-  return { session: { intra_op: { allow_spinning: allow ? '1' : '0' } } };
 }

@@ -70,19 +70,21 @@ describe.skipIf(ortMissing !== '')(`OnnxFeatureExtractor on onnxruntime-node${or
     for (const e of errors) expect(e).toBeLessThan(1e-4);
   });
 
-  it("asks onnxruntime not to spin between runs unless allowSpinning (two sessions share the cores)", async () => {
+  it("asks onnxruntime not to spin between runs unless allowSpinning (two sessions share the cores), with more session options passed through", async () => {
     const ort = await loadOnnxRuntimeNode();
     const seen: Array<OrtSessionOptionsLike | undefined> = [];
     const recording: OnnxRuntimeLike = { Tensor: ort.Tensor, InferenceSession: { create: (model, options) => (seen.push(options), ort.InferenceSession.create(model, options)) } };
     const bytes = exportResNetToOnnx(basic);
     for (const allowSpinning of [undefined, true]) {
-      const onnx = await Extractor.create(recording, bytes, { ...THREADS, allowSpinning });
+      const onnx = await Extractor.create(recording, bytes, { ...THREADS, allowSpinning, ...(allowSpinning ? { sessionOptions: { logSeverityLevel: 3 } } : {}) });
       const images = tf.randomUniform([1, 32, 32, 3], 0, 1, 'float32', 3) as tf.Tensor4D;
       for (const e of await levelErrors(onnx, basic, images)) expect(e).toBeLessThan(1e-4);
       images.dispose();
       onnx.dispose();
     }
     expect(seen.map((o) => o?.extra)).toEqual([{ session: { intra_op: { allow_spinning: '0' } } }, { session: { intra_op: { allow_spinning: '1' } } }]);
+    // More session options pass through underneath thfr's.
+    expect(seen.map((o) => (o as { logSeverityLevel?: number } | undefined)?.logSeverityLevel)).toEqual([undefined, 3]);
   });
 
   it('runs any input size on the default (size-agnostic) graph, int32 images included', async () => {

@@ -8,7 +8,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { tf } from '@thfr/tensor';
-import { ortSpinningConfig } from '@thfr/backbone-onnx';
+import { ortSessionOptions } from '@thfr/backbone-onnx';
 import { patchCount, wasmPatchesFor, type WasmPatches } from '@thfr/runtime-common';
 import { loadNativeOrt, type NativeOrt, type NativeSession, type NativeTensor } from './native-session.js';
 import {
@@ -157,16 +157,8 @@ export function registerOrtKernels(options: OrtKernelOptions = {}): OrtKernels {
   active?.dispose();
   const previous = new Map<string, KernelFunc>(names.map((name) => [name, tf.getKernel(name, backendName)!.kernelFunc as KernelFunc]));
 
-  const sessionOptions = {
-    executionProviders: ['cpu'],
-    graphOptimizationLevel: 'all',
-    executionMode: 'sequential',
-    intraOpNumThreads: threads,
-    interOpNumThreads: 1,
-    // One arena per session would keep each session's peak (patch matrices of ~100 MB) for good.
-    enableCpuMemArena: false,
-    extra: ortSpinningConfig(options.allowSpinning ?? false),
-  };
+  // One arena per session would keep each session's peak (patch matrices of ~100 MB) for good.
+  const sessionOptions = ortSessionOptions({ threads, allowSpinning: options.allowSpinning, sessionOptions: { enableCpuMemArena: false } }, 'registerOrtKernels');
   const sessions = new Map<string, { session: NativeSession; model: KernelModel }>();
   const session = (key: string, build: () => KernelModel): { session: NativeSession; model: KernelModel } => {
     let entry = sessions.get(key);

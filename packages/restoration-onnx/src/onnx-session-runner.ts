@@ -4,7 +4,7 @@
  * only once the runs in flight have finished.
  */
 import { tf } from '@thfr/tensor';
-import { ortSpinningConfig, type ExecutionProviderLike, type OnnxRuntimeLike, type OrtSessionLike, type OrtTensorLike } from '@thfr/backbone-onnx';
+import { ortSessionOptions, type ExecutionProviderLike, type OnnxRuntimeLike, type OrtSessionLike, type OrtTensorLike } from '@thfr/backbone-onnx';
 
 /** How the runners open their session (OnnxNetworkRunnerOptions, OnnxPipelineRunnerOptions). */
 export interface OnnxRunnerOptions {
@@ -36,23 +36,7 @@ export interface SessionResults {
 
 /** Opens `model` on onnxruntime with the runners' options; `where` names the model in errors. */
 export async function openRunnerSession(ort: OnnxRuntimeLike, model: Uint8Array, options: OnnxRunnerOptions, where: string): Promise<OrtSessionLike> {
-  if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1)) throw new Error(`${where}: threads must be a positive integer, got ${options.threads}`);
-  return ort.InferenceSession.create(model, {
-    ...options.sessionOptions,
-    executionProviders: options.executionProviders ?? ['cpu'],
-    graphOptimizationLevel: 'all',
-    executionMode: 'sequential',
-    interOpNumThreads: 1,
-    ...(options.threads !== undefined ? { intraOpNumThreads: options.threads } : {}),
-    extra: withSpinning(options.sessionOptions?.extra, options.allowSpinning ?? false),
-  });
-}
-
-/** The caller's session config entries with thfr's intra-op spinning setting put in (it wins). */
-function withSpinning(extra: unknown, allowSpinning: boolean): Record<string, unknown> {
-  const mine = ortSpinningConfig(allowSpinning) as { session: { intra_op: Record<string, string> } };
-  const theirs = (extra ?? {}) as { session?: { intra_op?: Record<string, unknown> } & Record<string, unknown> } & Record<string, unknown>;
-  return { ...theirs, session: { ...theirs.session, intra_op: { ...theirs.session?.intra_op, ...mine.session.intra_op } } };
+  return ort.InferenceSession.create(model, ortSessionOptions(options, where));
 }
 
 export abstract class OnnxSessionRunner {

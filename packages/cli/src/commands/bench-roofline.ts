@@ -9,7 +9,7 @@
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { OnnxGraphBuilder, encodeOnnxModel, float32ValueInfo, onnxAttribute as attr, ortSpinningConfig, type OnnxRuntimeLike, type OrtSessionLike, type OrtSessionOptionsLike, type OrtTensorLike } from '@thfr/backbone-onnx';
+import { OnnxGraphBuilder, encodeOnnxModel, float32ValueInfo, onnxAttribute as attr, ortSessionOptions, type OnnxRuntimeLike, type OrtSessionLike, type OrtSessionOptionsLike, type OrtTensorLike } from '@thfr/backbone-onnx';
 
 /** The operators whose work is multiply-adds of a matrix product (onnxruntime's fused and NCHWc forms included). */
 const MATRIX_OPS = new Set(['Conv', 'FusedConv', 'ConvTranspose', 'MatMul', 'FusedMatMul', 'Gemm', 'FusedGemm']);
@@ -105,7 +105,7 @@ interface ProfilingOptions extends OrtSessionOptionsLike { enableProfiling: bool
 interface ProfilingSession extends OrtSessionLike { endProfiling(): unknown }
 
 /** As thfr's runners open their sessions (threads not spinning between runs), so the figures compare with their rows. */
-const sessionOptions = (threads: number): OrtSessionOptionsLike => ({ executionProviders: ['cpu'], graphOptimizationLevel: 'all', executionMode: 'sequential', interOpNumThreads: 1, intraOpNumThreads: threads, extra: ortSpinningConfig(false) });
+const sessionOptions = (threads: number): OrtSessionOptionsLike => ortSessionOptions({ threads }, 'thfr bench profile');
 
 /**
  * Profiles `runs` runs of `model` on onnxruntime-node after two warm-up runs and returns the per-run summary. The
