@@ -7,7 +7,11 @@
 // session); here it runs on SwiftShader, whose execution is left out by timing the recording alone. The network is the
 // bench's twin (WideResNet50-2's layers at 1/8 width; the full network's optimizer buckets) at 1/4 spatial size.
 //   node packages/cli/scripts/webgpu-step-recording.mjs [REPEATS]      (after `pnpm build`; Debian's chromium installed)
+//   THFR_RECORDING_PROFILE=1 node packages/cli/scripts/webgpu-step-recording.mjs 3
+//      also samples the default mode's recording alone with V8's profiler (50 us) and prints the self time per function
+//      per step: how much of the host cost is Dawn's native code and how much tfjs' and thfr's JavaScript.
 import { existsSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import { tf } from '@thfr/tensor';
 import { initRuntime } from '@thfr/runtime-node';
 import { registerWebGpuBatchNormKernels, registerWebGpuTiledGemm } from '@thfr/runtime-common';
@@ -45,16 +49,47 @@ pass.dispatchWorkgroups = function (...args) {
   return dispatch.apply(this, args);
 };
 const submitBatch = tf.env().get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE');
+const profiler = process.env.THFR_RECORDING_PROFILE ? new Session() : undefined;
+/** The inspector's answer to `method`, which it gives synchronously on this thread. */
+function inspect(method, params = {}) {
+  let answer;
+  let failure;
+  profiler.post(method, params, (error, result) => {
+    failure = error;
+    answer = result;
+  });
+  if (failure) throw failure;
+  if (answer === undefined) throw new Error(`inspector ${method}: no synchronous answer`);
+  return answer;
+}
+if (profiler) {
+  profiler.connect();
+  inspect('Profiler.enable');
+  inspect('Profiler.setSamplingInterval', { interval: 50 });
+}
+/** Self time (ms) per function of one CPU profile, added into `into`, divided by `steps`. */
+function addSelfTimes(profile, into, steps) {
+  const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
+  profile.samples.forEach((id, i) => {
+    const frame = nodes.get(id).callFrame;
+    const key = `${frame.functionName || '(anonymous)'} ${frame.url ? `${frame.url.split('/').slice(-2).join('/')}:${frame.lineNumber}` : '(native)'}`;
+    into.set(key, (into.get(key) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000 / steps);
+  });
+}
+const selfTimes = new Map();
+
 /** One step: ms until minimize() returned (recording only: no submit before), then its execution awaited. */
-async function step(name) {
+async function step(name, profile = false) {
   registerWebGpuBatchNormKernels('webgpu', { multiOutputShaders: modes[name].multiOutputShaders });
   removeGemm?.();
   removeGemm = modes[name].gemm ? registerWebGpuTiledGemm({ minMultiplyAdds: 1 }) : undefined;
   tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', 1e9);
   shaders = 0;
+  if (profile) inspect('Profiler.start');
   const start = performance.now();
   const loss = optimizers[name].minimize(() => restorationLoss(features, network.forward(features, template), config.lossForm));
   const ms = performance.now() - start;
+  if (profile) addSelfTimes(inspect('Profiler.stop').profile, selfTimes, repeats);
   const count = shaders;
   tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', submitBatch);
   await loss.data();
@@ -75,3 +110,11 @@ const [fused, perOutput, gemm] = Object.keys(modes).map((name) => median(results
 console.log(`median host time to record a step: multi-output kernels ${fused.toFixed(0)} ms, one shader per output ${perOutput.toFixed(0)} ms (${(perOutput / fused).toFixed(2)}x), tiled GEMM ${gemm.toFixed(0)} ms`);
 removeGemm?.();
 registerWebGpuBatchNormKernels('webgpu');
+if (profiler) {
+  const timed = [];
+  for (let r = 0; r < repeats; r++) timed.push((await step('multi-output kernels', true)).ms);
+  const native = [...selfTimes].filter(([key]) => key.endsWith('(native)') && !key.startsWith('(garbage collector)') && !key.startsWith('(program)')).reduce((sum, [, ms]) => sum + ms, 0);
+  const all = [...selfTimes.values()].reduce((a, b) => a + b, 0);
+  console.log(`profiled recording (multi-output kernels, ${repeats} steps): median ${median(timed).toFixed(0)} ms under the profiler; native code ${native.toFixed(0)} of ${all.toFixed(0)} ms sampled per step; self time per step:`);
+  for (const [key, ms] of [...selfTimes].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`${ms.toFixed(1).padStart(8)} ms  ${key}`);
+}
