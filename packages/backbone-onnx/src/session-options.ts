@@ -41,13 +41,16 @@ export function ortSessionOptions(settings: OrtSessionSettings, where: string): 
   };
 }
 
+/** The intra-op entry of onnxruntime's spinning setting ('session.intra_op.allow_spinning'). */
+const spinningEntry = (allow: boolean) => ({ allow_spinning: allow ? '1' : '0' });
+
 /** onnxruntime's session config entry for spinning ('session.intra_op.allow_spinning'). */
 export function ortSpinningConfig(allow: boolean): Record<string, unknown> {
-  return { session: { intra_op: { allow_spinning: allow ? '1' : '0' } } };
+  return { session: { intra_op: spinningEntry(allow) } };
 }
 
 /** The caller's session config entries with the spinning setting put in (it wins). */
 function withSpinning(extra: unknown, allowSpinning: boolean): Record<string, unknown> {
   const theirs = (extra ?? {}) as { session?: { intra_op?: Record<string, unknown> } & Record<string, unknown> } & Record<string, unknown>;
-  return { ...theirs, session: { ...theirs.session, intra_op: { ...theirs.session?.intra_op, allow_spinning: allowSpinning ? '1' : '0' } } };
+  return { ...theirs, session: { ...theirs.session, intra_op: { ...theirs.session?.intra_op, ...spinningEntry(allowSpinning) } } };
 }

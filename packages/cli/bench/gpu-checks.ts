@@ -40,7 +40,7 @@ import { benchNetworkAgainstPytorch } from '../src/commands/bench-network.js';
 import { benchBackboneAgainstPytorch } from '../src/commands/bench-peer.js';
 import type { Output } from '../src/output.js';
 import { concurrentMs, latencyMs, pipelinedMs } from '../src/commands/bench-timing.js';
-import type { OrtTensorLike } from '@thfr/backbone-onnx';
+import { ortSessionOptions, type OrtTensorLike } from '@thfr/backbone-onnx';
 import { closeness } from '@thfr/tensor/testing';
 import { loadOnnxRuntimeNode } from '@thfr/backbone-onnx/node';
 import { OnnxPipelineRunner, exportRestorationPipelineToOnnxAsync, readPipelineOnnxInfo } from '@thfr/restoration-onnx';
@@ -296,7 +296,7 @@ async function onnxWebGpuInference(label: string, model: ThfrModel, backbone: Re
       const info = readPipelineOnnxInfo(bytes);
       // A service fetches the map and the score; the level maps stay on the GPU.
       const fetches = [info.outputs.map, info.outputs.score];
-      const session = await ort.InferenceSession.create(bytes, { executionProviders: ['webgpu'], graphOptimizationLevel: 'all' });
+      const session = await ort.InferenceSession.create(bytes, ortSessionOptions({ executionProviders: ['webgpu'] }, `${label} bare session`));
       try {
         for (const batch of [1, BATCH]) {
           const x = tf.randomUniform([batch, SIZE, SIZE, 3], 0, 1, 'float32', 2) as tf.Tensor4D;

@@ -6,11 +6,12 @@
 import { tf } from '@thfr/tensor';
 import { TemplateBank } from '@thfr/template-bank';
 import { THFR_PRESETS, ThfrModel, ThfrNetwork, measureLevelsAsync, resolveConfig, templateReference } from '@thfr/model';
-import { exportRestorationPipelineToOnnx } from '@thfr/restoration-onnx';
-import { exportResNetToOnnx } from '@thfr/backbone-onnx';
+import { exportRestorationPipelineToOnnxAsync } from '@thfr/restoration-onnx';
+import { ortSessionOptions } from '@thfr/backbone-onnx';
 import { loadOnnxRuntimeNode } from '@thfr/backbone-onnx/node';
 import { openBackbone, DEFAULT_BACKBONE_NAME } from '../dist/backbones.js';
 import { setupRuntime } from '../dist/runtime.js';
+import { median } from '../dist/commands/bench-timing.js';
 
 const rounds = Number(process.argv[2] ?? 12);
 const quiet = { note: () => {}, line: console.log, result: () => {} };
@@ -24,18 +25,21 @@ const bankFeatures = await backbone.extractAsync(tf.randomUniform([16, 256, 256,
 const reference = templateReference(bankFeatures, network.codeSize);
 const bank = await TemplateBank.fromFeatures(bankFeatures[bankFeatures.length - 1], [reference]);
 const model = new ThfrModel({ config, backbone, levels, network, bank });
-const bytes = exportRestorationPipelineToOnnx(exportResNetToOnnx(backbone.tfjs, { imageSize: 256 }), await model.inferenceSpec());
+const bytes = await exportRestorationPipelineToOnnxAsync(backbone.tfjs, await model.inferenceSpec());
 const ort = await loadOnnxRuntimeNode();
-const base = { executionProviders: ['cpu'], graphOptimizationLevel: 'all', executionMode: 'sequential', interOpNumThreads: 1, intraOpNumThreads: 2 };
+// Each variant is thfr's own session options (ortSessionOptions, as the runners open theirs) with 2 threads, spinning
+// or not, and more session config entries.
 const variants = {
-  'default (no spin)': { session: { intra_op: { allow_spinning: '0' } } },
-  'spin': { session: { intra_op: { allow_spinning: '1' } } },
-  'spin, dynamic_block_base 4': { session: { intra_op: { allow_spinning: '1' }, dynamic_block_base: '4' } },
-  'no spin, dynamic_block_base 4': { session: { intra_op: { allow_spinning: '0' }, dynamic_block_base: '4' } },
-  'no spin, denormals as zero': { session: { intra_op: { allow_spinning: '0' }, set_denormal_as_zero: '1' } },
+  'default (no spin)': { allowSpinning: false },
+  'spin': { allowSpinning: true },
+  'spin, dynamic_block_base 4': { allowSpinning: true, entries: { dynamic_block_base: '4' } },
+  'no spin, dynamic_block_base 4': { allowSpinning: false, entries: { dynamic_block_base: '4' } },
+  'no spin, denormals as zero': { allowSpinning: false, entries: { set_denormal_as_zero: '1' } },
 };
 const sessions = {};
-for (const [name, extra] of Object.entries(variants)) sessions[name] = await ort.InferenceSession.create(bytes, { ...base, extra });
+for (const [name, { allowSpinning, entries }] of Object.entries(variants)) {
+  sessions[name] = await ort.InferenceSession.create(bytes, ortSessionOptions({ threads: 2, allowSpinning, sessionOptions: { extra: { session: entries ?? {} } } }, name));
+}
 const s0 = Object.values(sessions)[0];
 const image = new ort.Tensor('float32', Float32Array.from({ length: 256 * 256 * 3 }, (_, i) => ((i * 7919) % 1000) / 1000), [1, 256, 256, 3]);
 const feeds = { [s0.inputNames[0]]: image };
@@ -53,5 +57,4 @@ for (let r = -2; r < rounds; r++) {
     await new Promise((res) => setTimeout(res, 30));
   }
 }
-const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
-for (const [n, xs] of Object.entries(times)) console.log(`${n.padEnd(32)} median ${med(xs).toFixed(1)} ms, min ${Math.min(...xs).toFixed(1)}`);
+for (const [n, xs] of Object.entries(times)) console.log(`${n.padEnd(32)} median ${median(xs).toFixed(1)} ms, min ${Math.min(...xs).toFixed(1)}`);

@@ -18,6 +18,7 @@ import { registerWebGpuBatchNormKernels, registerWebGpuTiledGemm } from '@thfr/r
 import { PAPER_CONFIG, ThfrNetwork, restorationLoss } from '@thfr/model';
 import { FusedAdam, partitionIntoBuckets } from '@thfr/nn';
 import { DISPATCH_TWIN_WIDTH_DIVISOR } from '../dist/commands/bench-dispatches.js';
+import { median } from '../dist/commands/bench-timing.js';
 
 const repeats = Number(process.argv[2] ?? 5);
 const icd = '/usr/lib/chromium/vk_swiftshader_icd.json';
@@ -105,7 +106,6 @@ for (let r = 0; r < repeats; r++) {
     console.log(`repeat ${r}, ${name}: ${count} shaders, recorded in ${ms.toFixed(0)} ms`);
   }
 }
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const [fused, perOutput, gemm] = Object.keys(modes).map((name) => median(results[name]));
 console.log(`median host time to record a step: multi-output kernels ${fused.toFixed(0)} ms, one shader per output ${perOutput.toFixed(0)} ms (${(perOutput / fused).toFixed(2)}x), tiled GEMM ${gemm.toFixed(0)} ms`);
 removeGemm?.();

@@ -142,7 +142,9 @@ const isNhwc = (attrs: Record<string, unknown>) => (attrs.dataFormat ?? 'NHWC') 
 export function registerOrtKernels(options: OrtKernelOptions = {}): OrtKernels {
   const backendName = options.backendName ?? 'wasm';
   const threads = options.threads ?? availableParallelism();
-  if (!(Number.isInteger(threads) && threads >= 1)) throw new Error(`registerOrtKernels: threads must be a positive integer, got ${threads}`);
+  // Checks threads too (one error naming registerOrtKernels). One arena per session would keep each session's peak
+  // (patch matrices of ~100 MB) for good.
+  const sessionOptions = ortSessionOptions({ threads, allowSpinning: options.allowSpinning, sessionOptions: { enableCpuMemArena: false } }, 'registerOrtKernels');
   const minFlops = options.minFlops ?? 4e6;
   if (!(minFlops >= 0)) throw new Error(`registerOrtKernels: minFlops must be >= 0, got ${minFlops}`);
   const names = options.kernels ?? ORT_KERNELS;
@@ -157,8 +159,6 @@ export function registerOrtKernels(options: OrtKernelOptions = {}): OrtKernels {
   active?.dispose();
   const previous = new Map<string, KernelFunc>(names.map((name) => [name, tf.getKernel(name, backendName)!.kernelFunc as KernelFunc]));
 
-  // One arena per session would keep each session's peak (patch matrices of ~100 MB) for good.
-  const sessionOptions = ortSessionOptions({ threads, allowSpinning: options.allowSpinning, sessionOptions: { enableCpuMemArena: false } }, 'registerOrtKernels');
   const sessions = new Map<string, { session: NativeSession; model: KernelModel }>();
   const session = (key: string, build: () => KernelModel): { session: NativeSession; model: KernelModel } => {
     let entry = sessions.get(key);
